@@ -1,0 +1,60 @@
+"""The exceptions the library raises; every one says what happened and how to fix it.
+
+RagError
+  InputError
+    EmptyQuestion, QuestionTooLong
+    UnreadableDocument, DuplicateDocument, EmptyCorpus
+    BadQuestionFile
+  IndexProblem
+    IndexMissing, StaleIndex, CorruptIndex
+"""
+
+from __future__ import annotations
+
+
+class RagError(Exception):
+    """Base of every error this library raises on purpose."""
+
+
+class InputError(RagError):
+    """Something the user gave us cannot be used."""
+
+
+class EmptyQuestion(InputError):
+    """The question is empty or only whitespace."""
+
+
+class QuestionTooLong(InputError):
+    """The question is longer than the configured limit."""
+
+
+class UnreadableDocument(InputError):
+    """A corpus file is binary, not UTF-8, or cannot be opened."""
+
+
+class DuplicateDocument(InputError):
+    """Two corpus files would get the same document id."""
+
+
+class EmptyCorpus(InputError):
+    """The corpus folder is missing or holds no readable document."""
+
+
+class BadQuestionFile(InputError):
+    """A question file cannot be read at all."""
+
+
+class IndexProblem(RagError):
+    """The index folder cannot be used as it is."""
+
+
+class IndexMissing(IndexProblem):
+    """There is no index where one was expected."""
+
+
+class StaleIndex(IndexProblem):
+    """The index no longer matches its corpus or its model."""
+
+
+class CorruptIndex(IndexProblem):
+    """An index file is damaged or inconsistent with the manifest."""

@@ -1,0 +1,232 @@
+"""Document -> numbered paragraphs with section paths and line spans.
+
+A document whose paragraphs carry their own numbers ("23. ...") keeps them: a new
+paragraph starts only at the next number of the sequence, so numbered lists inside a
+paragraph (an agenda 1-8 inside paragraph 56) and text split by a page break stay in
+the paragraph they belong to. A document without such numbers gets its blocks
+numbered in order of appearance, and its paragraphs say so (`numbered_by_source`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from .types import Document, Paragraph
+
+log = logging.getLogger(__name__)
+
+_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
+_RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
+_NUMBERED = re.compile(r"^(\d{1,4})\.\s+(\S.*)$")
+_BULLET = re.compile(r"^[-*+•]\s+")
+_LIST_ITEM = re.compile(r"^(\([a-z0-9ivx]{1,5}\)|[a-z]\)|\d{1,3}\.)\s+")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_ROMAN = re.compile(r"^[IVXLC]+\.\s")
+_LETTER = re.compile(r"^[A-Z]\.\s")
+_DIGIT = re.compile(r"^\d+(\.\d+)*\.?\s")
+_PART = re.compile(r"^(Annex|Chapter|Part|Appendix)\b", re.IGNORECASE)
+
+#: Numbered mode is kept only if text outside numbered paragraphs stays below this share.
+MAX_ORPHAN_SHARE = 0.25
+
+
+def strip_markup(line: str) -> str:
+    """Remove Markdown and HTML markup that is not part of the quotable text."""
+    text = _LINK.sub(r"\1", line)
+    text = _TAG.sub("", text)
+    for _ in range(2):
+        text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", text)
+    text = text.replace("`", "")
+    return re.sub(r"[ \t\u00a0]+", " ", text).strip()
+
+
+def heading_rank(text: str, level: int, last_letter: str | None = None) -> int:
+    """Nesting rank of a heading: I. < A. < 1. < plain Markdown levels.
+
+    A lone "C." or "I." is a letter when it follows the letter before it (B. -> C.),
+    otherwise "I." opens a roman sequence and other lone letters are letters.
+    """
+    if _LETTER.match(text):
+        ch = text[0]
+        follows = last_letter is not None and ord(ch) == ord(last_letter) + 1
+        return 1 if ch == "I" and not follows else 2
+    if _ROMAN.match(text) or _PART.match(text):
+        return 1
+    if _DIGIT.match(text):
+        return 3
+    return 3 + level
+
+
+@dataclass
+class _Block:
+    first_line: int
+    parts: list[tuple[str, bool]] = field(default_factory=list)  # (text, is list item)
+    last_line: int = 0
+    section: tuple[str, ...] = ()
+    number: int | None = None
+
+    def add(self, line_no: int, text: str, is_list: bool) -> None:
+        self.parts.append((text, is_list))
+        self.last_line = line_no
+
+    def text(self) -> str:
+        out = ""
+        prev_list = False
+        for text, is_list in self.parts:
+            if not out:
+                out = text
+            elif is_list or prev_list:
+                out += "\n" + text
+            else:
+                out += " " + text
+            prev_list = is_list
+        return out
+
+    def size(self) -> int:
+        return sum(len(t) for t, _ in self.parts)
+
+
+@dataclass(frozen=True)
+class _Line:
+    number: int  # 1-based
+    kind: str  # "blank" | "heading" | "text"
+    text: str
+    rank: int = 0
+    is_list: bool = False
+    para_number: int | None = None
+
+
+def _classify(doc: Document) -> list[_Line]:
+    out: list[_Line] = []
+    last_letter: str | None = None
+    for i, raw in enumerate(doc.lines, start=1):
+        if not raw.strip() or _RULE.match(raw) or raw.lstrip().startswith("<meta"):
+            out.append(_Line(i, "blank", ""))
+            continue
+        m = _HEADING.match(raw)
+        if m:
+            text = strip_markup(m.group(2))
+            if text:
+                rank = heading_rank(text, len(m.group(1)), last_letter)
+                if rank == 2:
+                    last_letter = text[0]
+                elif rank == 1:
+                    last_letter = None
+                out.append(_Line(i, "heading", text, rank=rank))
+            else:
+                out.append(_Line(i, "blank", ""))
+            continue
+        text = strip_markup(raw)
+        bullet = _BULLET.match(text)
+        if bullet:
+            text = text[bullet.end():]
+        nm = _NUMBERED.match(text)
+        is_list = bool(bullet) or bool(_LIST_ITEM.match(text))
+        out.append(
+            _Line(i, "text", text, is_list=is_list, para_number=int(nm.group(1)) if nm else None)
+        )
+    return out
+
+
+class _Sections:
+    """The heading stack; the document's own title heading is not a section."""
+
+    def __init__(self, title: str | None) -> None:
+        self.title = title
+        self.stack: list[tuple[int, str]] = []
+        self.seen_content = False
+
+    def push(self, line: _Line) -> None:
+        if not self.seen_content and not self.stack and self.title and line.text.rstrip(" :") == self.title:
+            return
+        self.stack = [(r, t) for r, t in self.stack if r < line.rank]
+        self.stack.append((line.rank, line.text))
+
+    def path(self) -> tuple[str, ...]:
+        return tuple(t for _, t in self.stack)
+
+
+def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int]:
+    sections = _Sections(doc.title)
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    expected = 1
+    orphan_chars = 0
+    for line in lines:
+        if line.kind == "blank":
+            continue
+        if line.kind == "heading":
+            sections.push(line)
+            current = None
+            continue
+        if line.para_number == expected:
+            sections.seen_content = True
+            current = _Block(line.number, section=sections.path(), number=expected)
+            current.add(line.number, _NUMBERED.sub(r"\2", line.text), False)
+            blocks.append(current)
+            expected += 1
+        elif current is not None:
+            current.add(line.number, line.text, line.is_list)
+        elif blocks:
+            orphan_chars += len(line.text)
+            log.warning("%s line %d: text outside any numbered paragraph is not indexed: %.60s",
+                        doc.path, line.number, line.text)
+    return blocks, sum(b.size() for b in blocks), orphan_chars
+
+
+def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
+    sections = _Sections(doc.title)
+    blocks: list[_Block] = []
+    current: _Block | None = None
+    for line in lines:
+        if line.kind == "blank":
+            current = None
+            continue
+        if line.kind == "heading":
+            sections.push(line)
+            current = None
+            continue
+        sections.seen_content = True
+        joins_list = (
+            current is None
+            and line.is_list
+            and blocks
+            and blocks[-1].last_line >= line.number - 2
+            and blocks[-1].text().rstrip().endswith((":", ";"))
+        )
+        if joins_list:
+            current = blocks[-1]
+        if current is None:
+            current = _Block(line.number, section=sections.path())
+            blocks.append(current)
+        current.add(line.number, line.text, line.is_list)
+    return blocks
+
+
+def split_paragraphs(doc: Document) -> list[Paragraph]:
+    """Split a document into paragraphs, keeping the document's own numbers when it has them."""
+    lines = _classify(doc)
+    blocks, inside, orphans = _numbered(doc, lines)
+    numbered = len(blocks) >= 2 and orphans <= MAX_ORPHAN_SHARE * (inside + orphans)
+    if not numbered:
+        if blocks:
+            log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)
+        blocks = _unnumbered(doc, lines)
+        for i, block in enumerate(blocks, start=1):
+            block.number = i
+    return [
+        Paragraph(
+            doc_id=doc.doc_id,
+            number=int(b.number or 0),
+            text=b.text(),
+            section=b.section,
+            lines=(b.first_line, b.last_line),
+            numbered_by_source=numbered,
+        )
+        for b in blocks
+        if b.text()
+    ]

@@ -1,0 +1,166 @@
+"""Read a corpus file into a Document: one reader per format behind `read_document`."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .errors import DuplicateDocument, EmptyCorpus, UnreadableDocument
+from .types import Document
+
+log = logging.getLogger(__name__)
+
+_DATE = re.compile(
+    r"\b(\d{1,2} (?:January|February|March|April|May|June|July|August|September|"
+    r"October|November|December) \d{4})\b"
+)
+_SYMBOL = re.compile(r"\b((?:A|E|S|CCPR|UNODC|CTOC|HRC)(?:/[A-Z0-9.]+){2,})\b")
+_FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*):\s*(.*)$")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$")
+
+
+def _decode(path: Path) -> str:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if b"\x00" in raw[:8192]:
+        raise UnreadableDocument(f"{path}: looks like a binary file, not text; remove it from the corpus")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableDocument(
+            f"{path}: is not valid UTF-8 (byte {exc.start}); save it as UTF-8 and run: rag index"
+        ) from exc
+
+
+def _front_matter(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Parse a leading `---` block of `key: value` lines; return it and the lines it used."""
+    if not lines or lines[0].strip() != "---":
+        return {}, 0
+    meta: dict[str, str] = {}
+    for i, line in enumerate(lines[1:80], start=1):
+        if line.strip() == "---":
+            return meta, i + 1
+        m = _FRONT_KEY.match(line.strip())
+        if m is None:
+            return {}, 0
+        meta[m.group(1).lower()] = m.group(2).strip().strip("\"'")
+    return {}, 0
+
+
+def _clean_heading(text: str) -> str:
+    return re.sub(r"[*_`]+", "", text).strip()
+
+
+def _metadata(lines: list[str]) -> tuple[str | None, str | None, str | None, int]:
+    meta, skip = _front_matter(lines)
+    title = meta.get("title") or None
+    date = meta.get("date") or None
+    symbol = meta.get("symbol") or None
+    head = lines[skip : skip + 40]
+    if title is None:
+        for line in head:
+            m = _HEADING.match(line)
+            if m and _clean_heading(m.group(1)):
+                title = _clean_heading(m.group(1))
+                break
+    if date is None:
+        m = _DATE.search("\n".join(head))
+        date = m.group(1) if m else None
+    if symbol is None:
+        front = []
+        for line in head:
+            if re.match(r"^\s*(\*\*)?1\.\s", line):
+                break
+            front.append(line)
+        m = _SYMBOL.search("\n".join(front))
+        symbol = m.group(1) if m else None
+    if title is not None:
+        title = title.rstrip(" :")
+    return title, date, symbol, skip
+
+
+def read_text(path: Path, doc_id: str, rel: str) -> Document:
+    """Read a Markdown or plain text file (UTF-8)."""
+    text = _decode(path)
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    title, date, symbol, skip = _metadata(lines)
+    # Front matter lines are blanked, not removed, so line numbers stay those of the file.
+    body = [""] * skip + lines[skip:]
+    return Document(
+        doc_id=doc_id,
+        path=rel,
+        lines=tuple(body),
+        title=title,
+        date=date,
+        symbol=symbol,
+        sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+    )
+
+
+Reader = Callable[[Path, str, str], Document]
+
+READERS: dict[str, Reader] = {".md": read_text, ".markdown": read_text, ".txt": read_text}
+
+
+def doc_id_for(rel: Path) -> str:
+    """A stable, readable document id from a path relative to the corpus folder."""
+    stem = rel.with_suffix("").as_posix()
+    slug = re.sub(r"[^A-Za-z0-9/_.-]+", "-", stem).strip("-./")
+    return slug or "document"
+
+
+def file_sha256(path: Path) -> str:
+    """The hash recorded in the manifest for a corpus file."""
+    return hashlib.sha256(_decode(path).encode("utf-8")).hexdigest()
+
+
+def corpus_files(corpus: str | Path) -> list[tuple[str, Path]]:
+    """The (doc_id, path) of every readable-format file under a corpus folder, sorted.
+
+    Raises:
+        EmptyCorpus: the folder is missing or holds no supported file.
+        DuplicateDocument: two files would share a document id.
+    """
+    root = Path(corpus)
+    if not root.is_dir():
+        raise EmptyCorpus(f"corpus folder {root} does not exist; create it and put .md or .txt files in it")
+    found: dict[str, Path] = {}
+    for path in sorted(root.rglob("*")):
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue
+        if path.suffix.lower() not in READERS:
+            log.info("skipping %s: no reader for %s files", path, path.suffix or "extensionless")
+            continue
+        doc_id = doc_id_for(path.relative_to(root))
+        if doc_id in found:
+            raise DuplicateDocument(
+                f"{found[doc_id].relative_to(root)} and {path.relative_to(root)} would both be "
+                f"document '{doc_id}'; rename one of them"
+            )
+        found[doc_id] = path
+    if not found:
+        raise EmptyCorpus(
+            f"corpus folder {root} holds no document (supported: {', '.join(sorted(READERS))})"
+        )
+    return sorted(found.items())
+
+
+def read_document(path: str | Path, *, doc_id: str | None = None, root: str | Path | None = None) -> Document:
+    """Read one file with the reader for its format."""
+    path = Path(path)
+    reader = READERS.get(path.suffix.lower())
+    if reader is None:
+        raise UnreadableDocument(f"{path}: unsupported format (supported: {', '.join(sorted(READERS))})")
+    rel = path.relative_to(root).as_posix() if root is not None else path.name
+    return reader(path, doc_id or doc_id_for(Path(rel)), rel)
+
+
+def read_corpus(corpus: str | Path) -> Iterator[Document]:
+    """Read every document of a corpus folder."""
+    for doc_id, path in corpus_files(corpus):
+        yield read_document(path, doc_id=doc_id, root=corpus)
