@@ -1,0 +1,107 @@
+"""Assistant: a loaded index and model that answer questions; the one loading place."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .compose import TermWeights, Weights, compose_answer, score_sentences
+from .embedding import Embedder
+from .errors import EmptyQuestion, QuestionTooLong
+from .index import IndexData, load_index
+from .retrieval import Retriever
+from .settings import Settings
+from .terms import terms
+from .types import Answer, DocumentInfo, Paragraph
+
+log = logging.getLogger(__name__)
+
+
+class Assistant:
+    """Answers questions from one index; load once, ask many."""
+
+    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings = Settings(), *,
+                 index_dir: Path | None = None, weights: Weights = Weights()) -> None:
+        self.data = data
+        self.embedder = embedder
+        self.settings = settings
+        self.index_dir = index_dir
+        self.weights = weights
+        self.retriever = Retriever(data)
+        self.idf = TermWeights(data)
+
+    @classmethod
+    def load(cls, index_dir: str | Path = "index", *, corpus: str | Path | None = None,
+             settings: Settings = Settings(), model: str | None = None, threads: int = 1) -> Assistant:
+        """Load an index and the model it was built with.
+
+        Args:
+            index_dir: folder written by `build_index`.
+            corpus: corpus folder to check the index against (default: the one it was built from).
+            settings: retrieval and answer settings.
+            model: expected model; a different one than the index's raises StaleIndex.
+            threads: torch threads for encoding questions (1 is fastest on a shared machine).
+
+        Raises:
+            IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.
+        """
+        from .errors import StaleIndex
+
+        data = load_index(index_dir, corpus=corpus)
+        if model is not None and model != data.manifest.model:
+            raise StaleIndex(f"the index was built with model '{data.manifest.model}', not '{model}'; "
+                             f"run: rag index --model {model}")
+        embedder = Embedder(data.manifest.model, threads=threads, window=data.manifest.window)
+        if embedder.dimension != data.manifest.dimension:
+            raise StaleIndex(f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
+                             f"the index holds {data.manifest.dimension}; run: rag index")
+        return cls(data, embedder, settings, index_dir=Path(index_dir))
+
+    @property
+    def documents(self) -> dict[str, DocumentInfo]:
+        return self.data.manifest.documents
+
+    def check_question(self, question: str) -> str:
+        """The question stripped, or an InputError saying what is wrong with it."""
+        if not isinstance(question, str) or not question.strip():
+            raise EmptyQuestion("the question is empty; type a question in words")
+        q = " ".join(question.split())
+        if len(q) > self.settings.max_question_chars:
+            raise QuestionTooLong(f"the question has {len(q):,} characters; the limit is "
+                                  f"{self.settings.max_question_chars:,}. Ask it in fewer words")
+        return q
+
+    def ask(self, question: str, *, k: int | None = None, doc_id: str | None = None,
+            threshold: float | None = None) -> Answer:
+        """Answer one question with verbatim cited sentences, or abstain.
+
+        Args:
+            question: the question in plain words.
+            k: paragraphs to retrieve (default: settings.k).
+            doc_id: only search this document.
+            threshold: abstention threshold (default: settings.threshold).
+        """
+        q = self.check_question(question)
+        settings = self.settings
+        if k is not None or threshold is not None:
+            from dataclasses import replace
+
+            settings = replace(settings, k=k if k is not None else settings.k,
+                               threshold=threshold if threshold is not None else settings.threshold)
+        vector = self.embedder.encode_query(q)
+        query_terms = terms(q)
+        evidence = self.retriever.search(vector, query_terms, k=settings.k, doc_id=doc_id)
+        candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.weights)
+        return compose_answer(q, candidates, evidence, self.data, settings)
+
+    def ask_many(self, questions: list[str], **options: object) -> list[Answer]:
+        """Answer several questions (same options for each)."""
+        return [self.ask(q, **options) for q in questions]  # type: ignore[arg-type]
+
+    def paragraph(self, doc_id: str, number: int) -> Paragraph | None:
+        """The paragraph with this number in this document, if any."""
+        first, last = self.data.doc_rows.get(doc_id, (0, 0))
+        for p in self.data.paragraphs[first:last]:
+            if p.number == number:
+                return p
+        return None

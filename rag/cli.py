@@ -1,0 +1,189 @@
+"""The `rag` command: index, ask, batch, eval, serve. Parses, calls the API, prints."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import RagError
+
+log = logging.getLogger("rag")
+
+
+class _TqdmHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Log lines written through tqdm, so they do not tear progress bars."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            from tqdm import tqdm
+
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # pragma: no cover - logging must never raise
+            self.handleError(record)
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING - 10 * verbose
+    handler = _TqdmHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    quiet = ("bm25s", "sentence_transformers", "transformers", "httpx", "urllib3", "matplotlib", "PIL")
+    # Some libraries set their own logger levels when imported; filter at the handler instead.
+    handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(quiet))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+    except ImportError:  # pragma: no cover
+        pass
+
+
+def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .settings import Settings
+
+    kwargs = {}
+    if getattr(args, "k", None) is not None:
+        kwargs["k"] = args.k
+    if getattr(args, "threshold", None) is not None:
+        kwargs["threshold"] = args.threshold
+    try:
+        return Settings(**kwargs)
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from exc
+
+
+def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from .assistant import Assistant
+
+    return Assistant.load(args.index, corpus=args.corpus, settings=_settings(args))
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from .embedding import WindowSettings
+    from .index import build_index
+
+    manifest = build_index(args.corpus or "corpus", args.index, model=args.model,
+                           window=WindowSettings(args.window_tokens, args.window_overlap),
+                           progress=not args.quiet)
+    print(f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
+          f"{manifest.sentences} sentences into {args.index} in {manifest.build_seconds:.1f} s "
+          f"(model {manifest.model}).")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .serialize import answer_json, answer_text
+
+    assistant = _load(args)
+    answer = assistant.ask(args.question, doc_id=args.doc)
+    print(answer_json(answer) if args.json else answer_text(answer))
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import run_batch
+
+    assistant = _load(args)
+    result = run_batch(assistant, args.questions, args.out, doc_id=args.doc)
+    answered = sum(1 for r in result.records if "error" not in r and not r["abstained"])
+    print(f"Wrote {len(result.records)} answers to {args.out}: {answered} answered, "
+          f"{len(result.records) - answered - len(result.failed)} abstained, {len(result.failed)} failed.")
+    for problem in result.failed:
+        print(f"  {problem}", file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate_file
+
+    assistant = _load(args)
+    report = evaluate_file(assistant, args.questions, args.out)
+    print(report.summary())
+    failures = report.gate(min_recall5=args.min_recall5, min_accuracy=args.min_accuracy)
+    for failure in failures:
+        print(f"FAIL: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from ui.app import serve
+
+    assistant = _load(args)
+    serve(assistant, corpus=Path(args.corpus or assistant.corpus_dir()), host=args.host, port=args.port,
+          max_upload_bytes=args.max_upload_kb * 1024)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited, extractive answers from official documents.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser, *, answer: bool = True) -> None:
+        p.add_argument("--index", default="index", help="index folder (default: index)")
+        p.add_argument("--corpus", default=None, help="corpus folder (default: the one the index was built from)")
+        if answer:
+            p.add_argument("--k", type=int, default=None, help="paragraphs to retrieve")
+            p.add_argument("--threshold", type=float, default=None, help="abstention threshold (0-1)")
+            p.add_argument("--doc", default=None, help="only search this document id")
+
+    p = sub.add_parser("index", help="index the corpus folder (only changed documents are re-embedded)")
+    common(p, answer=False)
+    p.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+    p.add_argument("--window-tokens", type=int, default=200, help="tokens per window for long paragraphs")
+    p.add_argument("--window-overlap", type=int, default=48, help="tokens shared by neighbouring windows")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question")
+    p.add_argument("question")
+    common(p)
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("batch", help="answer a file of questions (JSONL, CSV or one per line)")
+    p.add_argument("questions")
+    p.add_argument("--out", required=True, help="JSONL file to write")
+    common(p)
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("eval", help="answer a question file and report retrieval, citations and grounding")
+    p.add_argument("questions")
+    p.add_argument("--out", default="eval/reports/latest", help="report folder")
+    p.add_argument("--min-recall5", type=float, default=None, help="fail below this recall@5")
+    p.add_argument("--min-accuracy", type=float, default=None, help="fail below this answered-and-cited rate")
+    common(p)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="open the chat page")
+    common(p)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    p.add_argument("--max-upload-kb", type=int, default=2048, help="largest document a user may upload")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(args.verbose + (1 if args.command == "index" and not getattr(args, "quiet", False) else 0))
+    try:
+        return int(args.func(args))
+    except RagError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,175 @@
+"""Retrieved paragraphs -> an Answer of verbatim, cited sentences, or an abstention."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from .index import IndexData
+from .retrieval import Evidence
+from .settings import Settings
+from .terms import terms
+from .types import Answer, Citation, Paragraph
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER = "The documents do not answer this question."
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{4}}|(?:19|20)\d\d)\b")
+_NUMBER = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"several|many|most|some|dozens?|hundreds?)\b", re.IGNORECASE)
+_NAME = re.compile(r"(?<=[a-z,;(] )(?:[A-Z][\w’'-]+)(?: (?:of |the |and )?[A-Z][\w’'-]+)*")
+
+
+def question_type(question: str) -> str | None:
+    """What kind of fact the question wants: 'when', 'count', 'who' or None."""
+    q = question.lower().strip()
+    if re.match(r"^(when|what (date|day|year|month))\b", q) or re.search(r"\b(on what date|in what year|which year|what year|which date)\b", q):
+        return "when"
+    if re.match(r"^how (many|much|often|long)\b", q) or re.search(r"\b(number of|how many)\b", q):
+        return "count"
+    if re.match(r"^(who|whom|whose|which (country|countries|state|states|government|body|organization|organisation))\b", q):
+        return "who"
+    return None
+
+
+def type_match(kind: str | None, sentence: str) -> float:
+    """1.0 when the sentence holds the kind of fact the question wants, 0.0 when not, 0.5 if no kind."""
+    if kind is None:
+        return 0.5
+    if kind == "when":
+        return 1.0 if _DATE.search(sentence) else 0.0
+    if kind == "count":
+        return 1.0 if _NUMBER.search(sentence) else 0.0
+    return 1.0 if _NAME.search(sentence) else 0.0
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the sentence score mixes its evidence; all parts lie in [0, 1]."""
+
+    sentence_cosine: float = 0.45
+    sentence_coverage: float = 0.25
+    paragraph_coverage: float = 0.15
+    paragraph_cosine: float = 0.10
+    answer_type: float = 0.05
+
+
+class TermWeights:
+    """Inverse document frequency of terms, read off the BM25 index."""
+
+    def __init__(self, data: IndexData) -> None:
+        bm25 = data.bm25
+        vocab: dict[str, int] = getattr(bm25, "vocab_dict", {})
+        indptr = np.asarray(bm25.scores["indptr"])  # type: ignore[attr-defined]
+        n = max(1, len(data.paragraphs))
+        self.default = math.log(1 + (n + 0.5) / 0.5)
+        self.idf: dict[str, float] = {}
+        for term, tid in vocab.items():
+            df = int(indptr[tid + 1] - indptr[tid]) if tid + 1 < len(indptr) else 0
+            self.idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.default)
+
+    def coverage(self, wanted: list[str], have: set[str]) -> float:
+        """Share of the question's term weight that `have` contains."""
+        unique = set(wanted)
+        total = sum(self.weight(t) for t in unique)
+        if total <= 0:
+            return 0.0
+        return sum(self.weight(t) for t in unique if t in have) / total
+
+
+@dataclass(frozen=True)
+class Candidate:
+    row: int  # sentence row
+    paragraph: Paragraph
+    start: int
+    end: int
+    score: float
+
+
+def marker(citation: Citation, *, with_doc: bool) -> str:
+    """The inline marker of a citation, e.g. "[para. 50]"."""
+    number = f"para. {citation.paragraph}" if citation.numbered_by_source else \
+        f"para. {citation.paragraph}, counted in order"
+    return f"[{citation.doc_id}, {number}]" if with_doc else f"[{number}]"
+
+
+def score_sentences(question: str, query_terms: list[str], evidence: Evidence, data: IndexData,
+                    idf: TermWeights, weights: Weights = Weights()) -> list[Candidate]:
+    """Score every sentence of the retrieved paragraphs; best first."""
+    kind = question_type(question)
+    sentences = data.sentences
+    out: list[Candidate] = []
+    if not evidence.hit_rows:
+        return out
+    rows = np.asarray(evidence.hit_rows)
+    in_hits = np.flatnonzero(np.isin(sentences[:, 0], rows))
+    para_terms: dict[int, set[str]] = {}
+    for srow in in_hits:
+        prow, start, end = (int(x) for x in sentences[srow])
+        para = data.paragraphs[prow]
+        text = para.text[start:end]
+        if prow not in para_terms:
+            para_terms[prow] = set(terms(" ".join(para.section[-1:]) + " " + para.text))
+        score = (
+            weights.sentence_cosine * max(0.0, float(evidence.sentence_dense[srow]))
+            + weights.sentence_coverage * idf.coverage(query_terms, set(terms(text)))
+            + weights.paragraph_coverage * idf.coverage(query_terms, para_terms[prow])
+            + weights.paragraph_cosine * max(0.0, float(evidence.dense[prow]))
+            + weights.answer_type * type_match(kind, text)
+        )
+        out.append(Candidate(int(srow), para, start, end, score))
+    out.sort(key=lambda c: -c.score)
+    return out
+
+
+def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:
+    va = data.sentence_vectors[np.flatnonzero(data.sentence_window_owner == a)[0]]
+    vb = data.sentence_vectors[np.flatnonzero(data.sentence_window_owner == b)[0]]
+    return float(va @ vb) >= limit
+
+
+def compose_answer(question: str, candidates: list[Candidate], evidence: Evidence, data: IndexData,
+                   settings: Settings) -> Answer:
+    """Quote the best sentences verbatim with citations, or abstain and say why."""
+    with_doc = len(data.manifest.documents) > 1
+    docs = data.manifest.documents
+    if not candidates:
+        return Answer(question=question, text=NO_ANSWER, citations=(), hits=evidence.hits,
+                      abstained=True, reason="nothing in the documents matched the question",
+                      documents=docs)
+    best = candidates[0]
+    if best.score < settings.threshold:
+        where = f"{best.paragraph.doc_id}, para. {best.paragraph.number}" if with_doc else f"para. {best.paragraph.number}"
+        return Answer(
+            question=question, text=NO_ANSWER, citations=(), hits=evidence.hits, abstained=True,
+            reason=(f"the closest sentence ({where}) has confidence {best.score:.2f}, "
+                    f"below the threshold {settings.threshold:.2f}"),
+            confidence=best.score, documents=docs,
+        )
+    chosen = [best]
+    for cand in candidates[1:]:
+        if len(chosen) >= settings.max_sentences:
+            break
+        if cand.score < max(settings.threshold, best.score - settings.margin):
+            break
+        if any(_near_duplicate(data, cand.row, c.row, settings.near_duplicate) for c in chosen):
+            continue
+        chosen.append(cand)
+    citations = tuple(
+        Citation(doc_id=c.paragraph.doc_id, paragraph=c.paragraph.number, section=c.paragraph.section,
+                 quote=c.paragraph.text[c.start:c.end], start=c.start, end=c.end,
+                 score=round(c.score, 4), numbered_by_source=c.paragraph.numbered_by_source)
+        for c in chosen
+    )
+    text = " ".join(f"{c.quote} {marker(c, with_doc=with_doc)}" for c in citations)
+    return Answer(question=question, text=text, citations=citations, hits=evidence.hits,
+                  abstained=False, confidence=best.score, documents=docs)

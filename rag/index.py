@@ -1,0 +1,325 @@
+"""Build, write (atomically) and load the index folder; the manifest says what it holds."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
+from .errors import CorruptIndex, IndexMissing, StaleIndex
+from .paragraphs import split_paragraphs
+from .readers import corpus_files, file_sha256, read_document
+from .sentences import split_sentences
+from .terms import terms
+from .types import DocumentInfo, Paragraph
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+FILES = ("paragraphs.jsonl", "paragraphs.npy", "windows.npy", "sentences.npy",
+         "sentences_vectors.npy", "sentence_windows.npy", "bm25/params.index.json")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What an index holds and how it was made; written last, checked on load."""
+
+    model: str
+    dimension: int
+    max_seq_length: int
+    window: WindowSettings
+    documents: dict[str, DocumentInfo]
+    corpus: str
+    paragraphs: int = 0
+    sentences: int = 0
+    windows: int = 0
+    format_version: int = FORMAT_VERSION
+    rag_version: str = __version__
+    created: str = ""
+    build_seconds: float = 0.0
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+    @classmethod
+    def from_json(cls, text: str) -> Manifest:
+        raw = json.loads(text)
+        raw["window"] = WindowSettings(**raw["window"])
+        raw["documents"] = {k: DocumentInfo(**v) for k, v in raw["documents"].items()}
+        return cls(**raw)
+
+
+@dataclass
+class IndexData:
+    """A loaded index: paragraphs, their sentences and vectors, and the BM25 index."""
+
+    manifest: Manifest
+    paragraphs: list[Paragraph]
+    window_vectors: np.ndarray  # one row per paragraph window
+    window_owner: np.ndarray  # window row -> paragraph row
+    sentences: np.ndarray  # (n, 3) int32: paragraph row, start, end
+    sentence_vectors: np.ndarray  # one row per sentence window
+    sentence_window_owner: np.ndarray  # sentence window row -> sentence row
+    bm25: object
+    doc_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc -> [first, last+1)
+
+    def __post_init__(self) -> None:
+        rows: dict[str, tuple[int, int]] = {}
+        for i, p in enumerate(self.paragraphs):
+            first, _ = rows.get(p.doc_id, (i, i))
+            rows[p.doc_id] = (first, i + 1)
+        self.doc_rows = rows
+
+
+def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Write a folder through `write(tmp)` and move it into place; on failure keep the old one."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-tmp-", dir=target.parent))
+    old = target.with_name(f".{target.name}-old")
+    try:
+        write(tmp)
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException:
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _corpus_ref(corpus: Path, index_dir: Path) -> str:
+    try:
+        return os.path.relpath(corpus.resolve(), index_dir.resolve())
+    except ValueError:
+        return str(corpus.resolve())
+
+
+def _reusable(index_dir: Path, model: str, window: WindowSettings) -> IndexData | None:
+    try:
+        old = load_index(index_dir, check_corpus=False)
+    except (IndexMissing, StaleIndex, CorruptIndex) as exc:
+        log.debug("not reusing %s: %s", index_dir, exc)
+        return None
+    if old.manifest.model != model or old.manifest.window != window:
+        return None
+    return old
+
+
+def _doc_part(old: IndexData, doc_id: str) -> tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Slice one document's rows out of an old index, renumbered from zero."""
+    first, last = old.doc_rows[doc_id]
+    wmask = (old.window_owner >= first) & (old.window_owner < last)
+    smask = (old.sentences[:, 0] >= first) & (old.sentences[:, 0] < last)
+    srows = np.flatnonzero(smask)
+    swmask = np.isin(old.sentence_window_owner, srows)
+    sentences = old.sentences[smask].copy()
+    sentences[:, 0] -= first
+    sw_owner = np.searchsorted(srows, old.sentence_window_owner[swmask]).astype(np.int32)
+    return (old.paragraphs[first:last], old.window_vectors[wmask], old.window_owner[wmask] - first,
+            sentences, old.sentence_vectors[swmask], sw_owner)
+
+
+def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", *,
+                model: str = DEFAULT_MODEL, window: WindowSettings = WindowSettings(),
+                embedder: Embedder | None = None, progress: bool = True) -> Manifest:
+    """Index every document of `corpus` into `index_dir`, re-embedding only changed documents.
+
+    Raises:
+        EmptyCorpus, DuplicateDocument, UnreadableDocument: the corpus cannot be indexed;
+            the existing index is left as it was.
+    """
+    import bm25s
+
+    started = time.perf_counter()
+    corpus, index_dir = Path(corpus), Path(index_dir)
+    files = corpus_files(corpus)
+    documents = [read_document(path, doc_id=doc_id, root=corpus) for doc_id, path in files]
+    old = _reusable(index_dir, model, window) if index_dir.exists() else None
+    if embedder is not None:
+        model = embedder.name
+
+    def get_embedder() -> Embedder:
+        nonlocal embedder
+        if embedder is None:
+            embedder = Embedder(model, threads=None, window=window)
+        return embedder
+
+    paragraphs: list[Paragraph] = []
+    parts_w: list[np.ndarray] = []
+    parts_wo: list[np.ndarray] = []
+    parts_s: list[np.ndarray] = []
+    parts_sv: list[np.ndarray] = []
+    parts_swo: list[np.ndarray] = []
+    infos: dict[str, DocumentInfo] = {}
+    sentence_total = 0
+    for doc in documents:
+        prev = old.manifest.documents.get(doc.doc_id) if old else None
+        if old is not None and prev is not None and prev.sha256 == doc.sha256:
+            log.info("%s unchanged: reusing its vectors", doc.path)
+            paras, wv, wo, sents, sv, swo = _doc_part(old, doc.doc_id)
+        else:
+            log.info("embedding %s", doc.path)
+            paras = split_paragraphs(doc)
+            if not paras:
+                log.warning("%s has no text to index", doc.path)
+            wv, wo = get_embedder().encode_windows([p.text for p in paras], progress=progress)
+            rows = [(i, s.start, s.end) for i, p in enumerate(paras) for s in split_sentences(p.text)]
+            sents = np.asarray(rows, dtype=np.int32).reshape(-1, 3)
+            texts = [paras[i].text[a:b] for i, a, b in rows]
+            sv, swo = get_embedder().encode_windows(texts, progress=progress)
+        base = len(paragraphs)
+        parts_w.append(wv)
+        parts_wo.append(wo + base)
+        shifted = sents.copy()
+        shifted[:, 0] += base
+        parts_s.append(shifted)
+        parts_sv.append(sv)
+        parts_swo.append(swo + sentence_total)
+        sentence_total += len(sents)
+        paragraphs.extend(paras)
+        infos[doc.doc_id] = DocumentInfo(
+            doc_id=doc.doc_id, file=doc.path, sha256=doc.sha256, paragraphs=len(paras),
+            title=doc.title, date=doc.date, symbol=doc.symbol,
+            numbered=all(p.numbered_by_source for p in paras) if paras else False,
+        )
+
+    if embedder is None and old is not None:
+        dim, max_tokens = old.manifest.dimension, old.manifest.max_seq_length
+    else:
+        dim, max_tokens = get_embedder().dimension, get_embedder().max_tokens
+    data = IndexData(
+        manifest=Manifest(model=model, dimension=dim, max_seq_length=max_tokens,
+                          window=window, documents=infos, corpus=""),
+        paragraphs=paragraphs,
+        window_vectors=np.concatenate(parts_w) if parts_w else np.zeros((0, dim), np.float32),
+        window_owner=np.concatenate(parts_wo).astype(np.int32),
+        sentences=np.concatenate(parts_s).astype(np.int32),
+        sentence_vectors=np.concatenate(parts_sv) if parts_sv else np.zeros((0, dim), np.float32),
+        sentence_window_owner=np.concatenate(parts_swo).astype(np.int32),
+        bm25=None,
+    )
+    bm25 = bm25s.BM25()
+    bm25.index([terms(" ".join(p.section[-1:]) + " " + p.text) for p in paragraphs], show_progress=False)
+    manifest = Manifest(
+        model=model, dimension=dim, max_seq_length=max_tokens, window=window,
+        documents=infos, corpus=_corpus_ref(corpus, index_dir), paragraphs=len(paragraphs),
+        sentences=len(data.sentences), windows=len(data.window_vectors),
+        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        build_seconds=round(time.perf_counter() - started, 3),
+    )
+
+    def write(tmp: Path) -> None:
+        with open(tmp / "paragraphs.jsonl", "w", encoding="utf-8") as fh:
+            for p in paragraphs:
+                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        np.save(tmp / "paragraphs.npy", data.window_vectors, allow_pickle=False)
+        np.save(tmp / "windows.npy", data.window_owner, allow_pickle=False)
+        np.save(tmp / "sentences.npy", data.sentences, allow_pickle=False)
+        np.save(tmp / "sentences_vectors.npy", data.sentence_vectors, allow_pickle=False)
+        np.save(tmp / "sentence_windows.npy", data.sentence_window_owner, allow_pickle=False)
+        bm25.save(str(tmp / "bm25"), show_progress=False)
+        (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+
+    write_atomically(index_dir, write)
+    log.info("indexed %d documents, %d paragraphs, %d sentences in %.1f s", len(infos),
+             len(paragraphs), len(data.sentences), manifest.build_seconds)
+    return manifest
+
+
+def _check_corpus(manifest: Manifest, index_dir: Path, corpus: Path | None) -> None:
+    root = corpus if corpus is not None else (index_dir / manifest.corpus)
+    if not root.is_dir():
+        log.warning("corpus folder %s not found: cannot check that the index is current", root)
+        return
+    for doc_id, info in manifest.documents.items():
+        path = root / info.file
+        if not path.is_file():
+            raise StaleIndex(f"{path} was indexed but is gone; run: rag index")
+        if file_sha256(path) != info.sha256:
+            raise StaleIndex(f"{path} changed since the index was built; run: rag index")
+    known = {info.file for info in manifest.documents.values()}
+    for _, path in corpus_files(root):
+        if path.relative_to(root).as_posix() not in known:
+            raise StaleIndex(f"{path} is new since the index was built; run: rag index")
+
+
+def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = None,
+               check_corpus: bool = True) -> IndexData:
+    """Load an index folder, checking its manifest, its files and (by default) its corpus.
+
+    Raises:
+        IndexMissing: no index there.
+        CorruptIndex: a file is missing, unreadable or inconsistent.
+        StaleIndex: a corpus document changed, appeared or went away, or the format is old.
+    """
+    import bm25s
+
+    index_dir = Path(index_dir)
+    mpath = index_dir / MANIFEST
+    if not mpath.is_file():
+        raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
+    try:
+        manifest = Manifest.from_json(mpath.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
+    if manifest.format_version != FORMAT_VERSION:
+        raise StaleIndex(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run: rag index")
+    for name in FILES:
+        if not (index_dir / name).is_file():
+            raise CorruptIndex(f"{index_dir / name} is missing; run: rag index")
+    if check_corpus:
+        _check_corpus(manifest, index_dir, Path(corpus) if corpus is not None else None)
+    try:
+        with open(index_dir / "paragraphs.jsonl", encoding="utf-8") as fh:
+            paragraphs = []
+            for line in fh:
+                raw = json.loads(line)
+                raw["section"] = tuple(raw["section"])
+                raw["lines"] = tuple(raw["lines"])
+                paragraphs.append(Paragraph(**raw))
+        arrays = {name: np.load(index_dir / f"{name}.npy", allow_pickle=False)
+                  for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")}
+        bm25 = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise CorruptIndex(f"{index_dir} has a damaged file ({exc}); run: rag index") from exc
+    data = IndexData(manifest=manifest, paragraphs=paragraphs, window_vectors=arrays["paragraphs"],
+                     window_owner=arrays["windows"], sentences=arrays["sentences"],
+                     sentence_vectors=arrays["sentences_vectors"],
+                     sentence_window_owner=arrays["sentence_windows"], bm25=bm25)
+    _check_shapes(data, index_dir)
+    return data
+
+
+def _check_shapes(data: IndexData, index_dir: Path) -> None:
+    m = data.manifest
+    n, s = len(data.paragraphs), len(data.sentences)
+    problems = []
+    if n != m.paragraphs or s != m.sentences:
+        problems.append(f"{n} paragraphs and {s} sentences, manifest says {m.paragraphs} and {m.sentences}")
+    for name, vec, owner, rows in (("paragraph", data.window_vectors, data.window_owner, n),
+                                   ("sentence", data.sentence_vectors, data.sentence_window_owner, s)):
+        if vec.ndim != 2 or (len(vec) and vec.shape[1] != m.dimension) or len(vec) != len(owner):
+            problems.append(f"{name} vectors have shape {vec.shape}, expected (*, {m.dimension})")
+        elif len(owner) and (owner.min() < 0 or owner.max() >= rows):
+            problems.append(f"{name} windows point outside the {rows} rows")
+    if s and (data.sentences[:, 0].max() >= n or data.sentences.shape[1] != 3):
+        problems.append("sentences point outside the paragraphs")
+    if int(getattr(data.bm25, "scores", {}).get("num_docs", n)) != n:
+        problems.append("BM25 index does not match the paragraphs")
+    if problems:
+        raise CorruptIndex(f"{index_dir} is inconsistent: {'; '.join(problems)}; run: rag index")

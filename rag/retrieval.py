@@ -1,0 +1,116 @@
+"""Dense (FAISS) and BM25 search over paragraphs, fused into one ranking."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import faiss
+import numpy as np
+
+from .errors import InputError
+from .index import IndexData
+from .types import Hit
+
+log = logging.getLogger(__name__)
+
+
+def fuse_rrf(rankings: Sequence[Sequence[int]], k: int = 60, weights: Sequence[float] | None = None) -> dict[int, float]:
+    """Reciprocal rank fusion of several rankings of paragraph rows (optionally weighted)."""
+    scores: dict[int, float] = defaultdict(float)
+    for i, ranking in enumerate(rankings):
+        w = 1.0 if weights is None else weights[i]
+        for rank, row in enumerate(ranking, start=1):
+            scores[row] += w / (k + rank)
+    return dict(scores)
+
+
+def max_by_owner(scores: np.ndarray, owners: np.ndarray, size: int) -> np.ndarray:
+    """For each owner row, the best score of its windows (-inf where it has none)."""
+    out = np.full(size, -np.inf, dtype=np.float32)
+    np.maximum.at(out, owners, scores)
+    return out
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Per-paragraph and per-sentence scores of one question, for ranking and composing."""
+
+    hits: tuple[Hit, ...]
+    dense: np.ndarray  # paragraph row -> best window cosine
+    lexical: np.ndarray  # paragraph row -> BM25 score
+    sentence_dense: np.ndarray  # sentence row -> best window cosine
+    hit_rows: tuple[int, ...]  # paragraph row of each hit
+    rows: range  # paragraph rows searched (a document filter narrows it)
+
+
+class Retriever:
+    """Searches one loaded index; FAISS holds the vectors, bm25s the term index."""
+
+    def __init__(self, data: IndexData, *, rrf_k: int = 60) -> None:
+        self.data = data
+        self.rrf_k = rrf_k
+        self._windows = faiss.IndexFlatIP(data.manifest.dimension)
+        self._windows.add(data.window_vectors)
+        self._sentences = faiss.IndexFlatIP(data.manifest.dimension)
+        self._sentences.add(data.sentence_vectors)
+        self._sentence_rows: dict[str, tuple[int, int]] = {}
+        self._window_rows: dict[str, tuple[int, int]] = {}
+        for doc, (first, last) in data.doc_rows.items():
+            self._window_rows[doc] = _span(np.flatnonzero((data.window_owner >= first) & (data.window_owner < last)))
+            srows = np.flatnonzero((data.sentences[:, 0] >= first) & (data.sentences[:, 0] < last))
+            self._sentence_rows[doc] = _span(np.flatnonzero(np.isin(data.sentence_window_owner, srows)))
+
+    def _dense(self, index: faiss.Index, query: np.ndarray, span: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
+        n = index.ntotal if span is None else span[1] - span[0]
+        if n == 0:
+            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+        params = None
+        if span is not None:
+            params = faiss.SearchParameters(sel=faiss.IDSelectorRange(span[0], span[1]))
+        scores, ids = index.search(query.reshape(1, -1), n, params=params)
+        keep = ids[0] >= 0
+        return scores[0][keep], ids[0][keep]
+
+    def search(self, query_vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None = None) -> Evidence:
+        """Rank paragraphs for a question by fusing window, sentence and BM25 rankings."""
+        data = self.data
+        n = len(data.paragraphs)
+        if doc_id is not None and doc_id not in data.doc_rows:
+            raise InputError(f"no document '{doc_id}' in the index; known: {', '.join(sorted(data.doc_rows))}")
+        first, last = data.doc_rows[doc_id] if doc_id else (0, n)
+        wspan = self._window_rows[doc_id] if doc_id else None
+        sspan = self._sentence_rows[doc_id] if doc_id else None
+
+        ws, wi = self._dense(self._windows, query_vector, wspan)
+        dense = max_by_owner(ws, data.window_owner[wi], n)
+        ss, si = self._dense(self._sentences, query_vector, sspan)
+        sentence_dense = max_by_owner(ss, data.sentence_window_owner[si], len(data.sentences))
+        best_sentence = max_by_owner(sentence_dense, data.sentences[:, 0], n) if len(data.sentences) else dense
+        lexical = np.zeros(n, dtype=np.float32)
+        if query_terms and n:
+            lexical = np.asarray(data.bm25.get_scores(query_terms), dtype=np.float32)  # type: ignore[attr-defined]
+
+        rows = np.arange(first, last)
+        rankings = [
+            rows[np.argsort(-dense[first:last], kind="stable")],
+            rows[np.argsort(-best_sentence[first:last], kind="stable")],
+        ]
+        if lexical[first:last].max(initial=0.0) > 0:
+            order = np.argsort(-lexical[first:last], kind="stable")
+            rankings.append(rows[order][lexical[first:last][order] > 0])
+        fused = fuse_rrf([r.tolist() for r in rankings], k=self.rrf_k)
+        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+        hits = tuple(Hit(paragraph=data.paragraphs[row], score=float(score), rank=i)
+                     for i, (row, score) in enumerate(best, start=1))
+        return Evidence(hits=hits, dense=dense, lexical=lexical, sentence_dense=sentence_dense,
+                        hit_rows=tuple(row for row, _ in best), rows=range(first, last))
+
+
+def _span(rows: np.ndarray) -> tuple[int, int]:
+    """The [first, last+1) range of contiguous rows (rows of one document are contiguous)."""
+    if len(rows) == 0:
+        return (0, 0)
+    return int(rows.min()), int(rows.max()) + 1

@@ -1,0 +1,29 @@
+"""Settings of the assistant: validated once, passed down, never global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a user may tune without rebuilding the index."""
+
+    k: int = 5  # paragraphs retrieved
+    # Abstain when the best sentence's confidence is below this. Chosen on the
+    # risk-coverage curve of eval/dev.jsonl (see eval/THRESHOLD.md).
+    threshold: float = 0.45
+    max_sentences: int = 3
+    margin: float = 0.08  # extra sentences must score within this of the best
+    near_duplicate: float = 0.9  # cosine above which a second sentence adds nothing
+    max_question_chars: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.k <= 0:
+            raise ValueError(f"k must be positive, got {self.k}")
+        if self.max_sentences <= 0:
+            raise ValueError(f"max_sentences must be positive, got {self.max_sentences}")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
+        if self.max_question_chars <= 0:
+            raise ValueError(f"max_question_chars must be positive, got {self.max_question_chars}")
