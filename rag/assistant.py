@@ -12,7 +12,7 @@ from .index import IndexData, load_index
 from .retrieval import Retriever
 from .settings import Settings
 from .terms import terms
-from .types import Answer, DocumentInfo, Paragraph
+from .types import Answer, DocumentInfo, Hit, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,17 @@ class Assistant:
             raise StaleIndex(f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
                              f"the index holds {data.manifest.dimension}; run: rag index")
         return cls(data, embedder, settings, index_dir=Path(index_dir))
+
+    def corpus_dir(self) -> Path | None:
+        """The corpus folder the index was built from, if known."""
+        if self.index_dir is None:
+            return None
+        return (self.index_dir / self.data.manifest.corpus).resolve()
+
+    def retrieve(self, question: str, *, k: int, doc_id: str | None = None) -> tuple[Hit, ...]:
+        """Only the retrieval step: the top-k paragraphs for a question."""
+        q = self.check_question(question)
+        return self.retriever.search(self.embedder.encode_query(q), terms(q), k=k, doc_id=doc_id).hits
 
     @property
     def documents(self) -> dict[str, DocumentInfo]:

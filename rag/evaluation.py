@@ -1,0 +1,268 @@
+"""Run a question file through the assistant and measure retrieval, answers, grounding, abstention."""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .assistant import Assistant
+from .batch import error_record
+from .errors import InputError
+from .grounding import GroundingChecker, normalise
+from .questions import read_questions
+from .serialize import answer_record
+
+log = logging.getLogger(__name__)
+
+KS = (1, 3, 5, 10)
+
+
+@dataclass
+class QuestionResult:
+    """One question: its gold fields, the answer record and what was measured on it."""
+
+    id: str
+    question: str | None
+    gold_paras: list[int] | None  # None: no gold given; []: the documents do not answer it
+    gold_doc: str | None
+    answer_keys: list[str]
+    record: dict[str, Any]
+    latency_ms: float
+    retrieved: list[tuple[str, int]]  # top 10 paragraphs, for recall@k
+    grounding: list[dict[str, Any]] = field(default_factory=list)
+
+    def is_gold(self, doc: str, para: int) -> bool:
+        return bool(self.gold_paras) and para in (self.gold_paras or []) and (self.gold_doc in (None, doc))
+
+    @property
+    def answerable(self) -> bool:
+        return bool(self.gold_paras)
+
+    @property
+    def unanswerable(self) -> bool:
+        return self.gold_paras is not None and not self.gold_paras
+
+    @property
+    def abstained(self) -> bool:
+        return bool(self.record.get("abstained"))
+
+    @property
+    def confidence(self) -> float:
+        return float(self.record.get("confidence") or 0.0)
+
+    def recall_at(self, k: int) -> float:
+        gold = set(self.gold_paras or [])
+        found = {p for d, p in self.retrieved[:k] if self.is_gold(d, p)}
+        return len(found & gold) / len(gold) if gold else 0.0
+
+    def reciprocal_rank(self) -> float:
+        for rank, (d, p) in enumerate(self.retrieved, start=1):
+            if self.is_gold(d, p):
+                return 1.0 / rank
+        return 0.0
+
+    def cited(self) -> list[tuple[str, int]]:
+        return [(c["doc"], int(c["para"])) for c in self.record.get("citations", [])]
+
+    def key_hit(self) -> bool:
+        if self.abstained or not self.answer_keys:
+            return False
+        text = normalise(self.record.get("answer", "")).lower()
+        return all(normalise(k).lower() in text for k in self.answer_keys)
+
+    def cites_gold(self) -> bool:
+        return any(self.is_gold(d, p) for d, p in self.cited())
+
+    def citation_precision(self) -> float | None:
+        cited = self.cited()
+        return sum(self.is_gold(d, p) for d, p in cited) / len(cited) if cited else None
+
+    def citation_recall(self) -> float:
+        gold = set(self.gold_paras or [])
+        return len({p for d, p in self.cited() if self.is_gold(d, p)}) / len(gold) if gold else 0.0
+
+    def correct(self) -> bool:
+        """Answered with every answer key and cited to a gold paragraph."""
+        return self.key_hit() and self.cites_gold()
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(float(np.mean(values)), 4) if values else None
+
+
+def choose_threshold(answerable: list[float], unanswerable: list[float], *, max_wrong: float = 0.10) -> float | None:
+    """The threshold that best separates the two score sets with at most `max_wrong` answerable abstentions."""
+    if not answerable or not unanswerable:
+        return None
+    a, u = np.asarray(answerable), np.asarray(unanswerable)
+    best_t, best = 0.0, -1.0
+    for t in np.round(np.arange(0.0, 1.0001, 0.005), 3):
+        wrong = float((a < t).mean())
+        if wrong > max_wrong:
+            break
+        gain = float((u < t).mean()) - wrong
+        if gain > best + 1e-9:
+            best_t, best = float(t), gain
+    return best_t
+
+
+@dataclass
+class Report:
+    """All figures of an eval run, and the rows they came from."""
+
+    figures: dict[str, Any]
+    rows: list[QuestionResult]
+    curve: list[dict[str, float]]
+
+    def summary(self) -> str:
+        f = self.figures
+        r = f["retrieval"]
+        a = f["answers"]
+        ab = f["abstention"]
+        g = f["grounding"]
+        lines = [
+            f"questions: {f['questions']} ({f['answerable']} answerable, {f['unanswerable']} unanswerable, "
+            f"{f['failed']} failed)",
+            "retrieval: " + ", ".join(f"recall@{k} {r[f'recall@{k}']}" for k in KS) + f", MRR {r['mrr']}",
+            f"answers: key hit {a['key_hit']}, answered correctly with a gold citation {a['correct_cited']}, "
+            f"citation precision {a['citation_precision']}, citation recall {a['citation_recall']}",
+            f"abstention (threshold {ab['threshold']}): on unanswerable {ab['abstained_unanswerable']}, "
+            f"wrongly on answerable {ab['abstained_answerable']}; suggested threshold {ab['suggested_threshold']}",
+            f"grounding: {g['grounded']}/{g['citations']} quotes found where cited ({g['rate']:.2%})",
+            f"latency: median {f['latency_ms']['median']} ms, p95 {f['latency_ms']['p95']} ms",
+        ]
+        if f.get("out"):
+            lines.append(f"report: {f['out']}/report.html")
+        return "\n".join(lines)
+
+    def gate(self, *, min_recall5: float | None = None, min_accuracy: float | None = None) -> list[str]:
+        """The reasons this run fails its floors (grounding must be 100 %)."""
+        f = self.figures
+        out = []
+        if f["grounding"]["rate"] < 1.0:
+            out.append(f"grounding is {f['grounding']['rate']:.2%}, must be 100%")
+        r5 = f["retrieval"]["recall@5"]
+        if min_recall5 is not None and (r5 is None or r5 < min_recall5):
+            out.append(f"recall@5 {r5} is below the floor {min_recall5}")
+        acc = f["answers"]["correct_cited"]
+        if min_accuracy is not None and (acc is None or acc < min_accuracy):
+            out.append(f"answered-and-cited rate {acc} is below the floor {min_accuracy}")
+        return out
+
+
+def _int_list(value: Any) -> list[int] | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, str)):
+        value = [value]
+    return [int(v) for v in value]
+
+
+def evaluate(assistant: Assistant, questions: str | Path) -> Report:
+    """Answer every question of a file and measure the answers."""
+    checker = GroundingChecker(assistant.data.paragraphs, assistant.corpus_dir(),
+                               {d: i.file for d, i in assistant.documents.items()})
+    rows: list[QuestionResult] = []
+    failed = 0
+    for row in read_questions(questions):
+        gold = _int_list(row.fields.get("gold_paras"))
+        keys = row.fields.get("answer_keys") or []
+        retrieved: list[tuple[str, int]] = []
+        started = time.perf_counter()
+        try:
+            if row.error is not None or row.question is None:
+                raise InputError(row.error or "no question")
+            answer = assistant.ask(row.question)
+            latency = (time.perf_counter() - started) * 1000
+            record = answer_record(answer, qid=row.id)
+            hits = assistant.retrieve(row.question, k=max(KS))
+            retrieved = [(h.paragraph.doc_id, h.paragraph.number) for h in hits]
+        except InputError as exc:
+            latency = (time.perf_counter() - started) * 1000
+            record = error_record(row, str(exc))
+            failed += 1
+        result = QuestionResult(row.id, row.question, gold, row.fields.get("gold_doc"),
+                                [str(k) for k in keys], record, latency, retrieved)
+        result.grounding = [asdict(f) for f in checker.check_record(record)]
+        rows.append(result)
+    return _measure(rows, assistant, failed)
+
+
+def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> Report:
+    ans = [r for r in rows if r.answerable and "error" not in r.record]
+    una = [r for r in rows if r.unanswerable and "error" not in r.record]
+    keyed = [r for r in ans if r.answer_keys]
+    answered = [r for r in ans if not r.abstained]
+    citations = sum(len(r.record.get("citations", [])) for r in rows)
+    ungrounded = sum(len(r.grounding) for r in rows)
+    latencies = [r.latency_ms for r in rows if "error" not in r.record]
+    a_conf = [r.confidence for r in ans]
+    u_conf = [r.confidence for r in una]
+    curve = []
+    for t in np.round(np.arange(0.0, 1.0001, 0.01), 2):
+        curve.append({
+            "threshold": float(t),
+            "abstained_unanswerable": float(np.mean([c < t for c in u_conf])) if u_conf else 0.0,
+            "abstained_answerable": float(np.mean([c < t for c in a_conf])) if a_conf else 0.0,
+            "correct_cited": float(np.mean([r.correct() and r.confidence >= t for r in keyed])) if keyed else 0.0,
+        })
+    precisions = [p for p in (r.citation_precision() for r in answered) if p is not None]
+    manifest = assistant.data.manifest
+    figures = {
+        "questions": len(rows), "answerable": len(ans), "unanswerable": len(una), "failed": failed,
+        "retrieval": {**{f"recall@{k}": _mean([r.recall_at(k) for r in ans]) for k in KS},
+                      **{f"hit@{k}": _mean([float(r.recall_at(k) > 0) for r in ans]) for k in KS},
+                      "mrr": _mean([r.reciprocal_rank() for r in ans])},
+        "answers": {"key_hit": _mean([float(r.key_hit()) for r in keyed]),
+                    "correct_cited": _mean([float(r.correct()) for r in keyed]),
+                    "citation_precision": _mean(precisions),
+                    "citation_recall": _mean([r.citation_recall() for r in ans])},
+        "abstention": {"threshold": assistant.settings.threshold,
+                       "abstained_unanswerable": _mean([float(r.abstained) for r in una]),
+                       "abstained_answerable": _mean([float(r.abstained) for r in ans]),
+                       "suggested_threshold": choose_threshold(a_conf, u_conf)},
+        "grounding": {"citations": citations, "grounded": citations - ungrounded,
+                      "rate": 1.0 if citations == 0 else (citations - ungrounded) / citations},
+        "latency_ms": {"median": round(statistics.median(latencies), 1) if latencies else None,
+                       "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None},
+        "index": {"model": manifest.model, "documents": len(manifest.documents),
+                  "paragraphs": manifest.paragraphs, "created": manifest.created},
+        "settings": asdict(assistant.settings),
+    }
+    return Report(figures=figures, rows=rows, curve=curve)
+
+
+def evaluate_file(assistant: Assistant, questions: str | Path, out: str | Path | None) -> Report:
+    """Evaluate and, if `out` is given, write report.json, report.html and answers.jsonl there."""
+    report = evaluate(assistant, questions)
+    if out is not None:
+        from .report import write_report
+
+        out = Path(out)
+        report.figures["out"] = str(out)
+        write_report(report, out)
+    return report
+
+
+def row_json(r: QuestionResult) -> dict[str, Any]:
+    """A per-question row of report.json."""
+    return {
+        "id": r.id, "question": r.question, "gold_paras": r.gold_paras, "gold_doc": r.gold_doc,
+        "answer_keys": r.answer_keys, "abstained": r.abstained, "confidence": r.confidence,
+        "cited": [p for _, p in r.cited()], "retrieved": [p for _, p in r.retrieved],
+        "key_hit": r.key_hit(), "correct": r.correct() if r.answerable else None,
+        "recall@5": r.recall_at(5) if r.answerable else None, "latency_ms": round(r.latency_ms, 2),
+        "grounding_failures": r.grounding, "answer": r.record.get("answer"), "error": r.record.get("error"),
+    }
+
+
+def report_json(report: Report) -> str:
+    return json.dumps({"figures": report.figures, "curve": report.curve,
+                       "rows": [row_json(r) for r in report.rows]}, indent=1, ensure_ascii=False)

@@ -1,0 +1,79 @@
+"""Is each quote really in the paragraph it cites, at the offsets it claims, and in the source file?"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .paragraphs import strip_markup
+from .readers import read_document
+from .types import Paragraph
+
+
+def normalise(text: str) -> str:
+    """Whitespace collapsed, typographic quotes kept: the form quotes are compared in."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class GroundingFailure:
+    """A citation whose quote could not be found where it says it is."""
+
+    qid: str
+    doc: str
+    para: int
+    quote: str
+    problem: str
+
+
+class GroundingChecker:
+    """Checks citations against the indexed paragraphs and, independently, their source files."""
+
+    def __init__(self, paragraphs: list[Paragraph], corpus: Path | None, files: Mapping[str, str]) -> None:
+        self.paragraphs = {(p.doc_id, p.number): p for p in paragraphs}
+        self.corpus = corpus
+        self.files = dict(files)
+        self._sources: dict[str, tuple[str, ...] | None] = {}
+
+    def _source_lines(self, doc: str) -> tuple[str, ...] | None:
+        if doc not in self._sources:
+            path = self.corpus / self.files[doc] if self.corpus and doc in self.files else None
+            self._sources[doc] = read_document(path).lines if path and path.is_file() else None
+        return self._sources[doc]
+
+    def check(self, qid: str, citation: Mapping[str, Any]) -> GroundingFailure | None:
+        """None if the citation holds, else what is wrong with it."""
+        doc, para, quote = str(citation["doc"]), int(citation["para"]), str(citation["quote"])
+        start, end = int(citation["start"]), int(citation["end"])
+
+        def fail(problem: str) -> GroundingFailure:
+            return GroundingFailure(qid, doc, para, quote, problem)
+
+        paragraph = self.paragraphs.get((doc, para))
+        if paragraph is None:
+            return fail(f"{doc} has no paragraph {para}")
+        if not quote.strip():
+            return fail("empty quote")
+        if paragraph.text[start:end] != quote:
+            if normalise(quote) in normalise(paragraph.text):
+                return fail(f"quote is in paragraph {para} but not at offsets {start}-{end}")
+            return fail(f"quote is not in paragraph {para}")
+        lines = self._source_lines(doc)
+        if lines is not None:
+            first, last = paragraph.lines
+            source = normalise(" ".join(strip_markup(line) for line in lines[first - 1 : last]))
+            if normalise(quote) not in source:
+                return fail(f"quote is not in the source file at lines {first}-{last}")
+        return None
+
+    def check_record(self, record: Mapping[str, Any]) -> list[GroundingFailure]:
+        """Every failing citation of one answer record."""
+        out = []
+        for citation in record.get("citations", []):
+            failure = self.check(str(record.get("id")), citation)
+            if failure is not None:
+                out.append(failure)
+        return out

@@ -1,0 +1,115 @@
+"""Write an eval Report as report.json, answers.jsonl and a self-contained report.html with plots."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+from .evaluation import KS, QuestionResult, Report, report_json
+
+
+def _png(fig) -> str:  # type: ignore[no-untyped-def]
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _plots(report: Report) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    f = report.figures
+    out = {}
+    fig, ax = plt.subplots(figsize=(4.5, 3))
+    values = [f["retrieval"][f"recall@{k}"] or 0 for k in KS]
+    ax.bar([f"@{k}" for k in KS], values, color="#3b6ea5")
+    for i, v in enumerate(values):
+        ax.text(i, v + 0.01, f"{v:.2f}", ha="center", fontsize=9)
+    ax.set_ylim(0, 1.1)
+    ax.set_title("Recall of gold paragraphs")
+    out["recall"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.5))
+    ts = [c["threshold"] for c in report.curve]
+    ax.plot(ts, [c["abstained_unanswerable"] for c in report.curve], label="abstained, unanswerable (want high)")
+    ax.plot(ts, [c["abstained_answerable"] for c in report.curve], label="abstained, answerable (want low)")
+    ax.plot(ts, [c["correct_cited"] for c in report.curve], label="correct with gold citation", linestyle="--")
+    ax.axvline(f["abstention"]["threshold"], color="k", linestyle=":", label=f"threshold {f['abstention']['threshold']}")
+    ax.set_xlabel("abstention threshold")
+    ax.set_ylim(0, 1.05)
+    ax.legend(fontsize=7, loc="center right")
+    ax.set_title("Abstention trade-off")
+    out["curve"] = _png(fig)
+
+    fig, ax = plt.subplots(figsize=(5.5, 3))
+    a = [r.confidence for r in report.rows if r.answerable]
+    u = [r.confidence for r in report.rows if r.unanswerable]
+    bins = [i / 40 for i in range(41)]
+    ax.hist(a, bins=bins, alpha=0.6, label=f"answerable ({len(a)})")
+    ax.hist(u, bins=bins, alpha=0.6, label=f"unanswerable ({len(u)})")
+    ax.axvline(f["abstention"]["threshold"], color="k", linestyle=":")
+    ax.set_xlabel("confidence of the best sentence")
+    ax.legend(fontsize=8)
+    ax.set_title("Scores of answerable and unanswerable questions")
+    out["scores"] = _png(fig)
+    return out
+
+
+def _failure(r: QuestionResult) -> str | None:
+    if "error" in r.record:
+        return f"error: {r.record['error']}"
+    if r.grounding:
+        return "quote not grounded: " + "; ".join(g["problem"] for g in r.grounding)
+    if r.unanswerable and not r.abstained:
+        return "answered a question the documents do not answer"
+    if r.answerable and r.abstained:
+        return "abstained on an answerable question"
+    if r.answerable and not r.cites_gold():
+        return "cited the wrong paragraph"
+    if r.answerable and r.answer_keys and not r.key_hit():
+        return "gold paragraph cited, answer key missing"
+    return None
+
+
+def _table(report: Report) -> str:
+    rows = []
+    for r in report.rows:
+        why = _failure(r)
+        if why is None:
+            continue
+        quotes = " | ".join(c["quote"][:160] for c in r.record.get("citations", []))
+        rows.append(
+            "<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in (
+                r.id, r.question or "", ", ".join(map(str, r.gold_paras or [])) or "none",
+                ", ".join(str(p) for _, p in r.cited()) or "-", f"{r.confidence:.2f}", why, quotes,
+            )) + "</tr>"
+        )
+    head = "".join(f"<th>{h}</th>" for h in ("id", "question", "expected", "cited", "conf.", "what failed", "quote"))
+    return f"<table><tr>{head}</tr>{''.join(rows)}</table>" if rows else "<p>No failures.</p>"
+
+
+def write_report(report: Report, out: Path) -> None:
+    """Write report.json, answers.jsonl and report.html into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(report_json(report), encoding="utf-8")
+    with open(out / "answers.jsonl", "w", encoding="utf-8") as fh:
+        for r in report.rows:
+            fh.write(json.dumps(r.record, ensure_ascii=False) + "\n")
+    plots = _plots(report)
+    summary = html.escape(report.summary())
+    imgs = "".join(f'<img alt="{k}" src="data:image/png;base64,{v}">' for k, v in plots.items())
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation report</title>
+<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}}pre{{background:#f4f4f4;padding:1em}}
+img{{margin:0.5em;border:1px solid #ddd}}table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}th{{background:#eee}}</style></head><body>
+<h1>Evaluation report</h1><pre>{summary}</pre><div>{imgs}</div>
+<h2>Failures</h2>{_table(report)}</body></html>"""
+    (out / "report.html").write_text(page, encoding="utf-8")
