@@ -49,6 +49,28 @@ def type_match(kind: str | None, sentence: str) -> float:
     return 1.0 if _NAME.search(sentence) else 0.0
 
 
+_REFERENCE = re.compile(
+    r"\b(item|point|chapter|article|section|annex|paragraph|paras?\.?)\s+(\d{1,4})\b", re.IGNORECASE)
+
+
+def references(question: str) -> list[tuple[str, int]]:
+    """Numbered labels the question names: "agenda item 6" -> [("item", 6)]."""
+    return [(m.group(1).lower().rstrip("."), int(m.group(2))) for m in _REFERENCE.finditer(question)]
+
+
+def reference_match(refs: list[tuple[str, int]], para: Paragraph, start: int, sentence: str) -> float:
+    """1.0 when the sentence is what a numbered reference in the question points at."""
+    for kind, n in refs:
+        if kind.startswith("para") and para.numbered_by_source and para.number == n:
+            return 1.0
+        on_list_line = start > 0 and para.text[start - 1] == "\n"
+        if on_list_line and re.match(rf"\(?{n}[.)]\s", sentence):
+            return 1.0
+        if re.search(rf"\b{re.escape(kind)}s?\s+{n}\b", sentence, re.IGNORECASE):
+            return 1.0
+    return 0.0
+
+
 @dataclass(frozen=True)
 class Weights:
     """How the sentence score mixes its evidence; all parts lie in [0, 1]."""
@@ -58,6 +80,7 @@ class Weights:
     paragraph_coverage: float = 0.15
     paragraph_cosine: float = 0.10
     answer_type: float = 0.05
+    reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
 
 
 class TermWeights:
@@ -106,6 +129,7 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
                     idf: TermWeights, weights: Weights = Weights()) -> list[Candidate]:
     """Score every sentence of the retrieved paragraphs; best first."""
     kind = question_type(question)
+    refs = references(question)
     sentences = data.sentences
     out: list[Candidate] = []
     if not evidence.hit_rows:
@@ -121,14 +145,30 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
             para_terms[prow] = set(terms(" ".join(para.section[-1:]) + " " + para.text))
         score = (
             weights.sentence_cosine * max(0.0, float(evidence.sentence_dense[srow]))
-            + weights.sentence_coverage * idf.coverage(query_terms, set(terms(text)))
+            + weights.sentence_coverage * idf.coverage(
+                query_terms, set(terms(text + " " + list_context(para.text, start))))
             + weights.paragraph_coverage * idf.coverage(query_terms, para_terms[prow])
             + weights.paragraph_cosine * max(0.0, float(evidence.dense[prow]))
             + weights.answer_type * type_match(kind, text)
+            + (weights.reference * reference_match(refs, para, start, text) if refs else 0.0)
         )
         out.append(Candidate(int(srow), para, start, end, score))
     out.sort(key=lambda c: -c.score)
     return out
+
+
+def list_context(text: str, start: int) -> str:
+    """For a sentence on a list line, the lines that introduce it (the paragraph's first line and
+    the nearest line above ending with a colon); empty for ordinary sentences."""
+    if start == 0 or text[start - 1] != "\n":
+        return ""
+    above = text[: start - 1].split("\n")
+    intro = [above[0]]
+    for line in reversed(above[1:]):
+        if line.rstrip().endswith(":"):
+            intro.append(line)
+            break
+    return " ".join(intro)
 
 
 def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:

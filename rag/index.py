@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -27,6 +28,20 @@ from .types import DocumentInfo, Paragraph
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
+
+
+def pipeline_fingerprint() -> str:
+    """A hash of the code that turns files into paragraphs and sentences.
+
+    Vectors and offsets of an index are only valid for the splitter that made them, so an
+    index built by other splitting code is stale, and its vectors are not reused.
+    """
+    from . import paragraphs, readers, sentences
+
+    digest = hashlib.sha256()
+    for module in (readers, paragraphs, sentences):
+        digest.update(Path(str(module.__file__)).read_bytes())
+    return digest.hexdigest()[:16]
 MANIFEST = "manifest.json"
 FILES = ("paragraphs.jsonl", "paragraphs.npy", "windows.npy", "sentences.npy",
          "sentences_vectors.npy", "sentence_windows.npy", "bm25/params.index.json")
@@ -47,6 +62,7 @@ class Manifest:
     windows: int = 0
     format_version: int = FORMAT_VERSION
     rag_version: str = __version__
+    pipeline: str = ""
     created: str = ""
     build_seconds: float = 0.0
 
@@ -218,7 +234,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     manifest = Manifest(
         model=model, dimension=dim, max_seq_length=max_tokens, window=window,
         documents=infos, corpus=_corpus_ref(corpus, index_dir), paragraphs=len(paragraphs),
-        sentences=len(data.sentences), windows=len(data.window_vectors),
+        sentences=len(data.sentences), windows=len(data.window_vectors), pipeline=pipeline_fingerprint(),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         build_seconds=round(time.perf_counter() - started, 3),
     )
@@ -279,6 +295,9 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
         raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
     if manifest.format_version != FORMAT_VERSION:
         raise StaleIndex(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run: rag index")
+    if manifest.pipeline != pipeline_fingerprint():
+        raise StaleIndex("the index was built by another version of the paragraph and sentence "
+                         "splitter; run: rag index")
     for name in FILES:
         if not (index_dir / name).is_file():
             raise CorruptIndex(f"{index_dir / name} is missing; run: rag index")

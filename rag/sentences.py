@@ -41,6 +41,9 @@ def _is_boundary(text: str, end: int) -> bool:
         return False
     if re.fullmatch(r"[A-Z]", word) or re.fullmatch(r"(?:[A-Za-z]\.)+[A-Za-z]", word):
         return False  # an initial ("J. Smith") or a dotted abbreviation ("U.S.")
+    if word.isdigit() or re.fullmatch(r"[A-Za-z]|[ivxIVX]+", word):
+        if not text[: end - len(m.group(0))].strip():
+            return False  # a list marker at the start of the line: "6. Examining ..."
     if word.isdigit():
         before = head[: m.start()].split()
         if before and before[-1].lower().rstrip(".") in _LABELS:
