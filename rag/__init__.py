@@ -1,5 +1,53 @@
-"""Extractive, cited answers from official documents."""
+"""Extractive, cited answers from official documents.
+
+    from rag import Assistant, build_index
+    build_index("corpus", "index")
+    assistant = Assistant.load("index")
+    answer = assistant.ask("Who funded the third meeting?")
+"""
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from .assistant import Assistant
+from .errors import (
+    CorruptIndex,
+    EmptyQuestion,
+    IndexMissing,
+    IndexProblem,
+    InputError,
+    QuestionTooLong,
+    RagError,
+    StaleIndex,
+    UnreadableDocument,
+)
+from .index import Manifest, build_index, load_index
+from .serialize import answer_json, answer_record, answer_text
+from .settings import Settings
+from .types import Answer, Citation, Hit, Paragraph
+
+__all__ = [
+    "Answer",
+    "Assistant",
+    "Citation",
+    "CorruptIndex",
+    "EmptyQuestion",
+    "Hit",
+    "IndexMissing",
+    "IndexProblem",
+    "InputError",
+    "Manifest",
+    "Paragraph",
+    "QuestionTooLong",
+    "RagError",
+    "Settings",
+    "StaleIndex",
+    "UnreadableDocument",
+    "__version__",
+    "answer_json",
+    "answer_record",
+    "answer_text",
+    "build_index",
+    "load_index",
+]

@@ -30,7 +30,12 @@ _LETTER = re.compile(r"^[A-Z]\.\s")
 _DIGIT = re.compile(r"^\d+(\.\d+)*\.?\s")
 _PART = re.compile(r"^(Annex|Chapter|Part|Appendix)\b", re.IGNORECASE)
 
-#: Numbered mode is kept only if text outside numbered paragraphs stays below this share.
+#: A paragraph number may skip this many numbers (a PDF that ran two paragraphs together).
+MAX_SKIP = 3
+
+#: A document counts as numbered only if the text standing outside its numbered paragraphs
+#: (before paragraph 1, or blocks that do not continue the paragraph above) stays below this
+#: share of the text inside them; otherwise its blocks are numbered in order.
 MAX_ORPHAN_SHARE = 0.25
 
 
@@ -150,32 +155,57 @@ class _Sections:
         return tuple(t for _, t in self.stack)
 
 
+def _continues(block: _Block, line: _Line) -> bool:
+    """Does text after a blank line carry on the paragraph (page break, list) or stand alone?"""
+    before = block.parts[-1][0].rstrip() if block.parts else ""
+    return (line.is_list or line.para_number is not None or before.endswith((":", ";"))
+            or not before.endswith((".", "!", "?", "\u201d", '"', ")")) or line.text[:1].islower())
+
+
 def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int]:
+    """Paragraphs opened by the next number of the sequence; also the size of the text inside
+    them and of the text that only sits beside them (before paragraph 1, or standing alone)."""
     sections = _Sections(doc.title)
     blocks: list[_Block] = []
     current: _Block | None = None
     expected = 1
-    orphan_chars = 0
+    loose = 0
+    after_blank = False
+    dropped: list[int] = []
     for line in lines:
         if line.kind == "blank":
+            after_blank = True
             continue
         if line.kind == "heading":
             sections.push(line)
             current = None
             continue
-        if line.para_number == expected:
+        n = line.para_number
+        skips = (n is not None and expected < n <= expected + MAX_SKIP and current is not None
+                 and not current.parts[-1][1] and not current.parts[-1][0].rstrip().endswith(":"))
+        if skips:
+            log.info("%s line %d: paragraph %d follows %d; the missing numbers stay inside "
+                     "paragraph %d", doc.path, line.number, n, expected - 1, expected - 1)
+            expected = int(n or expected)
+        if n == expected:
             sections.seen_content = True
             current = _Block(line.number, section=sections.path(), number=expected)
             current.add(line.number, _NUMBERED.sub(r"\2", line.text), False)
             blocks.append(current)
             expected += 1
         elif current is not None:
+            if after_blank and not _continues(current, line):
+                loose += len(line.text)
             current.add(line.number, line.text, line.is_list)
-        elif blocks:
-            orphan_chars += len(line.text)
-            log.warning("%s line %d: text outside any numbered paragraph is not indexed: %.60s",
-                        doc.path, line.number, line.text)
-    return blocks, sum(b.size() for b in blocks), orphan_chars
+        else:
+            loose += len(line.text)
+            if blocks:
+                dropped.append(line.number)
+        after_blank = False
+    if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
+        log.warning("%s: %d line(s) under headings but outside any numbered paragraph are not "
+                    "indexed (first: line %d)", doc.path, len(dropped), dropped[0])
+    return blocks, sum(b.size() for b in blocks), loose
 
 
 def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
@@ -210,8 +240,8 @@ def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
 def split_paragraphs(doc: Document) -> list[Paragraph]:
     """Split a document into paragraphs, keeping the document's own numbers when it has them."""
     lines = _classify(doc)
-    blocks, inside, orphans = _numbered(doc, lines)
-    numbered = len(blocks) >= 2 and orphans <= MAX_ORPHAN_SHARE * (inside + orphans)
+    blocks, inside, loose = _numbered(doc, lines)
+    numbered = len(blocks) >= 2 and loose <= MAX_ORPHAN_SHARE * inside
     if not numbered:
         if blocks:
             log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)

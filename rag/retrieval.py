@@ -27,6 +27,13 @@ def fuse_rrf(rankings: Sequence[Sequence[int]], k: int = 60, weights: Sequence[f
     return dict(scores)
 
 
+def fuse_scores(dense: np.ndarray, lexical: np.ndarray, lexical_weight: float) -> np.ndarray:
+    """Convex combination of cosine similarity and BM25 scaled by its best score."""
+    top = float(lexical.max(initial=0.0))
+    scaled = lexical / top if top > 0 else np.zeros_like(lexical)
+    return (1.0 - lexical_weight) * np.clip(dense, 0.0, 1.0) + lexical_weight * scaled
+
+
 def max_by_owner(scores: np.ndarray, owners: np.ndarray, size: int) -> np.ndarray:
     """For each owner row, the best score of its windows (-inf where it has none)."""
     out = np.full(size, -np.inf, dtype=np.float32)
@@ -49,9 +56,14 @@ class Evidence:
 class Retriever:
     """Searches one loaded index; FAISS holds the vectors, bm25s the term index."""
 
-    def __init__(self, data: IndexData, *, rrf_k: int = 60) -> None:
+    def __init__(self, data: IndexData, *, fusion: str = "weighted", rrf_k: int = 60,
+                 lexical_weight: float = 0.3) -> None:
+        if fusion not in ("weighted", "rrf"):
+            raise ValueError(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
         self.data = data
+        self.fusion = fusion
         self.rrf_k = rrf_k
+        self.lexical_weight = lexical_weight
         self._windows = faiss.IndexFlatIP(data.manifest.dimension)
         self._windows.add(data.window_vectors)
         self._sentences = faiss.IndexFlatIP(data.manifest.dimension)
@@ -94,14 +106,19 @@ class Retriever:
             lexical = np.asarray(data.bm25.get_scores(query_terms), dtype=np.float32)  # type: ignore[attr-defined]
 
         rows = np.arange(first, last)
-        rankings = [
-            rows[np.argsort(-dense[first:last], kind="stable")],
-            rows[np.argsort(-best_sentence[first:last], kind="stable")],
-        ]
-        if lexical[first:last].max(initial=0.0) > 0:
-            order = np.argsort(-lexical[first:last], kind="stable")
-            rankings.append(rows[order][lexical[first:last][order] > 0])
-        fused = fuse_rrf([r.tolist() for r in rankings], k=self.rrf_k)
+        if self.fusion == "rrf":
+            rankings = [
+                rows[np.argsort(-dense[first:last], kind="stable")],
+                rows[np.argsort(-best_sentence[first:last], kind="stable")],
+            ]
+            if lexical[first:last].max(initial=0.0) > 0:
+                order = np.argsort(-lexical[first:last], kind="stable")
+                rankings.append(rows[order][lexical[first:last][order] > 0])
+            fused = fuse_rrf([r.tolist() for r in rankings], k=self.rrf_k)
+        else:
+            fused = dict(zip(rows.tolist(), fuse_scores(
+                np.maximum(dense[first:last], best_sentence[first:last]), lexical[first:last],
+                self.lexical_weight).tolist()))
         best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         hits = tuple(Hit(paragraph=data.paragraphs[row], score=float(score), rank=i)
                      for i, (row, score) in enumerate(best, start=1))

@@ -1,0 +1,43 @@
+# Two entry points for a new user:
+#   make demo   set everything up, index corpus/ and answer a question from it
+#   make test   set everything up and run the tests and the evaluation gate
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+
+.PHONY: setup demo serve test eval bench clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The CPU build of torch first: an unpinned torch would pull a multi-gigabyte CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+index/manifest.json: setup $(wildcard corpus/*)
+	$(BIN)/rag index
+
+demo: setup index/manifest.json
+	$(BIN)/rag ask "What is agenda item 6 of the meeting?"
+	$(BIN)/rag ask "Which government provided resources for the third meeting?"
+
+serve: setup index/manifest.json
+	$(BIN)/rag serve
+
+test: setup
+	$(BIN)/python -m pytest -q
+	$(BIN)/rag index --quiet
+	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev --min-recall5 0.93 --min-accuracy 0.75
+
+eval: setup index/manifest.json
+	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev
+
+bench: setup index/manifest.json
+	$(BIN)/python bench/speed.py
+
+clean:
+	rm -rf index eval/reports test-output

@@ -1,0 +1,78 @@
+"""Check that retrieval and abstention generalise: run `rag eval` on a public QA set.
+
+Turns a normalised public set (docs.jsonl + questions.jsonl, see the data folder's README)
+into a corpus of text files (one blank-line block per paragraph, so paragraph numbers are
+gold_para + 1) and a question file in the eval format, builds the index, and evaluates.
+
+    python bench/public_sets.py DATA_DIR/squad2_dev --docs 10 --per-doc 30 --work /tmp/squad
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import re
+from pathlib import Path
+
+from rag.assistant import Assistant
+from rag.evaluation import evaluate_file
+from rag.index import build_index
+from rag.settings import Settings
+
+
+def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int) -> Path:
+    corpus = work / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    chosen: dict[str, int] = {}
+    with open(data / "docs.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            doc = json.loads(line)
+            if len(chosen) >= docs:
+                break
+            doc_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", doc["doc_id"]).strip("-")
+            paras = [" ".join(p.split()) for p in doc["paragraphs"]]
+            # A paragraph opening with "12. " would read as a numbered paragraph; keep numbering by order.
+            paras = [re.sub(r"^(\d+)\. ", r"\1 ", p) for p in paras]
+            (corpus / f"{doc_id}.txt").write_text("\n\n".join(paras) + "\n", encoding="utf-8")
+            chosen[doc["doc_id"]] = len(paras)
+    rng = random.Random(seed)
+    by_doc: dict[str, list[dict]] = {}
+    with open(data / "questions.jsonl", encoding="utf-8") as fh:
+        for line in fh:
+            q = json.loads(line)
+            if q["doc_id"] in chosen:
+                by_doc.setdefault(q["doc_id"], []).append(q)
+    out = work / "questions.jsonl"
+    with open(out, "w", encoding="utf-8") as fh:
+        for doc_id, qs in by_doc.items():
+            for q in rng.sample(qs, min(per_doc, len(qs))):
+                gold = [] if q["gold_para"] is None else [int(q["gold_para"]) + 1]
+                keys = [min(q["answers"], key=len)] if gold and q.get("answers") else []
+                fh.write(json.dumps({"id": q["id"], "question": q["question"], "gold_paras": gold,
+                                     "gold_doc": re.sub(r"[^A-Za-z0-9_.-]+", "-", doc_id).strip("-"),
+                                     "answer_keys": keys}) + "\n")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data", type=Path)
+    parser.add_argument("--docs", type=int, default=10)
+    parser.add_argument("--per-doc", type=int, default=30)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threshold", type=float, default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    questions = prepare(args.data, args.work, args.docs, args.per_doc, args.seed)
+    build_index(args.work / "corpus", args.work / "index", progress=False)
+    settings = Settings() if args.threshold is None else Settings(threshold=args.threshold)
+    assistant = Assistant.load(args.work / "index", settings=settings)
+    report = evaluate_file(assistant, questions, args.work / "report")
+    print(report.summary())
+
+
+if __name__ == "__main__":
+    main()

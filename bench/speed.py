@@ -1,0 +1,81 @@
+"""Print the speed figures of the assistant on a corpus: build time, warm and cold answers.
+
+    python bench/speed.py [--corpus corpus] [--questions eval/dev.jsonl] [--rounds 3]
+
+Figures are medians over repeated runs on a shared machine; compare ratios, not single runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rag.assistant import Assistant
+from rag.embedding import Embedder
+from rag.index import build_index
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="corpus")
+    parser.add_argument("--questions", default="eval/dev.jsonl")
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
+
+    with tempfile.TemporaryDirectory() as tmp:
+        index = Path(tmp) / "index"
+        started = time.perf_counter()
+        embedder = Embedder(threads=None)
+        model_s = time.perf_counter() - started
+        started = time.perf_counter()
+        manifest = build_index(args.corpus, index, embedder=embedder, progress=False)
+        build_s = time.perf_counter() - started
+        started = time.perf_counter()
+        build_index(args.corpus, index, embedder=embedder, progress=False)
+        rebuild_s = time.perf_counter() - started
+        print(f"index: {manifest.paragraphs} paragraphs, {manifest.sentences} sentences, {manifest.windows} windows")
+        print(f"model load {model_s:.2f} s; full build {build_s:.2f} s; rebuild with nothing changed {rebuild_s:.2f} s")
+
+        assistant = Assistant.load(index, corpus=args.corpus)
+        assistant.ask(questions[0])
+        times = []
+        encode_times = []
+        for _ in range(args.rounds):
+            for q in questions:
+                t = time.perf_counter()
+                assistant.embedder.encode_query(q)
+                encode_times.append((time.perf_counter() - t) * 1000)
+                t = time.perf_counter()
+                assistant.ask(q)
+                times.append((time.perf_counter() - t) * 1000)
+        times.sort()
+        med, enc = statistics.median(times), statistics.median(encode_times)
+        print(f"warm ask: median {med:.1f} ms, p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms over "
+              f"{len(times)} questions; question encoding alone median {enc:.1f} ms "
+              f"({enc / med:.0%} of an answer)")
+
+        cold = []
+        for _ in range(args.rounds):
+            t = time.perf_counter()
+            subprocess.run([sys.executable, "-m", "rag.cli", "ask", questions[0], "--index", str(index),
+                            "--corpus", args.corpus], check=True, capture_output=True)
+            cold.append(time.perf_counter() - t)
+        print(f"cold `rag ask` in a new process: median {statistics.median(cold):.2f} s over {len(cold)} runs")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak memory of this process: {rss:.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "corpus"
+DOC = "cybercrime-expert-group-2017"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    """The real packaged MiniLM, loaded once for the whole run."""
+    from rag.embedding import Embedder
+
+    return Embedder("all-MiniLM-L6-v2", threads=1)
+
+
+@pytest.fixture(scope="session")
+def bundled_index(tmp_path_factory, embedder) -> Path:
+    """The bundled report indexed once into a temporary folder (corpus copied beside it)."""
+    from rag.index import build_index
+
+    base = tmp_path_factory.mktemp("bundled")
+    shutil.copytree(BUNDLED, base / "corpus")
+    build_index(base / "corpus", base / "index", embedder=embedder, progress=False)
+    return base / "index"
+
+
+@pytest.fixture(scope="session")
+def assistant(bundled_index, embedder):
+    from rag.assistant import Assistant
+    from rag.index import load_index
+
+    return Assistant(load_index(bundled_index), embedder, index_dir=bundled_index)
+
+
+@pytest.fixture(scope="session")
+def report_paragraphs():
+    from rag.paragraphs import split_paragraphs
+    from rag.readers import read_corpus
+
+    (doc,) = list(read_corpus(BUNDLED))
+    return {p.number: p for p in split_paragraphs(doc)}
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+from conftest import DOC
+
+from rag.errors import EmptyQuestion, InputError, QuestionTooLong
+
+
+def test_agenda_item_6_is_cited_to_paragraph_56(assistant):
+    answer = assistant.ask("What is agenda item 6 of the meeting?")
+    assert not answer.abstained
+    assert answer.citations[0].paragraph == 56
+    assert answer.citations[0].quote.startswith("6. Examining options to strengthen existing responses")
+    assert "[para. 56]" in answer.text
+
+
+def test_citations_are_verbatim_with_offsets(assistant):
+    answer = assistant.ask("Which government provided resources for holding the third meeting?")
+    assert not answer.abstained
+    top = answer.citations[0]
+    assert top.paragraph == 50 and top.doc_id == DOC
+    paragraph = assistant.paragraph(DOC, 50)
+    for c in answer.citations:
+        assert assistant.paragraph(c.doc_id, c.paragraph).text[c.start:c.end] == c.quote
+    assert "Government of China" in top.quote
+    assert paragraph.section[-1] == "E. Examining options to strengthen existing responses and to propose new " \
+        "national and international legal or other responses to cybercrime"
+    assert [h.rank for h in answer.hits] == list(range(1, len(answer.hits) + 1))
+    assert all(a.score >= b.score for a, b in zip(answer.hits, answer.hits[1:]))
+
+
+def test_each_quote_carries_its_own_marker(assistant):
+    answer = assistant.ask("Who have been the Rapporteurs of the Expert Group?")
+    for c in answer.citations:
+        assert f"{c.quote} [para. {c.paragraph}]" in answer.text
+
+
+def test_an_unrelated_question_is_refused_with_a_reason(assistant):
+    answer = assistant.ask("What is the boiling point of mercury in kelvin?")
+    assert answer.abstained and not answer.citations
+    assert answer.text == "The documents do not answer this question."
+    assert "below the threshold" in answer.reason
+    assert answer.hits  # the closest paragraphs are still shown
+
+
+def test_bad_questions_get_clear_errors(assistant):
+    with pytest.raises(EmptyQuestion, match="empty"):
+        assistant.ask("   \n\t ")
+    with pytest.raises(QuestionTooLong, match="100,000 characters; the limit is 2,000"):
+        assistant.ask("x" * 100_000)
+
+
+def test_a_question_in_another_script_gets_a_sensible_answer(assistant):
+    answer = assistant.ask("Кто финансировал третье совещание группы экспертов?")
+    assert answer.abstained or all(
+        assistant.paragraph(c.doc_id, c.paragraph).text[c.start:c.end] == c.quote for c in answer.citations)
+
+
+def test_document_filter(assistant):
+    assert {h.paragraph.doc_id for h in assistant.ask("Who opened the meeting?", doc_id=DOC).hits} == {DOC}
+    with pytest.raises(InputError, match="no document 'nope'"):
+        assistant.ask("Who opened the meeting?", doc_id="nope")
+
+
+def test_k_and_threshold_per_question(assistant):
+    assert len(assistant.ask("Who opened the meeting?", k=2).hits) == 2
+    assert assistant.ask("Who opened the meeting?", threshold=1.0).abstained

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import BUNDLED, write
+
+from rag.cli import main
+from rag.serialize import answer_record
+
+QUESTION = "What is agenda item 6 of the meeting?"
+
+
+@pytest.fixture()
+def workdir(tmp_path, bundled_index, monkeypatch):
+    shutil.copytree(BUNDLED, tmp_path / "corpus")
+    shutil.copytree(bundled_index, tmp_path / "index")
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["corpus"] = "../corpus"
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_ask_json_cites_paragraph_56(workdir, capsys):
+    assert main(["ask", QUESTION, "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert record["citations"][0]["para"] == 56
+    for key in ("id", "question", "answer", "abstained", "citations", "retrieved"):
+        assert key in record
+    assert set(record["citations"][0]) >= {"doc", "para", "section", "quote", "start", "end", "score"}
+    assert set(record["retrieved"][0]) == {"doc", "para", "score"}
+
+
+def test_three_ways_in_give_the_same_answer(workdir, assistant, capsys):
+    api = answer_record(assistant.ask(QUESTION))
+    assert main(["ask", QUESTION, "--json"]) == 0
+    cli = json.loads(capsys.readouterr().out)
+    write(workdir / "q.csv", f'id,question,note\nx1,"{QUESTION}",ignored\n')
+    assert main(["batch", "q.csv", "--out", "a.jsonl"]) == 0
+    (batch,) = [json.loads(line) for line in (workdir / "a.jsonl").read_text().splitlines()]
+    assert batch["id"] == "x1"
+    for record in (cli, batch):
+        record.pop("id")
+    api.pop("id")
+    assert api == cli == batch
+
+
+def test_batch_survives_bad_lines_and_reads_all_formats(workdir, capsys):
+    write(workdir / "q.jsonl", '{"id": "a", "question": "Who opened the meeting?", "gold": 3}\n'
+          "{broken\n" '{"id": "c", "question": ""}\n' '{"id": "d", "question": "When was the report adopted?"}\n')
+    assert main(["batch", "q.jsonl", "--out", "out.jsonl"]) == 1
+    rows = [json.loads(line) for line in (workdir / "out.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in rows] == ["a", "line-2", "c", "d"]
+    assert "error" not in rows[0] and "error" not in rows[3]
+    assert "not valid JSON" in rows[1]["error"] and "empty" in rows[2]["error"]
+    assert "line 2" in capsys.readouterr().err
+    write(workdir / "q.txt", "# comment\nWho opened the meeting?\n\nWhen was the report adopted?\n")
+    assert main(["batch", "q.txt", "--out", "t.jsonl"]) == 0
+    assert len((workdir / "t.jsonl").read_text().splitlines()) == 2
+    write(workdir / "nocol.csv", "text\nhello\n")
+    assert main(["batch", "nocol.csv", "--out", "n.jsonl"]) == 2
+    assert "needs a 'question' column" in capsys.readouterr().err
+
+
+def test_errors_exit_non_zero_with_one_line(workdir, capsys):
+    assert main(["ask", "   "]) == 2
+    assert capsys.readouterr().err.strip() == "error: the question is empty; type a question in words"
+    assert main(["ask", "y" * 100_000]) == 2
+    assert "limit is 2,000" in capsys.readouterr().err
+    assert main(["ask", "anything", "--index", "no-index"]) == 2
+    assert "no index at no-index" in capsys.readouterr().err
+    write(workdir / "corpus" / "extra.md", "1. A new paragraph.\n2. And another.\n")
+    assert main(["ask", "anything"]) == 2
+    assert "extra.md is new since the index was built; run: rag index" in capsys.readouterr().err
+    assert main(["index", "--corpus", "missing-folder", "--quiet"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_rag_command_is_installed(workdir):
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "Who opened the meeting?"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "[para. 52]" in result.stdout

@@ -1,0 +1,166 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+from conftest import BUNDLED, DOC, write
+
+from rag.assistant import Assistant
+from rag.embedding import Embedder
+from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex
+from rag.index import build_index, load_index, write_atomically
+
+
+class CountingEmbedder(Embedder):
+    """The real model, counting the texts it is asked to encode."""
+
+    def __init__(self, base: Embedder) -> None:  # share the loaded model
+        self.__dict__.update(base.__dict__)
+        self.encoded = 0
+
+    def encode(self, texts, *, progress=False):
+        self.encoded += len(texts)
+        return super().encode(texts, progress=progress)
+
+
+def small_corpus(tmp_path):
+    write(tmp_path / "corpus" / "alpha.md", "# Alpha\n\n1. The alpha group met in Geneva in May.\n"
+          "2. It adopted a plan on water.\n")
+    write(tmp_path / "corpus" / "beta.txt", "The beta committee discussed railway safety.\n\n"
+          "It recommended new signals for level crossings.\n")
+    return tmp_path / "corpus", tmp_path / "index"
+
+
+def test_manifest_records_model_windows_and_hashes(bundled_index):
+    manifest = json.loads((bundled_index / "manifest.json").read_text())
+    assert manifest["format_version"] == 1
+    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["dimension"] == 384
+    assert manifest["window"] == {"tokens": 200, "overlap": 48}
+    doc = manifest["documents"][DOC]
+    assert doc["paragraphs"] == 60 and len(doc["sha256"]) == 64
+    assert doc["file"] == "cybercrime-expert-group-2017.md"
+
+
+def test_faiss_search_agrees_with_numpy(assistant, embedder):
+    q = embedder.encode_query("Which government provided extrabudgetary resources?")
+    evidence = assistant.retriever.search(q, [], k=5)
+    brute = assistant.data.window_vectors @ q
+    best_row = assistant.data.window_owner[int(np.argmax(brute))]
+    assert np.isclose(evidence.dense[best_row], brute.max(), atol=1e-5)
+    assert assistant.data.paragraphs[best_row].number == 50
+
+
+def test_incremental_rebuild_embeds_only_the_changed_document(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    counting = CountingEmbedder(embedder)
+    build_index(corpus, index, embedder=counting, progress=False)
+    first = counting.encoded
+    assert first > 0
+    counting.encoded = 0
+    build_index(corpus, index, embedder=counting, progress=False)
+    assert counting.encoded == 0  # nothing changed, nothing embedded
+    write(corpus / "beta.txt", "The beta committee discussed railway safety.\n\nIt closed the old depot.\n")
+    build_index(corpus, index, embedder=counting, progress=False)
+    assert 0 < counting.encoded < first  # beta only: 2 paragraphs + 2 sentences
+    assert counting.encoded == 4
+    fresh = tmp_path / "fresh"
+    build_index(corpus, fresh, embedder=embedder, progress=False)
+    a, b = load_index(index), load_index(fresh)
+    assert [p.text for p in a.paragraphs] == [p.text for p in b.paragraphs]
+    np.testing.assert_allclose(a.window_vectors, b.window_vectors, atol=1e-5)
+    np.testing.assert_array_equal(a.sentences, b.sentences)
+    np.testing.assert_allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-5)
+
+
+def test_stale_index_is_detected_with_the_fix_named(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    load_index(index)
+    write(corpus / "alpha.md", "# Alpha\n\n1. Changed.\n2. Text.\n")
+    with pytest.raises(StaleIndex, match=r"alpha.md changed since the index was built; run: rag index"):
+        load_index(index)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    write(corpus / "gamma.md", "A new document.\n")
+    with pytest.raises(StaleIndex, match="gamma.md is new"):
+        load_index(index)
+    (corpus / "gamma.md").unlink()
+    (corpus / "beta.txt").unlink()
+    with pytest.raises(StaleIndex, match="beta.txt was indexed but is gone"):
+        load_index(index)
+
+
+def test_other_model_is_refused(bundled_index):
+    with pytest.raises(StaleIndex, match="built with model 'all-MiniLM-L6-v2', not 'other-model'"):
+        Assistant.load(bundled_index, model="other-model")
+
+
+def test_missing_and_corrupt_index(tmp_path, bundled_index):
+    with pytest.raises(IndexMissing, match="run: rag index"):
+        load_index(tmp_path / "none")
+    broken = tmp_path / "broken"
+    shutil.copytree(bundled_index, broken)
+    (broken / "manifest.json").write_text("{not json")
+    with pytest.raises(CorruptIndex, match="manifest.json is unreadable"):
+        load_index(broken, check_corpus=False)
+    shutil.rmtree(broken)
+    shutil.copytree(bundled_index, broken)
+    (broken / "sentences.npy").unlink()
+    with pytest.raises(CorruptIndex, match="sentences.npy is missing"):
+        load_index(broken, check_corpus=False)
+    shutil.rmtree(broken)
+    shutil.copytree(bundled_index, broken)
+    (broken / "paragraphs.npy").write_bytes(b"garbage")
+    with pytest.raises(CorruptIndex, match="damaged file"):
+        load_index(broken, check_corpus=False)
+    shutil.rmtree(broken)
+    shutil.copytree(bundled_index, broken)
+    np.save(broken / "paragraphs.npy", np.zeros((3, 384), np.float32))
+    with pytest.raises(CorruptIndex, match="inconsistent"):
+        load_index(broken, check_corpus=False)
+
+
+def test_a_failed_write_leaves_the_old_index_intact(tmp_path, bundled_index):
+    target = tmp_path / "index"
+    shutil.copytree(bundled_index, target)
+    before = (target / "manifest.json").read_text()
+
+    def crash(tmp):
+        (tmp / "manifest.json").write_text("half")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError):
+        write_atomically(target, crash)
+    assert (target / "manifest.json").read_text() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["index"]  # no temporary folder left behind
+
+
+def test_bad_corpus_does_not_touch_the_index(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    before = (index / "manifest.json").read_text()
+    (corpus / "bad.md").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(Exception, match="bad.md"):
+        build_index(corpus, index, embedder=embedder, progress=False)
+    assert (index / "manifest.json").read_text() == before
+    with pytest.raises(EmptyCorpus):
+        build_index(tmp_path / "missing", index, embedder=embedder, progress=False)
+    assert (index / "manifest.json").read_text() == before
+
+
+def test_long_paragraphs_are_embedded_as_windows(tmp_path, embedder):
+    sentence = "The committee examined the regional water treaty and its annexes in detail. "
+    write(tmp_path / "corpus" / "long.md", "1. " + sentence * 40 + "\n2. Short one.\n")
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    data = load_index(tmp_path / "index")
+    owners = data.window_owner.tolist()
+    assert owners.count(0) > 1 and owners.count(1) == 1  # paragraph 1 has several windows
+    for w in embedder.windows(data.paragraphs[0].text):
+        assert embedder._token_count(w) <= embedder.max_tokens - 2
+    assert json.loads((tmp_path / "index" / "manifest.json").read_text())["windows"] == len(owners)
+
+
+def test_bundled_corpus_is_where_the_readme_says(tmp_path):
+    assert (BUNDLED / "cybercrime-expert-group-2017.md").is_file()

@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+from conftest import DOC, write
+
+from rag.paragraphs import split_paragraphs, strip_markup
+from rag.readers import read_corpus, read_document
+
+
+def test_bundled_report_has_its_sixty_numbered_paragraphs(report_paragraphs):
+    assert sorted(report_paragraphs) == list(range(1, 61))
+    assert all(p.doc_id == DOC and p.numbered_by_source for p in report_paragraphs.values())
+
+
+def test_paragraphs_split_by_page_breaks_are_joined(report_paragraphs):
+    p4 = report_paragraphs[4].text
+    assert "options to strengthen existing responses and to propose new national" in p4
+    assert p4.endswith("legal or other responses to cybercrime.")
+    p11 = report_paragraphs[11].text
+    assert "Commission on Crime Prevention and Criminal Justice resolutions 22/7 and 22/8" in p11
+    assert p11.endswith("The Secretariat delivered an oral update on the implementation of those resolutions.")
+    assert "Speakers also shared their experiences related to technical assistance" in report_paragraphs[16].text
+    assert report_paragraphs[23].text.endswith("consideration of the way forward on the draft study”.")
+    for n in (29, 33, 38):
+        assert "\n" not in report_paragraphs[n].text  # joined with a space, not split
+
+
+def test_agenda_inside_paragraph_56_stays_there(report_paragraphs):
+    p56 = report_paragraphs[56]
+    assert p56.text.startswith("At the meeting of its extended Bureau on 15 March 2017")
+    assert "\n6. Examining options to strengthen existing responses" in p56.text
+    assert "(a) Opening of the meeting;" in p56.text
+    assert p56.text.endswith("8. Adoption of the report.")
+    assert report_paragraphs[6].text.startswith("The Commission may wish to request")
+
+
+def test_lists_belong_to_the_paragraph_above(report_paragraphs):
+    assert report_paragraphs[7].text.endswith("Chapter 7. International cooperation\nChapter 8. Prevention")
+    assert "(e) Non-paper submitted by the European Union" in report_paragraphs[59].text
+
+
+def test_numbers_are_not_in_the_text_and_markup_is_stripped(report_paragraphs):
+    assert report_paragraphs[60].text == (
+        "At its 7th meeting, on 13 April 2017, the Expert Group adopted its report "
+        "(UNODC/CCPCJ/EG.4/2017/L.1 and Add.1 to 4)."
+    )
+    assert "(E/CN.15/2011/19, annexes I and II)" in report_paragraphs[2].text
+    assert "would, inter alia, help" in report_paragraphs[46].text
+    assert not any("**" in p.text or "](#)" in p.text for p in report_paragraphs.values())
+
+
+def test_sections_follow_the_heading_outline(report_paragraphs):
+    assert report_paragraphs[1].section == ("I. Introduction",)
+    assert report_paragraphs[11].section[0] == "III. Summary of deliberations"
+    assert report_paragraphs[11].section[1].startswith("A. Update by the Secretariat")
+    assert report_paragraphs[23].section == (
+        "III. Summary of deliberations",
+        "C. Consideration of the draft comprehensive study of the problem of cybercrime and comments "
+        "thereto, and consideration of the way forward on the draft study",
+    )
+    assert report_paragraphs[56].section == (
+        "III. Organization of the meeting", "C. Adoption of the agenda and other organizational matters")
+    assert report_paragraphs[60].section == ("IV. Adoption of the report",)
+
+
+def test_line_spans_point_into_the_source(report_paragraphs):
+    lines = (report_paragraphs[1].doc_id, )
+    assert lines
+    p4 = report_paragraphs[4]
+    assert p4.lines[0] < p4.lines[1]  # spans the page break
+    (doc,) = list(read_corpus("corpus"))
+    assert doc.lines[p4.lines[0] - 1].startswith("4. In the Doha Declaration")
+    assert doc.lines[p4.lines[1] - 1].startswith("responses and to propose")
+
+
+def test_document_metadata():
+    (doc,) = list(read_corpus("corpus"))
+    assert doc.title.startswith("Report on the meeting of the Expert Group to Conduct a Comprehensive Study")
+    assert doc.date == "24 April 2017"
+
+
+def test_unnumbered_document_is_numbered_in_order(tmp_path):
+    path = write(tmp_path / "notes.md", "# Notes\n\nThe first block of text.\nIt wraps.\n\n"
+                 "## Part two\n\nA second block.\n\nA list follows:\n- one item\n- another item\n")
+    paras = split_paragraphs(read_document(path))
+    assert [p.number for p in paras] == [1, 2, 3]
+    assert not any(p.numbered_by_source for p in paras)
+    assert paras[0].text == "The first block of text. It wraps."
+    assert paras[1].section == ("Part two",)
+    assert paras[2].text == "A list follows:\none item\nanother item"
+
+
+def test_a_short_numbered_list_in_prose_does_not_make_a_numbered_document(tmp_path):
+    prose = "Some prose paragraph that is long enough to matter in the count of characters. " * 4
+    path = write(tmp_path / "essay.txt", f"{prose}\n\n1. first point\n2. second point\n\n{prose}\n\n{prose}\n")
+    paras = split_paragraphs(read_document(path))
+    assert not paras[0].numbered_by_source
+    assert len(paras) == 4  # nothing dropped
+
+
+def test_strip_markup():
+    assert strip_markup("**B. Adoption** of [E/CN.15/2011/19](#) and *inter alia*") == \
+        "B. Adoption of E/CN.15/2011/19 and inter alia"
