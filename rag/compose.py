@@ -12,42 +12,13 @@ import numpy as np
 from .index import IndexData
 from .retrieval import Evidence
 from .settings import Settings
+from .qtypes import entity_coverage, has_answer_of_type, question_entities, question_type
 from .terms import terms
 from .types import Answer, Citation, Paragraph
 
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "The documents do not answer this question."
-
-_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DATE = re.compile(rf"\b(\d{{1,2}} (?:{_MONTHS})|(?:{_MONTHS}) \d{{4}}|(?:19|20)\d\d)\b")
-_NUMBER = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"several|many|most|some|dozens?|hundreds?)\b", re.IGNORECASE)
-_NAME = re.compile(r"(?<=[a-z,;(] )(?:[A-Z][\w’'-]+)(?: (?:of |the |and )?[A-Z][\w’'-]+)*")
-
-
-def question_type(question: str) -> str | None:
-    """What kind of fact the question wants: 'when', 'count', 'who' or None."""
-    q = question.lower().strip()
-    if re.match(r"^(when|what (date|day|year|month))\b", q) or re.search(r"\b(on what date|in what year|which year|what year|which date)\b", q):
-        return "when"
-    if re.match(r"^how (many|much|often|long)\b", q) or re.search(r"\b(number of|how many)\b", q):
-        return "count"
-    if re.match(r"^(who|whom|whose|which (country|countries|state|states|government|body|organization|organisation))\b", q):
-        return "who"
-    return None
-
-
-def type_match(kind: str | None, sentence: str) -> float:
-    """1.0 when the sentence holds the kind of fact the question wants, 0.0 when not, 0.5 if no kind."""
-    if kind is None:
-        return 0.5
-    if kind == "when":
-        return 1.0 if _DATE.search(sentence) else 0.0
-    if kind == "count":
-        return 1.0 if _NUMBER.search(sentence) else 0.0
-    return 1.0 if _NAME.search(sentence) else 0.0
-
 
 _REFERENCE = re.compile(
     r"\b(item|point|chapter|article|section|annex|paragraph|paras?\.?)\s+(\d{1,4})\b", re.IGNORECASE)
@@ -79,8 +50,9 @@ class Weights:
     sentence_coverage: float = 0.25
     paragraph_coverage: float = 0.15
     paragraph_cosine: float = 0.10
-    answer_type: float = 0.05
+    answer_type: float = 0.10
     reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
+    missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
 
 
 class TermWeights:
@@ -130,6 +102,7 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
     """Score every sentence of the retrieved paragraphs; best first."""
     kind = question_type(question)
     refs = references(question)
+    entities = question_entities(question)
     sentences = data.sentences
     out: list[Candidate] = []
     if not evidence.hit_rows:
@@ -137,21 +110,24 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
     rows = np.asarray(evidence.hit_rows)
     in_hits = np.flatnonzero(np.isin(sentences[:, 0], rows))
     para_terms: dict[int, set[str]] = {}
+    para_entities: dict[int, float] = {}
     for srow in in_hits:
         prow, start, end = (int(x) for x in sentences[srow])
         para = data.paragraphs[prow]
         text = para.text[start:end]
         if prow not in para_terms:
-            para_terms[prow] = set(terms(" ".join(para.section[-1:]) + " " + para.text))
+            context = " ".join(para.section[-1:]) + " " + para.text
+            para_terms[prow] = set(terms(context))
+            para_entities[prow] = entity_coverage(entities, context)
         score = (
             weights.sentence_cosine * max(0.0, float(evidence.sentence_dense[srow]))
             + weights.sentence_coverage * idf.coverage(
                 query_terms, set(terms(text + " " + list_context(para.text, start))))
             + weights.paragraph_coverage * idf.coverage(query_terms, para_terms[prow])
             + weights.paragraph_cosine * max(0.0, float(evidence.dense[prow]))
-            + weights.answer_type * type_match(kind, text)
+            + weights.answer_type * has_answer_of_type(kind, text, question)
             + (weights.reference * reference_match(refs, para, start, text) if refs else 0.0)
-        )
+        ) * (1.0 - weights.missing_entity * (1.0 - para_entities[prow]))
         out.append(Candidate(int(srow), para, start, end, score))
     out.sort(key=lambda c: -c.score)
     return out

@@ -12,7 +12,7 @@ class Settings:
     k: int = 5  # paragraphs retrieved
     # Abstain when the best sentence's confidence is below this. Chosen on the
     # risk-coverage curve of eval/dev.jsonl (see eval/THRESHOLD.md).
-    threshold: float = 0.45
+    threshold: float = 0.50
     max_sentences: int = 3
     margin: float = 0.08  # extra sentences must score within this of the best
     near_duplicate: float = 0.9  # cosine above which a second sentence adds nothing

@@ -1,0 +1,128 @@
+"""What kind of fact a question asks for, and whether a sentence holds a new one of that kind.
+
+"Who ...?" wants a name, "When ...?" a date, "How many ...?" a number, "Which country ...?"
+a country. A sentence only answers such a question if it holds a fact of that kind that the
+question did not already contain: "a donor State" does not answer "Which donor State?".
+"""
+
+from __future__ import annotations
+
+import re
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = re.compile(rf"\b(\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS})(?: \d{{1,2}},?)? \d{{4}}|"
+                   rf"(?:{_MONTHS})|(?:1[5-9]|20)\d\d(?:s)?|\d{{1,2}}(?:st|nd|rd|th) century|"
+                   rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b")
+_NUMBER = re.compile(r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+                     r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
+                     r"dozens?|half|quarter|twice)\b", re.IGNORECASE)
+_NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|for|and|de|van|von|al|du)?\s*[A-Z][\w’'.-]*)*")
+
+#: Member States of the United Nations and a few other entities, as UN documents name them.
+COUNTRIES = frozenset(
+    """Afghanistan|Albania|Algeria|Andorra|Angola|Antigua and Barbuda|Argentina|Armenia|Australia|Austria|
+    Azerbaijan|Bahamas|Bahrain|Bangladesh|Barbados|Belarus|Belgium|Belize|Benin|Bhutan|Bolivia|
+    Bosnia and Herzegovina|Botswana|Brazil|Brunei Darussalam|Bulgaria|Burkina Faso|Burundi|Cabo Verde|
+    Cambodia|Cameroon|Canada|Central African Republic|Chad|Chile|China|Colombia|Comoros|Congo|Costa Rica|
+    Côte d’Ivoire|Côte d'Ivoire|Croatia|Cuba|Cyprus|Czechia|Democratic People's Republic of Korea|
+    Democratic Republic of the Congo|Denmark|Djibouti|Dominica|Dominican Republic|Ecuador|Egypt|El Salvador|
+    Equatorial Guinea|Eritrea|Estonia|Eswatini|Ethiopia|Fiji|Finland|France|Gabon|Gambia|Georgia|Germany|
+    Ghana|Greece|Grenada|Guatemala|Guinea|Guinea-Bissau|Guyana|Haiti|Honduras|Hungary|Iceland|India|
+    Indonesia|Iran|Iraq|Ireland|Israel|Italy|Jamaica|Japan|Jordan|Kazakhstan|Kenya|Kiribati|Kuwait|
+    Kyrgyzstan|Lao People's Democratic Republic|Latvia|Lebanon|Lesotho|Liberia|Libya|Liechtenstein|
+    Lithuania|Luxembourg|Madagascar|Malawi|Malaysia|Maldives|Mali|Malta|Marshall Islands|Mauritania|
+    Mauritius|Mexico|Micronesia|Monaco|Mongolia|Montenegro|Morocco|Mozambique|Myanmar|Namibia|Nauru|
+    Nepal|Netherlands|New Zealand|Nicaragua|Niger|Nigeria|North Macedonia|Norway|Oman|Pakistan|Palau|
+    Panama|Papua New Guinea|Paraguay|Peru|Philippines|Poland|Portugal|Qatar|Republic of Korea|
+    Republic of Moldova|Romania|Russian Federation|Russia|Rwanda|Saint Kitts and Nevis|Saint Lucia|
+    Saint Vincent and the Grenadines|Samoa|San Marino|Sao Tome and Principe|Saudi Arabia|Senegal|Serbia|
+    Seychelles|Sierra Leone|Singapore|Slovakia|Slovenia|Solomon Islands|Somalia|South Africa|South Sudan|
+    Spain|Sri Lanka|Sudan|Suriname|Sweden|Switzerland|Syrian Arab Republic|Syria|Tajikistan|Thailand|
+    Timor-Leste|Togo|Tonga|Trinidad and Tobago|Tunisia|Türkiye|Turkey|Turkmenistan|Tuvalu|Uganda|Ukraine|
+    United Arab Emirates|United Kingdom|United Kingdom of Great Britain and Northern Ireland|
+    United Republic of Tanzania|Tanzania|United States|United States of America|Uruguay|Uzbekistan|
+    Vanuatu|Venezuela|Viet Nam|Vietnam|Yemen|Zambia|Zimbabwe|Holy See|State of Palestine|Palestine|
+    England|Scotland|Wales|Europe|Africa|Asia|America""".replace("\n", "").replace("    ", "").split("|")
+)
+_COUNTRY = re.compile(r"\b(" + "|".join(sorted((re.escape(c) for c in COUNTRIES), key=len, reverse=True)) + r")\b")
+
+#: Capitalised words that name roles and bodies in general, not a particular one.
+_GENERIC = frozenset("""The A An In At On For Of By To It This That These Those He She They We I Its Their His Her
+    Chair Vice-Chair Vice-Chairs Bureau Secretariat Rapporteur Member States State Government Governments
+    Commission Committee Council Group Expert Meeting Convention Conventions Programme Party Parties Speakers
+    Speaker Many Some Several Other One Most Various Further However Furthermore Nevertheless Also Doing
+    Article Chapter Annex Section Part Paragraph Resolution According Among As With Upon After Before
+    Such Both Each Every All Any No Not If When Where While Although Because Since Thus Therefore""".split())
+
+
+def question_type(question: str) -> str | None:
+    """The kind of fact a question wants: 'when', 'count', 'country', 'who', 'where' or None."""
+    q = question.lower().strip()
+    if re.match(r"^(when|what (date|day|year|month|time))\b", q) or re.search(
+            r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q):
+        return "when"
+    if re.match(r"^how (many|much)\b", q) or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q):
+        return "count"
+    if re.search(r"\b(which|what) (\w+ ){0,2}(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b", q):
+        return "country"
+    if re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(which|what) (\w+ ){0,2}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b", q) \
+            or re.search(r"\bwhat is the name of\b|\bwho\b", q):
+        return "who"
+    if re.match(r"^where\b", q) or re.search(r"\b(in|at) (which|what) (city|place|venue|location)\b", q):
+        return "where"
+    return None
+
+
+def _new(found: list[str], question: str) -> bool:
+    q = question.lower()
+    return any(f.lower() not in q for f in found)
+
+
+def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
+    """1.0 if the sentence holds a fact of the wanted kind that is not in the question, else 0.0;
+    0.5 when the question wants no particular kind."""
+    if kind is None:
+        return 0.5
+    if kind == "when":
+        return float(_new([m.group(0) for m in _DATE.finditer(sentence)], question))
+    if kind == "count":
+        return float(_new([m.group(0) for m in _NUMBER.finditer(sentence)], question))
+    if kind == "country":
+        return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))
+    names = []
+    for m in _NAME.finditer(sentence):
+        words = [w.strip(".’'-") for w in re.split(r"\s+", m.group(0))]
+        words = [w for w in words if w not in _GENERIC and w[:1].isupper()]
+        if words and (m.start() > 0 or len(words) > 1):
+            names.append(" ".join(words))
+    if kind == "where":
+        names += [m.group(0) for m in _COUNTRY.finditer(sentence)]
+    return float(_new(names, question))
+
+
+_QUESTION_WORDS = frozenset("What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Can Could "
+                            "Should Would Will Has Have Had May Might Must Shall Tell Name List Give According".split())
+
+
+def question_entities(question: str) -> list[str]:
+    """Names the question mentions (capitalised words past its first word, and symbols like 65/230)."""
+    out = []
+    for m in _NAME.finditer(question):
+        words = [w.strip(".’'-?,") for w in re.split(r"\s+", m.group(0))]
+        words = [w for w in words if w and w not in _GENERIC and w not in _QUESTION_WORDS]
+        if words:
+            out.append(" ".join(words))
+    out += re.findall(r"\b\d+/\d+\b", question)
+    return out
+
+
+def entity_coverage(entities: list[str], text: str) -> float:
+    """Share of the question's names that the text mentions (1.0 when it names none)."""
+    if not entities:
+        return 1.0
+    low = text.lower()
+    found = 0
+    for entity in entities:
+        words = entity.lower().split()
+        found += all(w in low for w in words)
+    return found / len(entities)
