@@ -1,5 +1,5 @@
 # Two entry points for a new user:
-#   make demo   set everything up, index corpus/ and answer a question from it
+#   make demo   set everything up, index corpus/, answer a question, open the chat page
 #   make test   set everything up and run the tests and the evaluation gate
 PYTHON ?= python3
 VENV   ?= .venv
@@ -23,7 +23,7 @@ index/manifest.json: setup $(wildcard corpus/*)
 
 demo: setup index/manifest.json
 	$(BIN)/rag ask "What is agenda item 6 of the meeting?"
-	$(BIN)/rag ask "Which government provided resources for the third meeting?"
+	$(BIN)/rag serve
 
 serve: setup index/manifest.json
 	$(BIN)/rag serve

@@ -32,7 +32,8 @@ class Assistant:
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, corpus: str | Path | None = None,
-             settings: Settings = Settings(), model: str | None = None, threads: int = 1) -> Assistant:
+             settings: Settings = Settings(), model: str | None = None, threads: int = 1,
+             embedder: Embedder | None = None) -> Assistant:
         """Load an index and the model it was built with.
 
         Args:
@@ -41,6 +42,7 @@ class Assistant:
             settings: retrieval and answer settings.
             model: expected model; a different one than the index's raises StaleIndex.
             threads: torch threads for encoding questions (1 is fastest on a shared machine).
+            embedder: an already loaded model to reuse (it must be the index's model).
 
         Raises:
             IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.
@@ -51,7 +53,8 @@ class Assistant:
         if model is not None and model != data.manifest.model:
             raise StaleIndex(f"the index was built with model '{data.manifest.model}', not '{model}'; "
                              f"run: rag index --model {model}")
-        embedder = Embedder(data.manifest.model, threads=threads, window=data.manifest.window)
+        if embedder is None or embedder.name != data.manifest.model:
+            embedder = Embedder(data.manifest.model, threads=threads, window=data.manifest.window)
         if embedder.dimension != data.manifest.dimension:
             raise StaleIndex(f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
                              f"the index holds {data.manifest.dimension}; run: rag index")

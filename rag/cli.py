@@ -117,7 +117,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
     assistant = _load(args)
-    serve(assistant, corpus=Path(args.corpus or assistant.corpus_dir()), host=args.host, port=args.port,
+    corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
+    print(f"Serving on http://{args.host}:{args.port} (Ctrl+C to stop)")
+    serve(assistant, corpus=corpus or Path("corpus"), host=args.host, port=args.port,
           max_upload_bytes=args.max_upload_kb * 1024)
     return 0
 

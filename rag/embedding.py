@@ -67,7 +67,7 @@ class Embedder:
         self._splitter: Any = None
 
     def _token_count(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def windows(self, text: str) -> list[str]:
         """The text itself if the model reads all of it, else overlapping windows of it."""

@@ -1,0 +1,86 @@
+"""Adding a user's document to the corpus folder: checked, sanitised, indexed, or refused."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+from .embedding import Embedder
+from .errors import InputError
+from .index import Manifest, build_index, load_index
+from .paragraphs import split_paragraphs
+from .readers import READERS, doc_id_for, read_document
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+
+
+def safe_name(name: str) -> str:
+    """A plain file name for an upload: no folders, no hidden files, only safe characters.
+
+    Raises:
+        InputError: nothing usable is left, or the format is not one we read.
+    """
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip(".-_")
+    base = re.sub(r"\.{2,}", ".", base)
+    suffix = Path(base).suffix.lower()
+    if suffix not in READERS:
+        raise InputError(f"'{name}' is not a supported document; upload one of: {', '.join(sorted(READERS))}")
+    stem = Path(base).stem[:80].strip(".-_")
+    if not stem:
+        raise InputError(f"'{name}' has no usable file name")
+    return stem + suffix
+
+
+def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: str | Path, *,
+                 max_bytes: int = DEFAULT_MAX_BYTES, embedder: Embedder | None = None,
+                 progress: bool = False) -> tuple[str, Manifest]:
+    """Copy an uploaded file into the corpus under a safe name and index it incrementally.
+
+    Nothing changes unless every check passes and the index is rebuilt: a bad file leaves
+    the corpus and the index as they were.
+
+    Returns:
+        The new document's id and the new manifest.
+
+    Raises:
+        InputError: wrong type, too large, empty, unreadable, no text, or the name is taken.
+    """
+    source, corpus, index_dir = Path(source), Path(corpus), Path(index_dir)
+    filename = safe_name(name)
+    size = source.stat().st_size
+    if size > max_bytes:
+        raise InputError(f"'{name}' is {size / 1024:.0f} KB; the limit is {max_bytes / 1024:.0f} KB")
+    if size == 0:
+        raise InputError(f"'{name}' is empty")
+    root = corpus.resolve()
+    target = (root / filename).resolve()
+    if target.parent != root:
+        raise InputError(f"'{name}' would be written outside the corpus folder")
+    doc_id = doc_id_for(Path(filename))
+    taken = {doc_id_for(p.relative_to(root)) for p in root.rglob("*") if p.suffix.lower() in READERS}
+    if target.exists() or doc_id in taken:
+        raise InputError(f"a document named '{doc_id}' is already in the corpus; rename the file")
+    # Read it where it is first: a binary or non-UTF-8 file is refused before it is copied.
+    doc = read_document(source, doc_id=doc_id)
+    if not split_paragraphs(doc):
+        raise InputError(f"'{name}' holds no text to index")
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=root)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+        manifest = build_index(root, index_dir, embedder=embedder, progress=progress,
+                               model=load_index(index_dir, check_corpus=False).manifest.model)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        raise
+    log.info("added %s as document %s", filename, doc_id)
+    return doc_id, manifest

@@ -1,0 +1,207 @@
+"""The chat page: handlers without a browser, then the real page in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import BUNDLED, DOC, ROOT, write
+
+from rag.assistant import Assistant
+from rag.corpus import add_document, safe_name
+from rag.errors import InputError
+from rag.index import load_index
+from ui.app import AssistantHolder, chat_markdown, citation_label, evidence_html, respond, serve, upload
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+OUT = ROOT / "test-output"
+
+
+@pytest.fixture()
+def site(tmp_path, bundled_index, embedder):
+    """A private copy of the bundled corpus and index, and an assistant over them."""
+    shutil.copytree(BUNDLED, tmp_path / "corpus")
+    shutil.copytree(bundled_index, tmp_path / "index")
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["corpus"] = "../corpus"
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    assistant = Assistant(load_index(tmp_path / "index"), embedder, index_dir=tmp_path / "index")
+    return AssistantHolder(assistant, tmp_path / "corpus", max_upload_bytes=64 * 1024)
+
+
+def test_handler_gives_the_api_answer_with_evidence(site):
+    question = "What is agenda item 6 of the meeting?"
+    api = site.current().ask(question)
+    history, evidence, cites, status, cleared = respond(site, question, [], 5, "All documents", 0.5)
+    assert history[-1] == {"role": "assistant", "content": chat_markdown(api.text)}
+    assert chat_markdown(api.text).replace("\\", "") == api.text
+    assert "<mark>6. Examining options to strengthen existing responses" in evidence
+    assert "para. 56" in evidence and "Paragraph 55 (before)" in evidence and "Paragraph 57 (after)" in evidence
+    first = cites.splitlines()[0]
+    assert first.startswith("Report on the meeting of the Expert Group") and first.endswith("para. 56")
+    assert status == "" and cleared == ""
+
+
+def test_abstention_is_plain_and_shows_closest_paragraphs_as_not_an_answer(site):
+    answer = site.current().ask("What is the boiling point of mercury in kelvin?")
+    page = evidence_html(site.current(), answer)
+    assert answer.abstained
+    assert "The documents do not answer this question." in page and "not an answer" in page
+    assert "<mark>" not in page
+
+
+def test_empty_question_is_reported_not_answered(site):
+    history, _, _, status, _ = respond(site, "   ", [], 5, "All documents", 0.5)
+    assert history == [] and "empty" in status
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("notes.md", "notes.md"), ("../../etc/passwd.md", "passwd.md"), ("C:\\x\\My Report (v2).TXT", "My-Report-v2.txt"),
+    (".hidden.md", "hidden.md"),
+])
+def test_upload_names_are_sanitised(name, expected):
+    assert safe_name(name) == expected
+
+
+@pytest.mark.parametrize("name", ["evil.exe", "report.pdf", "...md", "noext"])
+def test_upload_names_of_other_types_are_refused(name):
+    with pytest.raises(InputError):
+        safe_name(name)
+
+
+def test_bad_uploads_change_nothing(site, tmp_path):
+    corpus = site.corpus
+    before = sorted(p.name for p in corpus.iterdir())
+    manifest = (site.current().index_dir / "manifest.json").read_text()
+    binary = tmp_path / "bin.md"
+    binary.write_bytes(b"\x00\x01binary")
+    big = write(tmp_path / "big.md", "x" * (65 * 1024))
+    empty = write(tmp_path / "empty.txt", "")
+    dup = write(tmp_path / "dup.md", "1. Text.\n2. More.\n")
+    for path, name, message in ((binary, "bin.md", "binary"), (big, "big.md", "limit is 64 KB"),
+                                (empty, "empty.txt", "empty"),
+                                (dup, "cybercrime-expert-group-2017.md", "already in the corpus")):
+        with pytest.raises(InputError, match=message):
+            add_document(path, name, corpus, site.current().index_dir, max_bytes=64 * 1024)
+        text, _ = upload(site, str(path).replace(path.name, name) if False else _Named(path, name))
+        assert text.startswith("**Not added:**")
+    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert (site.current().index_dir / "manifest.json").read_text() == manifest
+
+
+class _Named(str):
+    """What Gradio hands a handler: a temporary path, with the user's file name beside it."""
+
+    def __new__(cls, path: Path, orig_name: str):  # type: ignore[no-untyped-def]
+        obj = super().__new__(cls, str(path))
+        obj.orig_name = orig_name  # type: ignore[attr-defined]
+        return obj
+
+
+def test_upload_is_indexed_and_answered(site, tmp_path):
+    src = write(tmp_path / "up.md", "# Water board minutes\n\n1. The water board met in Lisbon on 3 May 2024.\n"
+                "2. The board approved a new reservoir for the northern district.\n")
+    text, _ = upload(site, _Named(src, "water board.md"))
+    assert "Added" in text and "`water-board`" in text
+    answer = site.current().ask("Which reservoir did the water board approve?")
+    assert answer.citations[0].doc_id == "water-board" and answer.citations[0].paragraph == 2
+    assert "[water-board, para. 2]" in answer.text
+    assert citation_label(site.current(), answer.citations[0]) == "Water board minutes, para. 2"
+    assert (site.corpus / "water-board.md").is_file()
+
+
+# ---- in a real browser -------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture()
+def page_url(site):
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
+    port = _free_port()
+    app = serve(site.current(), corpus=site.corpus, port=port, max_upload_bytes=64 * 1024, block=False)
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+@pytest.fixture()
+def browser_page(page_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(page_url)
+        page.wait_for_selector("#question textarea", timeout=30_000)
+        yield page
+        browser.close()
+
+
+def _ask(page, question: str) -> None:
+    page.fill("#question textarea", question)
+    page.click("#ask")
+
+
+@pytest.mark.browser
+def test_page_answers_with_highlighted_evidence(browser_page):
+    page = browser_page
+    _ask(page, "What is agenda item 6 of the meeting?")
+    page.wait_for_selector("#evidence mark", timeout=30_000)
+    assert "[para. 56]" in page.inner_text("#chat")
+    assert "para. 56" in page.inner_text("#evidence")
+    assert page.inner_text("#evidence mark").startswith("6. Examining options to strengthen existing responses")
+    assert page.input_value("#citations textarea").splitlines()[0].endswith("para. 56")
+    neighbour = "At the meeting of its extended Bureau"  # not in the neighbour, so check its own text
+    assert neighbour in page.inner_text("#evidence")
+    page.click("#evidence details summary >> nth=0")
+    assert "In addition, statements were made by the representatives" in page.inner_text("#evidence")
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "page-with-answer.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_page_abstains_plainly(browser_page):
+    page = browser_page
+    _ask(page, "What is the boiling point of mercury in kelvin?")
+    page.wait_for_selector("#evidence .not-answer", timeout=30_000)
+    assert "The documents do not answer this question." in page.inner_text("#chat")
+    assert "not an answer" in page.inner_text("#evidence")
+
+
+@pytest.mark.browser
+def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
+    page = browser_page
+    good = write(tmp_path / "harbour.md", "# Harbour committee\n\n1. The harbour committee met in Valletta.\n"
+                 "2. It decided to dredge the eastern basin before the winter storms.\n")
+    page.click("text=Add a document")
+    page.set_input_files("#upload input[type=file]", str(good))
+    page.wait_for_timeout(500)
+    page.click("#add")
+    page.wait_for_selector("#upload-status :text('Added')", timeout=60_000)
+    _ask(page, "What did the harbour committee decide to dredge?")
+    page.wait_for_selector("#evidence mark", timeout=30_000)
+    assert "[harbour, para. 2]" in page.inner_text("#chat")
+    assert "Harbour committee, para. 2" in page.inner_text("#evidence")
+
+
+@pytest.mark.browser
+def test_page_refuses_a_bad_upload(browser_page, tmp_path):
+    page = browser_page
+    bad = tmp_path / "broken.md"
+    bad.write_bytes(b"\x00\x01\x02 not text")
+    page.click("text=Add a document")
+    page.set_input_files("#upload input[type=file]", str(bad))
+    page.wait_for_timeout(500)
+    page.click("#add")
+    page.wait_for_selector("#upload-status :text('Not added')", timeout=30_000)
+    assert "binary" in page.inner_text("#upload-status")

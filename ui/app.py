@@ -1,0 +1,255 @@
+"""The chat page: questions in, cited answers out, with the evidence beside them.
+
+`build_app(holder, ...)` makes the page; its handlers are small functions from an Answer to
+display values, so they can be tested without a browser. The page calls `Assistant.ask`,
+the same call as the CLI and the Python API, so all three give the same answer.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from rag.assistant import Assistant
+from rag.corpus import DEFAULT_MAX_BYTES, add_document
+from rag.errors import RagError
+from rag.types import Answer, Citation, Paragraph
+
+log = logging.getLogger(__name__)
+
+ALL_DOCUMENTS = "All documents"
+EXAMPLES = [
+    "What is agenda item 6 of the meeting?",
+    "Which government provided resources for the third meeting?",
+    "Who took over as Rapporteur of the Expert Group?",
+    "Why did many speakers not support the key findings of the draft study?",
+    "How many Member States attended the meeting?",
+]
+
+CSS = """
+.evidence { font-size: 15px; line-height: 1.5; }
+.evidence .card { border: 1px solid #d0d7de; border-radius: 8px; padding: 10px 14px; margin-bottom: 12px; background: #fff; }
+.evidence .card.not-answer { background: #fafafa; border-style: dashed; }
+.evidence .head { font-weight: 600; margin-bottom: 2px; }
+.evidence .section { color: #57606a; font-size: 13px; margin-bottom: 6px; }
+.evidence .para { white-space: pre-wrap; }
+.evidence mark { background: #fff3a3; padding: 1px 0; }
+.evidence details { margin-top: 6px; color: #444; font-size: 14px; }
+.evidence .badge { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #eef; margin-left: 6px; }
+.evidence .warn { color: #8a4b00; font-weight: 600; }
+.evidence button.copy-cite { font-size: 12px; margin-top: 6px; cursor: pointer; }
+"""
+
+# Copies a citation on click; delegated so that it works for evidence rendered later.
+HEAD = """<script>
+document.addEventListener('click', function (e) {
+  const b = e.target.closest('button.copy-cite');
+  if (!b) return;
+  const text = b.getAttribute('data-cite');
+  const done = () => { b.textContent = 'Copied: ' + text; };
+  if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done, done); }
+  else { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t);
+         t.select(); try { document.execCommand('copy'); } catch (err) {} t.remove(); done(); }
+});
+</script>"""
+
+
+@dataclass
+class AssistantHolder:
+    """The one loaded assistant of a running page; an upload swaps in a new one."""
+
+    assistant: Assistant
+    corpus: Path
+    max_upload_bytes: int = DEFAULT_MAX_BYTES
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self) -> Assistant:
+        return self.assistant
+
+
+def title_of(assistant: Assistant, doc_id: str) -> str:
+    info = assistant.documents.get(doc_id)
+    return info.title if info and info.title else doc_id
+
+
+def citation_label(assistant: Assistant, c: Citation) -> str:
+    """What "copy citation" gives, e.g. "<document title>, para. 41"."""
+    counted = "" if c.numbered_by_source else " (paragraphs counted in order)"
+    return f"{title_of(assistant, c.doc_id)}, para. {c.paragraph}{counted}"
+
+
+def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(html.escape(text[pos:start]))
+        out.append(f"<mark>{html.escape(text[start:end])}</mark>")
+        pos = end
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def _neighbours(assistant: Assistant, p: Paragraph) -> str:
+    parts = []
+    for number, label in ((p.number - 1, "before"), (p.number + 1, "after")):
+        n = assistant.paragraph(p.doc_id, number)
+        if n is not None:
+            parts.append(f"<details><summary>Paragraph {n.number} ({label})</summary>"
+                         f"<div class='para'>{html.escape(n.text)}</div></details>")
+    return "".join(parts)
+
+
+def _card(assistant: Assistant, p: Paragraph, spans: list[tuple[int, int]], *, label: str,
+          cite: str | None, not_answer: bool = False) -> str:
+    section = " > ".join(p.section)
+    copy = (f"<button class='copy-cite' data-cite='{html.escape(cite, quote=True)}'>Copy citation</button>"
+            if cite else "")
+    counted = "" if p.numbered_by_source else "<span class='badge'>numbered in order of appearance</span>"
+    return (f"<div class='card{' not-answer' if not_answer else ''}'>"
+            f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, para. {p.number}"
+            f"<span class='badge'>{html.escape(label)}</span>{counted}</div>"
+            f"<div class='section'>{html.escape(section)}</div>"
+            f"<div class='para'>{_highlighted(p.text, spans)}</div>{copy}{_neighbours(assistant, p)}</div>")
+
+
+def evidence_html(assistant: Assistant, answer: Answer) -> str:
+    """The evidence panel: each cited paragraph whole, its quoted sentences highlighted."""
+    if answer.abstained:
+        cards = "".join(_card(assistant, h.paragraph, [], label=f"closest #{h.rank}, not an answer",
+                              cite=None, not_answer=True) for h in answer.hits[:3])
+        why = html.escape(answer.reason or "")
+        return (f"<div class='evidence'><p class='warn'>The documents do not answer this question.</p>"
+                f"<p>Why: {why}.</p><p>The closest paragraphs found are shown below; they are "
+                f"<b>not</b> an answer.</p>{cards}</div>")
+    grouped: dict[tuple[str, int], list[Citation]] = {}
+    for c in answer.citations:
+        grouped.setdefault((c.doc_id, c.paragraph), []).append(c)
+    cards = []
+    for (doc_id, number), cites in grouped.items():
+        p = assistant.paragraph(doc_id, number)
+        if p is None:
+            continue
+        cards.append(_card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
+                           cite=citation_label(assistant, cites[0])))
+    return f"<div class='evidence'>{''.join(cards)}</div>"
+
+
+def chat_markdown(text: str) -> str:
+    """Answer text for the chat bubble: Markdown characters escaped so quotes show as written."""
+    escaped = re.sub(r"([\\`*_#<>|~])", r"\\\1", text)
+    return re.sub(r"(?m)^(\s*)(\d+)\.", r"\1\2\\.", escaped)
+
+
+def _doc_choice(doc: str | None) -> str | None:
+    return None if not doc or doc == ALL_DOCUMENTS else doc
+
+
+def respond(holder: AssistantHolder, question: str, history: list[dict[str, Any]] | None, k: float,
+            doc: str | None, threshold: float) -> tuple[list[dict[str, Any]], str, str, str, str]:
+    """Answer one chat turn: (history, evidence html, citations text, status, cleared input)."""
+    history = list(history or [])
+    assistant = holder.current()
+    try:
+        answer = assistant.ask(question, k=int(k), doc_id=_doc_choice(doc), threshold=float(threshold))
+    except RagError as exc:
+        return history, gr.skip(), gr.skip(), f"**Cannot answer:** {html.escape(str(exc))}", question
+    history.append({"role": "user", "content": chat_markdown(answer.question)})
+    history.append({"role": "assistant", "content": chat_markdown(
+        answer.text if not answer.abstained else f"{answer.text} (Why: {answer.reason}.)")})
+    cites = "\n".join(dict.fromkeys(citation_label(assistant, c) for c in answer.citations))
+    return history, evidence_html(assistant, answer), cites, "", ""
+
+
+def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any]:
+    """Add an uploaded document to the corpus and the index; (message, document choices)."""
+    if not file:
+        return "Choose a Markdown (.md) or text (.txt) file first.", gr.skip()
+    path = Path(file if isinstance(file, str) else getattr(file, "name", str(file)))
+    name = getattr(file, "orig_name", None) or path.name
+    with holder.lock:
+        old = holder.current()
+        try:
+            doc_id, _ = add_document(path, name, holder.corpus, old.index_dir or "index",
+                                     max_bytes=holder.max_upload_bytes, embedder=old.embedder, progress=True)
+            holder.assistant = Assistant.load(old.index_dir or "index", corpus=holder.corpus,
+                                              settings=old.settings, embedder=old.embedder)
+        except RagError as exc:
+            return f"**Not added:** {html.escape(str(exc))}", gr.skip()
+        except OSError as exc:
+            return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip()
+    choices = [ALL_DOCUMENTS, *sorted(holder.current().documents)]
+    info = holder.current().documents[doc_id]
+    return (f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
+            f"({info.paragraphs} paragraphs). You can ask about it now.",
+            gr.update(choices=choices))
+
+
+def build_app(holder: AssistantHolder) -> gr.Blocks:
+    """The chat page over one assistant holder."""
+    assistant = holder.current()
+    settings = assistant.settings
+    with gr.Blocks(title="Cited answers from official documents") as app:
+        gr.Markdown("## Ask the documents\nAnswers are sentences quoted verbatim from the documents, "
+                    "each with its paragraph citation. When the documents do not answer, it says so.")
+        with gr.Row():
+            with gr.Column(scale=5):
+                chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat")
+                question = gr.Textbox(label="Your question", placeholder="e.g. Who opened the meeting?",
+                                      elem_id="question", lines=1, max_lines=4)
+                with gr.Row():
+                    ask = gr.Button("Ask", variant="primary", elem_id="ask")
+                    clear = gr.Button("Clear conversation")
+                status = gr.Markdown(elem_id="status")
+                gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
+            with gr.Column(scale=6):
+                gr.Markdown("### Evidence")
+                evidence = gr.HTML("<div class='evidence'><p>The paragraphs an answer quotes appear here, "
+                                   "with the quoted sentences highlighted.</p></div>", elem_id="evidence")
+                citations = gr.Textbox(label="Citations (copy)", elem_id="citations", lines=2,
+                                       interactive=False, buttons=["copy"])
+        with gr.Accordion("Settings", open=False):
+            with gr.Row():
+                k = gr.Slider(1, 20, value=settings.k, step=1, label="Paragraphs retrieved", elem_id="k")
+                doc = gr.Dropdown([ALL_DOCUMENTS, *sorted(assistant.documents)], value=ALL_DOCUMENTS,
+                                  label="Restrict to one document", elem_id="doc")
+                threshold = gr.Slider(0.0, 1.0, value=settings.threshold, step=0.01,
+                                      label="Abstention threshold (higher = more cautious)", elem_id="threshold")
+        with gr.Accordion("Add a document", open=False):
+            limit = holder.max_upload_bytes // 1024
+            gr.Markdown(f"Upload a Markdown (.md) or text (.txt) file, up to {limit} KB. It is added to the "
+                        "corpus and indexed; the page then answers from it too.")
+            file = gr.File(label="Document", file_types=[".md", ".txt"], elem_id="upload")
+            add = gr.Button("Add to the corpus", elem_id="add")
+            added = gr.Markdown(elem_id="upload-status")
+
+        def on_ask(q, h, k_, d, t):  # type: ignore[no-untyped-def]
+            return respond(holder, q, h, k_, d, t)
+
+        def on_upload(f, progress=gr.Progress(track_tqdm=True)):  # type: ignore[no-untyped-def]
+            return upload(holder, f, progress)
+
+        outputs = [chat, evidence, citations, status, question]
+        ask.click(on_ask, [question, chat, k, doc, threshold], outputs)
+        question.submit(on_ask, [question, chat, k, doc, threshold], outputs)
+        clear.click(lambda: ([], "", "", ""), None, [chat, evidence, citations, status])
+        add.click(on_upload, [file], [added, doc])
+    return app
+
+
+def serve(assistant: Assistant, *, corpus: Path, host: str = "127.0.0.1", port: int = 7860,
+          max_upload_bytes: int = DEFAULT_MAX_BYTES, block: bool = True) -> gr.Blocks:
+    """Start the page; the model and index stay loaded for every question."""
+    holder = AssistantHolder(assistant, Path(corpus), max_upload_bytes)
+    app = build_app(holder)
+    app.queue(default_concurrency_limit=2)
+    app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=CSS, head=HEAD,
+               max_file_size=max_upload_bytes, show_error=True, footer_links=[])
+    return app
