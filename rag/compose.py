@@ -111,6 +111,7 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
     in_hits = np.flatnonzero(np.isin(sentences[:, 0], rows))
     para_terms: dict[int, set[str]] = {}
     para_entities: dict[int, float] = {}
+    paragraph_cos: dict[int, float] = {}
     for srow in in_hits:
         prow, start, end = (int(x) for x in sentences[srow])
         para = data.paragraphs[prow]
@@ -119,12 +120,13 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
             context = " ".join(para.section[-1:]) + " " + para.text
             para_terms[prow] = set(terms(context))
             para_entities[prow] = entity_coverage(entities, context)
+            paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
         score = (
-            weights.sentence_cosine * max(0.0, float(evidence.sentence_dense[srow]))
+            weights.sentence_cosine * data.sentence_cosine(int(srow), evidence.query)
             + weights.sentence_coverage * idf.coverage(
                 query_terms, set(terms(text + " " + list_context(para.text, start))))
             + weights.paragraph_coverage * idf.coverage(query_terms, para_terms[prow])
-            + weights.paragraph_cosine * max(0.0, float(evidence.dense[prow]))
+            + weights.paragraph_cosine * paragraph_cos[prow]
             + weights.answer_type * has_answer_of_type(kind, text, question)
             + (weights.reference * reference_match(refs, para, start, text) if refs else 0.0)
         ) * (1.0 - weights.missing_entity * (1.0 - para_entities[prow]))
@@ -148,9 +150,7 @@ def list_context(text: str, start: int) -> str:
 
 
 def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:
-    va = data.sentence_vectors[np.flatnonzero(data.sentence_window_owner == a)[0]]
-    vb = data.sentence_vectors[np.flatnonzero(data.sentence_window_owner == b)[0]]
-    return float(va @ vb) >= limit
+    return float(data.sentence_vector(a) @ data.sentence_vector(b)) >= limit
 
 
 def compose_answer(question: str, candidates: list[Candidate], evidence: Evidence, data: IndexData,

@@ -91,6 +91,24 @@ class IndexData:
     bm25: object
     doc_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc -> [first, last+1)
 
+    def window_owner_of_sentences(self, sentence_windows: np.ndarray) -> np.ndarray:
+        """The paragraph row of each sentence window."""
+        return self.sentences[self.sentence_window_owner[sentence_windows], 0]
+
+    def paragraph_cosine(self, row: int, query: np.ndarray) -> float:
+        """Best cosine between the query and the windows of one paragraph."""
+        a, b = np.searchsorted(self.window_owner, [row, row + 1])
+        return float((self.window_vectors[a:b] @ query).max(initial=0.0))
+
+    def sentence_cosine(self, row: int, query: np.ndarray) -> float:
+        """Best cosine between the query and the windows of one sentence."""
+        a, b = np.searchsorted(self.sentence_window_owner, [row, row + 1])
+        return float((self.sentence_vectors[a:b] @ query).max(initial=0.0))
+
+    def sentence_vector(self, row: int) -> np.ndarray:
+        """The first window vector of a sentence (sentences rarely need more than one)."""
+        return self.sentence_vectors[int(np.searchsorted(self.sentence_window_owner, row))]
+
     def __post_init__(self) -> None:
         rows: dict[str, tuple[int, int]] = {}
         for i, p in enumerate(self.paragraphs):

@@ -43,12 +43,11 @@ def max_by_owner(scores: np.ndarray, owners: np.ndarray, size: int) -> np.ndarra
 
 @dataclass(frozen=True)
 class Evidence:
-    """Per-paragraph and per-sentence scores of one question, for ranking and composing."""
+    """The ranked paragraphs of one question and what the composer needs to score their sentences."""
 
     hits: tuple[Hit, ...]
-    dense: np.ndarray  # paragraph row -> best window cosine
+    query: np.ndarray  # the question's unit vector
     lexical: np.ndarray  # paragraph row -> BM25 score
-    sentence_dense: np.ndarray  # sentence row -> best window cosine
     hit_rows: tuple[int, ...]  # paragraph row of each hit
     rows: range  # paragraph rows searched (a document filter narrows it)
 
@@ -57,13 +56,14 @@ class Retriever:
     """Searches one loaded index; FAISS holds the vectors, bm25s the term index."""
 
     def __init__(self, data: IndexData, *, fusion: str = "weighted", rrf_k: int = 60,
-                 lexical_weight: float = 0.3) -> None:
+                 lexical_weight: float = 0.3, depth: int = 256) -> None:
         if fusion not in ("weighted", "rrf"):
             raise ValueError(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
         self.data = data
         self.fusion = fusion
         self.rrf_k = rrf_k
         self.lexical_weight = lexical_weight
+        self.depth = depth  # nearest windows and sentences looked at per question
         self._windows = faiss.IndexFlatIP(data.manifest.dimension)
         self._windows.add(data.window_vectors)
         self._sentences = faiss.IndexFlatIP(data.manifest.dimension)
@@ -75,9 +75,10 @@ class Retriever:
             srows = np.flatnonzero((data.sentences[:, 0] >= first) & (data.sentences[:, 0] < last))
             self._sentence_rows[doc] = _span(np.flatnonzero(np.isin(data.sentence_window_owner, srows)))
 
-    def _dense(self, index: faiss.Index, query: np.ndarray, span: tuple[int, int] | None) -> tuple[np.ndarray, np.ndarray]:
-        n = index.ntotal if span is None else span[1] - span[0]
-        if n == 0:
+    def _dense(self, index: faiss.Index, query: np.ndarray, span: tuple[int, int] | None,
+               depth: int) -> tuple[np.ndarray, np.ndarray]:
+        n = min(depth, index.ntotal if span is None else span[1] - span[0])
+        if n <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         params = None
         if span is not None:
@@ -96,11 +97,11 @@ class Retriever:
         wspan = self._window_rows[doc_id] if doc_id else None
         sspan = self._sentence_rows[doc_id] if doc_id else None
 
-        ws, wi = self._dense(self._windows, query_vector, wspan)
-        dense = max_by_owner(ws, data.window_owner[wi], n)
-        ss, si = self._dense(self._sentences, query_vector, sspan)
-        sentence_dense = max_by_owner(ss, data.sentence_window_owner[si], len(data.sentences))
-        best_sentence = max_by_owner(sentence_dense, data.sentences[:, 0], n) if len(data.sentences) else dense
+        depth = max(self.depth, 50 * k)
+        ws, wi = self._dense(self._windows, query_vector, wspan, depth)
+        dense = np.maximum(max_by_owner(ws, data.window_owner[wi], n), 0.0)
+        ss, si = self._dense(self._sentences, query_vector, sspan, depth)
+        best_sentence = np.maximum(max_by_owner(ss, data.window_owner_of_sentences(si), n), 0.0)
         lexical = np.zeros(n, dtype=np.float32)
         if query_terms and n:
             lexical = np.asarray(data.bm25.get_scores(query_terms), dtype=np.float32)  # type: ignore[attr-defined]
@@ -114,15 +115,17 @@ class Retriever:
             if lexical[first:last].max(initial=0.0) > 0:
                 order = np.argsort(-lexical[first:last], kind="stable")
                 rankings.append(rows[order][lexical[first:last][order] > 0])
-            fused = fuse_rrf([r.tolist() for r in rankings], k=self.rrf_k)
+            fused = fuse_rrf([r[:depth].tolist() for r in rankings], k=self.rrf_k)
+            best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         else:
-            fused = dict(zip(rows.tolist(), fuse_scores(
-                np.maximum(dense[first:last], best_sentence[first:last]), lexical[first:last],
-                self.lexical_weight).tolist()))
-        best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            scores = fuse_scores(np.maximum(dense[first:last], best_sentence[first:last]),
+                                 lexical[first:last], self.lexical_weight)
+            top = np.argpartition(-scores, min(k, len(scores) - 1))[:k] if len(scores) > k else np.arange(len(scores))
+            top = top[np.lexsort((top, -scores[top]))]
+            best = [(int(first + i), float(scores[i])) for i in top]
         hits = tuple(Hit(paragraph=data.paragraphs[row], score=float(score), rank=i)
                      for i, (row, score) in enumerate(best, start=1))
-        return Evidence(hits=hits, dense=dense, lexical=lexical, sentence_dense=sentence_dense,
+        return Evidence(hits=hits, query=query_vector, lexical=lexical,
                         hit_rows=tuple(row for row, _ in best), rows=range(first, last))
 
 

@@ -14,7 +14,7 @@ class Settings:
     # risk-coverage curve of eval/dev.jsonl (see eval/THRESHOLD.md).
     threshold: float = 0.50
     max_sentences: int = 3
-    margin: float = 0.08  # extra sentences must score within this of the best
+    margin: float = 0.05  # extra sentences must score within this of the best
     near_duplicate: float = 0.9  # cosine above which a second sentence adds nothing
     max_question_chars: int = 2000
 

@@ -45,12 +45,39 @@ def test_manifest_records_model_windows_and_hashes(bundled_index):
 
 
 def test_faiss_search_agrees_with_numpy(assistant, embedder):
-    q = embedder.encode_query("Which government provided extrabudgetary resources?")
-    evidence = assistant.retriever.search(q, [], k=5)
-    brute = assistant.data.window_vectors @ q
-    best_row = assistant.data.window_owner[int(np.argmax(brute))]
-    assert np.isclose(evidence.dense[best_row], brute.max(), atol=1e-5)
-    assert assistant.data.paragraphs[best_row].number == 50
+    from rag.retrieval import Retriever
+
+    data = assistant.data
+    dense_only = Retriever(data, lexical_weight=0.0)
+    for question in ("Which government provided extrabudgetary resources?", "Who opened the meeting?",
+                     "What did speakers say about the Budapest Convention?"):
+        q = embedder.encode_query(question)
+        hits = dense_only.search(q, [], k=5).hits
+        windows = data.window_vectors @ q
+        sentences = data.sentence_vectors @ q
+        brute = np.zeros(len(data.paragraphs))
+        np.maximum.at(brute, data.window_owner, windows)
+        np.maximum.at(brute, data.sentences[data.sentence_window_owner, 0], sentences)
+        expected = np.argsort(-brute)[:5]
+        assert [h.paragraph.number for h in hits] == [data.paragraphs[i].number for i in expected]
+        np.testing.assert_allclose([h.score for h in hits], brute[expected], atol=1e-5)
+        row = int(expected[0])
+        assert np.isclose(data.paragraph_cosine(row, q), windows[data.window_owner == row].max(), atol=1e-6)
+
+
+def test_document_filter_matches_an_index_of_that_document_alone(tmp_path, embedder):
+    from rag.retrieval import Retriever
+
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    shutil.copytree(corpus, tmp_path / "alone")
+    (tmp_path / "alone" / "beta.txt").unlink()
+    build_index(tmp_path / "alone", tmp_path / "alone-index", embedder=embedder, progress=False)
+    q = embedder.encode_query("Where did the group meet?")
+    filtered = Retriever(load_index(index)).search(q, ["group", "meet"], k=2, doc_id="alpha").hits
+    alone = Retriever(load_index(tmp_path / "alone-index")).search(q, ["group", "meet"], k=2).hits
+    assert [(h.paragraph.doc_id, h.paragraph.number) for h in filtered] == \
+        [(h.paragraph.doc_id, h.paragraph.number) for h in alone]
 
 
 def test_incremental_rebuild_embeds_only_the_changed_document(tmp_path, embedder):
