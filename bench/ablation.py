@@ -23,10 +23,11 @@ VARIANTS = {
     "dense only (no BM25)": {"retriever": {"lexical_weight": 0.0}},
     "no answer-type check": {"weights": {"answer_type": 0.0}},
     "no missing-name penalty": {"weights": {"missing_entity": 0.0}},
+    "no missing-type cost": {"weights": {"missing_type": 0.0}},
     "no numbered-reference bonus": {"weights": {"reference": 0.0}},
     "sentence cosine only": {"weights": {"sentence_cosine": 1.0, "sentence_coverage": 0.0, "paragraph_coverage": 0.0,
                                           "paragraph_cosine": 0.0, "answer_type": 0.0, "missing_entity": 0.0,
-                                          "reference": 0.0}},
+                                          "missing_type": 0.0, "reference": 0.0}},
 }
 
 

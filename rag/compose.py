@@ -53,6 +53,7 @@ class Weights:
     answer_type: float = 0.10
     reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
     missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
+    missing_type: float = 0.1  # share lost when a who/when/how-many question gets no such fact
 
 
 class TermWeights:
@@ -121,15 +122,17 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
             para_terms[prow] = set(terms(context))
             para_entities[prow] = entity_coverage(entities, context)
             paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
+        typed = has_answer_of_type(kind, text, question)
         score = (
             weights.sentence_cosine * data.sentence_cosine(int(srow), evidence.query)
             + weights.sentence_coverage * idf.coverage(
                 query_terms, set(terms(text + " " + list_context(para.text, start))))
             + weights.paragraph_coverage * idf.coverage(query_terms, para_terms[prow])
             + weights.paragraph_cosine * paragraph_cos[prow]
-            + weights.answer_type * has_answer_of_type(kind, text, question)
+            + weights.answer_type * typed
             + (weights.reference * reference_match(refs, para, start, text) if refs else 0.0)
-        ) * (1.0 - weights.missing_entity * (1.0 - para_entities[prow]))
+        ) * (1.0 - weights.missing_entity * (1.0 - para_entities[prow])) \
+          * (1.0 - weights.missing_type * (typed == 0.0))
         out.append(Candidate(int(srow), para, start, end, score))
     out.sort(key=lambda c: -c.score)
     return out

@@ -11,7 +11,7 @@ import re
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(rf"\b(\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS})(?: \d{{1,2}},?)? \d{{4}}|"
-                   rf"(?:{_MONTHS})|(?:1[5-9]|20)\d\d(?:s)?|\d{{1,2}}(?:st|nd|rd|th) century|"
+                   rf"(?:{_MONTHS})|(?:1\d|20)\d\d(?:s)?|(?<=in )\d{{3}}|\d{{1,2}}(?:st|nd|rd|th) century|"
                    rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b")
 _NUMBER = re.compile(r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
@@ -63,7 +63,7 @@ def question_type(question: str) -> str | None:
         return "when"
     if re.match(r"^how (many|much)\b", q) or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q):
         return "count"
-    if re.search(r"\b(which|what) (\w+ ){0,2}(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b", q):
+    if re.search(r"\b(which|what) (\w+ )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)", q):
         return "country"
     if re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(which|what) (\w+ ){0,2}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b", q) \
             or re.search(r"\bwhat is the name of\b|\bwho\b", q):
@@ -93,7 +93,7 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
     for m in _NAME.finditer(sentence):
         words = [w.strip(".’'-") for w in re.split(r"\s+", m.group(0))]
         words = [w for w in words if w not in _GENERIC and w[:1].isupper()]
-        if words and (m.start() > 0 or len(words) > 1):
+        if words and (m.start() > 0 or len(words) > 1 or (len(words[0]) > 1 and words[0].isupper())):
             names.append(" ".join(words))
     if kind == "where":
         names += [m.group(0) for m in _COUNTRY.finditer(sentence)]
