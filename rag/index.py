@@ -280,7 +280,7 @@ def _check_corpus(manifest: Manifest, index_dir: Path, corpus: Path | None) -> N
     if not root.is_dir():
         log.warning("corpus folder %s not found: cannot check that the index is current", root)
         return
-    for doc_id, info in manifest.documents.items():
+    for info in manifest.documents.values():
         path = root / info.file
         if not path.is_file():
             raise StaleIndex(f"{path} was indexed but is gone; run: rag index")

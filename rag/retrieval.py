@@ -82,7 +82,7 @@ class Retriever:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         params = None
         if span is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorRange(span[0], span[1]))
+            params = faiss.SearchParameters(sel=faiss.IDSelectorRange(span[0], span[1]))  # type: ignore[call-arg]
         scores, ids = index.search(query.reshape(1, -1), n, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]

@@ -8,7 +8,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED, DOC, ROOT, write
+from conftest import BUNDLED, ROOT, write
 
 from rag.assistant import Assistant
 from rag.corpus import add_document, safe_name
@@ -205,3 +205,22 @@ def test_page_refuses_a_bad_upload(browser_page, tmp_path):
     page.click("#add")
     page.wait_for_selector("#upload-status :text('Not added')", timeout=30_000)
     assert "binary" in page.inner_text("#upload-status")
+
+
+@pytest.mark.browser
+def test_two_users_at_once_each_get_their_own_answer(page_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        first, second = browser.new_page(), browser.new_page()
+        for page in (first, second):
+            page.goto(page_url)
+            page.wait_for_selector("#question textarea", timeout=30_000)
+        _ask(first, "What is agenda item 6 of the meeting?")
+        _ask(second, "How many Member States attended the meeting?")
+        for page in (first, second):
+            page.wait_for_selector("#evidence mark", timeout=30_000)
+        assert "[para. 56]" in first.inner_text("#chat") and "87 Member States" not in first.inner_text("#chat")
+        assert "87 Member States" in second.inner_text("#chat") and "[para. 56]" not in second.inner_text("#chat")
+        browser.close()

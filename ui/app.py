@@ -132,14 +132,14 @@ def evidence_html(assistant: Assistant, answer: Answer) -> str:
     grouped: dict[tuple[str, int], list[Citation]] = {}
     for c in answer.citations:
         grouped.setdefault((c.doc_id, c.paragraph), []).append(c)
-    cards = []
+    cited: list[str] = []
     for (doc_id, number), cites in grouped.items():
         p = assistant.paragraph(doc_id, number)
         if p is None:
             continue
-        cards.append(_card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
+        cited.append(_card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
                            cite=citation_label(assistant, cites[0])))
-    return f"<div class='evidence'>{''.join(cards)}</div>"
+    return f"<div class='evidence'>{''.join(cited)}</div>"
 
 
 def chat_markdown(text: str) -> str:
