@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+from conftest import BUNDLED, DOC, write
+
+from rag.cli import main
+from rag.evaluation import QuestionResult, choose_threshold
+
+
+def result(gold, retrieved, cited, *, answer="", keys=(), abstained=False, conf=0.5):
+    record = {"answer": answer, "abstained": abstained, "confidence": conf,
+              "citations": [{"doc": DOC, "para": p, "quote": "", "start": 0, "end": 0} for p in cited]}
+    return QuestionResult("q", "question?", gold, DOC, list(keys), record, 1.0, [(DOC, p) for p in retrieved])
+
+
+def test_retrieval_metrics_by_hand():
+    r = result([4, 9], retrieved=[1, 4, 2, 3, 5, 6, 7, 8, 9, 10], cited=[])
+    assert r.recall_at(1) == 0.0
+    assert r.recall_at(3) == 0.5
+    assert r.recall_at(10) == 1.0
+    assert r.reciprocal_rank() == 0.5
+    other_doc = QuestionResult("q", "?", [4], "another-doc", [], {"citations": []}, 1.0, [(DOC, 4)])
+    assert other_doc.recall_at(1) == 0.0  # the right number in the wrong document is not gold
+
+
+def test_citation_metrics_and_correctness_by_hand():
+    r = result([4, 9], retrieved=[4], cited=[4, 5], answer="The 87 States met [para. 4]", keys=["87 states"])
+    assert r.citation_precision() == 0.5
+    assert r.citation_recall() == 0.5
+    assert r.key_hit() and r.correct()
+    wrong_para = result([4], retrieved=[4], cited=[5], answer="87 States", keys=["87"])
+    assert wrong_para.key_hit() and not wrong_para.correct()
+    refused = result([4], retrieved=[4], cited=[], answer="", keys=["87"], abstained=True)
+    assert not refused.key_hit() and refused.citation_precision() is None
+
+
+def test_threshold_choice_respects_the_wrong_abstention_cap():
+    answerable = [0.9, 0.8, 0.7, 0.6, 0.55, 0.5, 0.45, 0.4, 0.35, 0.3]
+    unanswerable = [0.2, 0.25, 0.5, 0.6]
+    t = choose_threshold(answerable, unanswerable, max_wrong=0.10)
+    assert sum(a < t for a in answerable) / len(answerable) <= 0.10
+    assert t == pytest.approx(0.255, abs=0.006)  # best (unanswerable refused - answerable refused)
+    assert choose_threshold([], unanswerable) is None
+
+
+@pytest.fixture()
+def evaldir(tmp_path, bundled_index, monkeypatch):
+    shutil.copytree(BUNDLED, tmp_path / "corpus")
+    shutil.copytree(bundled_index, tmp_path / "index")
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["corpus"] = "../corpus"
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "q.jsonl",
+          '{"id": "a", "question": "What is agenda item 6 of the meeting?", "gold_paras": [56], '
+          '"answer_keys": ["Examining options"]}\n'
+          '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n'
+          '{"id": "c", "question": "What is the boiling point of mercury in kelvin?", "gold_paras": []}\n'
+          '{"id": "d", "question": "Who opened the meeting?"}\n'
+          '{"id": "e", "question": "  "}\n')
+    return tmp_path
+
+
+def test_rag_eval_writes_reports_and_gates(evaldir, capsys):
+    assert main(["eval", "q.jsonl", "--out", "rep"]) == 0
+    out = capsys.readouterr().out
+    assert "recall@5" in out and "grounding: " in out and "100.00%" in out
+    report = json.loads((evaldir / "rep" / "report.json").read_text())
+    f = report["figures"]
+    assert f["questions"] == 5 and f["answerable"] == 2 and f["unanswerable"] == 1 and f["failed"] == 1
+    assert f["retrieval"]["recall@10"] == 1.0
+    assert f["grounding"]["rate"] == 1.0
+    assert {r["id"] for r in report["rows"]} == {"a", "b", "c", "d", "e"}
+    page = (evaldir / "rep" / "report.html").read_text()
+    assert page.count("data:image/png;base64,") == 3 and "Failures" in page
+    assert len((evaldir / "rep" / "answers.jsonl").read_text().splitlines()) == 5
+    assert main(["eval", "q.jsonl", "--out", "rep2", "--min-recall5", "1.01"]) == 1
+    assert "recall@5 1.0 is below the floor 1.01" in capsys.readouterr().err
