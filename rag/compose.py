@@ -122,6 +122,11 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
             para_terms[prow] = set(terms(context))
             para_entities[prow] = entity_coverage(entities, context)
             paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
+        # A sentence that points back ("That process included ...") is read, scored and
+        # quoted together with the sentence before it, so the quote makes sense alone.
+        if leans_on_previous(text) and srow > 0 and int(sentences[srow - 1][0]) == prow:
+            start = int(sentences[srow - 1][1])
+            text = para.text[start:end]
         typed = has_answer_of_type(kind, text, question)
         score = (
             weights.sentence_cosine * data.sentence_cosine(int(srow), evidence.query)
@@ -152,6 +157,15 @@ def list_context(text: str, start: int) -> str:
     return " ".join(intro)
 
 
+_ANAPHOR = re.compile(r"^(That|This|These|Those|They|It|Its|Such|He|She|His|Her|Their|The same|"
+                      r"In that regard|Doing so|To that end)\b")
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Does the sentence open by pointing back ("That process ...", "They ...")?"""
+    return bool(_ANAPHOR.match(sentence))
+
+
 def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:
     return float(data.sentence_vector(a) @ data.sentence_vector(b)) >= limit
 
@@ -180,6 +194,8 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
             break
         if cand.score < max(settings.threshold, best.score - settings.margin):
             break
+        if any(c.paragraph == cand.paragraph and c.start < cand.end and cand.start < c.end for c in chosen):
+            continue  # overlaps a quote already chosen
         if any(_near_duplicate(data, cand.row, c.row, settings.near_duplicate) for c in chosen):
             continue
         chosen.append(cand)

@@ -31,15 +31,15 @@ FORMAT_VERSION = 1
 
 
 def pipeline_fingerprint() -> str:
-    """A hash of the code that turns files into paragraphs and sentences.
+    """A hash of the code that turns files into paragraphs, sentences and BM25 terms.
 
-    Vectors and offsets of an index are only valid for the splitter that made them, so an
+    Vectors, offsets and term indexes are only valid for the code that made them, so an
     index built by other splitting code is stale, and its vectors are not reused.
     """
-    from . import paragraphs, readers, sentences
+    from . import paragraphs, readers, sentences, terms
 
     digest = hashlib.sha256()
-    for module in (readers, paragraphs, sentences):
+    for module in (readers, paragraphs, sentences, terms):
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.hexdigest()[:16]
 MANIFEST = "manifest.json"

@@ -52,7 +52,9 @@ _GENERIC = frozenset("""The A An In At On For Of By To It This That These Those 
     Commission Committee Council Group Expert Meeting Convention Conventions Programme Party Parties Speakers
     Speaker Many Some Several Other One Most Various Further However Furthermore Nevertheless Also Doing
     Article Chapter Annex Section Part Paragraph Resolution According Among As With Upon After Before
-    Such Both Each Every All Any No Not If When Where While Although Because Since Thus Therefore""".split())
+    Such Both Each Every All Any No Not If When Where While Although Because Since Thus Therefore
+    January February March April May June July August September October November December
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split())
 
 
 def question_type(question: str) -> str | None:

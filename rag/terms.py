@@ -18,7 +18,7 @@ STOPWORDS = frozenset(
     they this those through to too under until up very was we were what when where which while who
     whom why will with would you your yours yourself yourselves s t don shall may might must upon
     whose within without via per among amongst tell say said says according paragraph paragraphs mention mentioned
-    mentions kind sort thing things happen happened""".split()
+    mentions kind sort thing things happen happened many much""".split()
 )
 
 
