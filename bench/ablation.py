@@ -21,13 +21,16 @@ VARIANTS = {
     "full": {},
     "rrf fusion instead of weighted": {"retriever": {"fusion": "rrf"}},
     "dense only (no BM25)": {"retriever": {"lexical_weight": 0.0}},
-    "no answer-type check": {"weights": {"answer_type": 0.0}},
+    "answer-type bonus 0.1": {"weights": {"answer_type": 0.1}},
     "no missing-name penalty": {"weights": {"missing_entity": 0.0}},
     "no missing-type cost": {"weights": {"missing_type": 0.0}},
+    "missing-type cost 0.2": {"weights": {"missing_type": 0.2}},
+    "no fused paragraph score": {"weights": {"paragraph_rank": 0.0}},
+    "fused paragraph score 0.3": {"weights": {"paragraph_rank": 0.3}},
     "no numbered-reference bonus": {"weights": {"reference": 0.0}},
     "sentence cosine only": {"weights": {"sentence_cosine": 1.0, "sentence_coverage": 0.0, "paragraph_coverage": 0.0,
                                           "paragraph_cosine": 0.0, "answer_type": 0.0, "missing_entity": 0.0,
-                                          "missing_type": 0.0, "reference": 0.0}},
+                                          "missing_type": 0.0, "reference": 0.0, "paragraph_rank": 0.0}},
 }
 
 

@@ -44,16 +44,24 @@ def reference_match(refs: list[tuple[str, int]], para: Paragraph, start: int, se
 
 @dataclass(frozen=True)
 class Weights:
-    """How the sentence score mixes its evidence; all parts lie in [0, 1]."""
+    """How the sentence score mixes its evidence; all parts lie in [0, 1], and the score is
+    divided by the sum of the weights (the reference bonus aside) so that it does too."""
 
     sentence_cosine: float = 0.45
     sentence_coverage: float = 0.25
     paragraph_coverage: float = 0.15
     paragraph_cosine: float = 0.10
-    answer_type: float = 0.10
+    answer_type: float = 0.0
     reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
     missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
     missing_type: float = 0.1  # share lost when a who/when/how-many question gets no such fact
+    # The retriever's fused score relative to the best paragraph's: a sentence the scorer
+    # likes in a paragraph the retriever ranks low is less likely to be the answer.
+    paragraph_rank: float = 0.2
+
+    def total(self) -> float:
+        return (self.sentence_cosine + self.sentence_coverage + self.paragraph_coverage
+                + self.paragraph_cosine + self.answer_type + self.paragraph_rank) or 1.0
 
 
 class TermWeights:
@@ -102,6 +110,7 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
                     idf: TermWeights, weights: Weights = Weights()) -> list[Candidate]:
     """Score every sentence of the retrieved paragraphs; best first."""
     kind = question_type(question)
+    scale = weights.total()
     refs = references(question)
     entities = question_entities(question)
     sentences = data.sentences
@@ -109,6 +118,8 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
     if not evidence.hit_rows:
         return out
     rows = np.asarray(evidence.hit_rows)
+    top_score = max((h.score for h in evidence.hits), default=0.0) or 1.0
+    fused = {row: h.score / top_score for row, h in zip(evidence.hit_rows, evidence.hits, strict=True)}
     in_hits = np.flatnonzero(np.isin(sentences[:, 0], rows))
     para_terms: dict[int, set[str]] = {}
     para_entities: dict[int, float] = {}
@@ -135,10 +146,11 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
             + weights.paragraph_coverage * idf.coverage(query_terms, para_terms[prow])
             + weights.paragraph_cosine * paragraph_cos[prow]
             + weights.answer_type * typed
+            + weights.paragraph_rank * fused[prow]
             + (weights.reference * reference_match(refs, para, start, text) if refs else 0.0)
         ) * (1.0 - weights.missing_entity * (1.0 - para_entities[prow])) \
           * (1.0 - weights.missing_type * (typed == 0.0))
-        out.append(Candidate(int(srow), para, start, end, score))
+        out.append(Candidate(int(srow), para, start, end, min(1.0, score / scale)))
     out.sort(key=lambda c: -c.score)
     return out
 

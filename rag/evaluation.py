@@ -37,6 +37,18 @@ class QuestionResult:
     latency_ms: float
     retrieved: list[tuple[str, int]]  # top 10 paragraphs, for recall@k
     grounding: list[dict[str, Any]] = field(default_factory=list)
+    unguarded: dict[str, Any] | None = None  # the answer it would give with no threshold
+
+    def correct_at(self, threshold: float) -> bool:
+        """Would it answer correctly with this threshold? (Read off the unguarded answer.)"""
+        if self.unguarded is None:
+            return self.correct() and self.confidence >= threshold
+        kept = self.record
+        self.record = self.unguarded
+        try:
+            return self.correct() and self.confidence >= threshold
+        finally:
+            self.record = kept
 
     def is_gold(self, doc: str, para: int) -> bool:
         return bool(self.gold_paras) and para in (self.gold_paras or []) and (self.gold_doc in (None, doc))
@@ -175,6 +187,7 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
         gold = _int_list(row.fields.get("gold_paras"))
         keys = row.fields.get("answer_keys") or []
         retrieved: list[tuple[str, int]] = []
+        unguarded: dict[str, Any] | None = None
         started = time.perf_counter()
         try:
             if row.error is not None or row.question is None:
@@ -184,12 +197,15 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
             record = answer_record(answer, qid=row.id)
             hits = assistant.retrieve(row.question, k=max(KS))
             retrieved = [(h.paragraph.doc_id, h.paragraph.number) for h in hits]
+            unguarded = answer_record(assistant.ask(row.question, threshold=0.0), qid=row.id)
         except InputError as exc:
             latency = (time.perf_counter() - started) * 1000
             record = error_record(row, str(exc))
             failed += 1
         result = QuestionResult(row.id, row.question, gold, row.fields.get("gold_doc"),
                                 [str(k) for k in keys], record, latency, retrieved)
+        if "error" not in record:
+            result.unguarded = unguarded
         result.grounding = [asdict(f) for f in checker.check_record(record)]
         rows.append(result)
     return _measure(rows, assistant, failed)
@@ -211,7 +227,7 @@ def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> R
             "threshold": float(t),
             "abstained_unanswerable": float(np.mean([c < t for c in u_conf])) if u_conf else 0.0,
             "abstained_answerable": float(np.mean([c < t for c in a_conf])) if a_conf else 0.0,
-            "correct_cited": float(np.mean([r.correct() and r.confidence >= t for r in keyed])) if keyed else 0.0,
+            "correct_cited": float(np.mean([r.correct_at(float(t)) for r in keyed])) if keyed else 0.0,
         })
     precisions = [p for p in (r.citation_precision() for r in answered) if p is not None]
     manifest = assistant.data.manifest

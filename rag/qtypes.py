@@ -92,6 +92,7 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
     if kind == "country":
         return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))
     names = []
+    sentence = re.sub(r"^\s*(\(?[0-9a-zA-Z]{1,4}[.)]\s+)+", "", sentence)  # a list marker is not a word
     for m in _NAME.finditer(sentence):
         words = [w.strip(".’'-") for w in re.split(r"\s+", m.group(0))]
         words = [w for w in words if w not in _GENERIC and w[:1].isupper()]
