@@ -182,6 +182,11 @@ def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:
     return float(data.sentence_vector(a) @ data.sentence_vector(b)) >= limit
 
 
+def _covered(c: Candidate, query_terms: set[str]) -> set[str]:
+    text = c.paragraph.text
+    return query_terms & set(terms(text[c.start:c.end] + " " + list_context(text, c.start)))
+
+
 def compose_answer(question: str, candidates: list[Candidate], evidence: Evidence, data: IndexData,
                    settings: Settings) -> Answer:
     """Quote the best sentences verbatim with citations, or abstain and say why."""
@@ -201,6 +206,8 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
             confidence=best.score, documents=docs,
         )
     chosen = [best]
+    wanted = set(terms(question))
+    covered = _covered(best, wanted)
     for cand in candidates[1:]:
         if len(chosen) >= settings.max_sentences:
             break
@@ -210,6 +217,10 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
             continue  # overlaps a quote already chosen
         if any(_near_duplicate(data, cand.row, c.row, settings.near_duplicate) for c in chosen):
             continue
+        adds = _covered(cand, wanted) - covered
+        if settings.require_new_terms and not adds:
+            continue  # says nothing about the question that the chosen quotes do not
+        covered |= adds
         chosen.append(cand)
     citations = tuple(
         Citation(doc_id=c.paragraph.doc_id, paragraph=c.paragraph.number, section=c.paragraph.section,

@@ -18,6 +18,9 @@ class Settings:
     max_sentences: int = 3
     margin: float = 0.05  # extra sentences must score within this of the best
     near_duplicate: float = 0.9  # cosine above which a second sentence adds nothing
+    # A second sentence must hold question terms the first lacks. Off: on dev and SQuAD it raised
+    # citation precision (0.82->0.86, 0.89->0.90) but cost 2-3 points of correct answers.
+    require_new_terms: bool = False
     max_question_chars: int = 2000
 
     def __post_init__(self) -> None:
