@@ -41,14 +41,8 @@ class QuestionResult:
 
     def correct_at(self, threshold: float) -> bool:
         """Would it answer correctly with this threshold? (Read off the unguarded answer.)"""
-        if self.unguarded is None:
-            return self.correct() and self.confidence >= threshold
-        kept = self.record
-        self.record = self.unguarded
-        try:
-            return self.correct() and self.confidence >= threshold
-        finally:
-            self.record = kept
+        record = self.unguarded if self.unguarded is not None else self.record
+        return self._correct(record) and float(record.get("confidence") or 0.0) >= threshold
 
     def is_gold(self, doc: str, para: int) -> bool:
         return bool(self.gold_paras) and para in (self.gold_paras or []) and (self.gold_doc in (None, doc))
@@ -80,17 +74,18 @@ class QuestionResult:
                 return 1.0 / rank
         return 0.0
 
-    def cited(self) -> list[tuple[str, int]]:
-        return [(c["doc"], int(c["para"])) for c in self.record.get("citations", [])]
+    def cited(self, record: dict[str, Any] | None = None) -> list[tuple[str, int]]:
+        return [(c["doc"], int(c["para"])) for c in (record or self.record).get("citations", [])]
 
-    def key_hit(self) -> bool:
-        if self.abstained or not self.answer_keys:
+    def key_hit(self, record: dict[str, Any] | None = None) -> bool:
+        record = record or self.record
+        if record.get("abstained") or not self.answer_keys:
             return False
-        text = normalise(self.record.get("answer", "")).lower()
+        text = normalise(record.get("answer", "")).lower()
         return all(normalise(k).lower() in text for k in self.answer_keys)
 
-    def cites_gold(self) -> bool:
-        return any(self.is_gold(d, p) for d, p in self.cited())
+    def cites_gold(self, record: dict[str, Any] | None = None) -> bool:
+        return any(self.is_gold(d, p) for d, p in self.cited(record))
 
     def citation_precision(self) -> float | None:
         cited = self.cited()
@@ -102,7 +97,10 @@ class QuestionResult:
 
     def correct(self) -> bool:
         """Answered with every answer key and cited to a gold paragraph."""
-        return self.key_hit() and self.cites_gold()
+        return self._correct(self.record)
+
+    def _correct(self, record: dict[str, Any]) -> bool:
+        return self.key_hit(record) and self.cites_gold(record)
 
 
 def _mean(values: list[float]) -> float | None:
