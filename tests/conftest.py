@@ -54,3 +54,15 @@ def write(path: Path, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def copy_site(tmp_path: Path, bundled_index: Path) -> Path:
+    """A private copy of the bundled corpus and its index, the index pointing at the copy."""
+    import json
+
+    shutil.copytree(BUNDLED, tmp_path / "corpus")
+    shutil.copytree(bundled_index, tmp_path / "index")
+    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
+    manifest["corpus"] = "../corpus"
+    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    return tmp_path

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
-from conftest import BUNDLED, write
+from conftest import copy_site, write
 
 from rag.cli import main
 from rag.serialize import answer_record
@@ -16,11 +15,7 @@ QUESTION = "What is agenda item 6 of the meeting?"
 
 @pytest.fixture()
 def workdir(tmp_path, bundled_index, monkeypatch):
-    shutil.copytree(BUNDLED, tmp_path / "corpus")
-    shutil.copytree(bundled_index, tmp_path / "index")
-    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
-    manifest["corpus"] = "../corpus"
-    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    copy_site(tmp_path, bundled_index)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

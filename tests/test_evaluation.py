@@ -1,10 +1,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 import pytest
-from conftest import BUNDLED, DOC, write
+from conftest import DOC, copy_site, write
 
 from rag.cli import main
 from rag.evaluation import QuestionResult, choose_threshold
@@ -48,11 +47,7 @@ def test_threshold_choice_respects_the_wrong_abstention_cap():
 
 @pytest.fixture()
 def evaldir(tmp_path, bundled_index, monkeypatch):
-    shutil.copytree(BUNDLED, tmp_path / "corpus")
-    shutil.copytree(bundled_index, tmp_path / "index")
-    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
-    manifest["corpus"] = "../corpus"
-    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    copy_site(tmp_path, bundled_index)
     monkeypatch.chdir(tmp_path)
     write(tmp_path / "q.jsonl",
           '{"id": "a", "question": "What is agenda item 6 of the meeting?", "gold_paras": [56], '

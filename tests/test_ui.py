@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import shutil
 import socket
 from pathlib import Path
 
 import pytest
-from conftest import BUNDLED, ROOT, write
+from conftest import ROOT, copy_site, write
 
 from rag.assistant import Assistant
 from rag.corpus import add_document, safe_name
@@ -25,11 +23,7 @@ OUT = ROOT / "test-output"
 @pytest.fixture()
 def site(tmp_path, bundled_index, embedder):
     """A private copy of the bundled corpus and index, and an assistant over them."""
-    shutil.copytree(BUNDLED, tmp_path / "corpus")
-    shutil.copytree(bundled_index, tmp_path / "index")
-    manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
-    manifest["corpus"] = "../corpus"
-    (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
+    copy_site(tmp_path, bundled_index)
     assistant = Assistant(load_index(tmp_path / "index"), embedder, index_dir=tmp_path / "index")
     return AssistantHolder(assistant, tmp_path / "corpus", max_upload_bytes=64 * 1024)
 
@@ -147,6 +141,13 @@ def browser_page(page_url):
         browser.close()
 
 
+def _upload(page, path: Path) -> None:
+    page.click("text=Add a document")
+    page.set_input_files("#upload input[type=file]", str(path))
+    page.wait_for_timeout(500)
+    page.click("#add")
+
+
 def _ask(page, question: str) -> None:
     page.fill("#question textarea", question)
     page.click("#ask")
@@ -183,10 +184,7 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
     page = browser_page
     good = write(tmp_path / "harbour.md", "# Harbour committee\n\n1. The harbour committee met in Valletta.\n"
                  "2. It decided to dredge the eastern basin before the winter storms.\n")
-    page.click("text=Add a document")
-    page.set_input_files("#upload input[type=file]", str(good))
-    page.wait_for_timeout(500)
-    page.click("#add")
+    _upload(page, good)
     page.wait_for_selector("#upload-status :text('Added')", timeout=60_000)
     _ask(page, "What did the harbour committee decide to dredge?")
     page.wait_for_selector("#evidence mark", timeout=30_000)
@@ -199,10 +197,7 @@ def test_page_refuses_a_bad_upload(browser_page, tmp_path):
     page = browser_page
     bad = tmp_path / "broken.md"
     bad.write_bytes(b"\x00\x01\x02 not text")
-    page.click("text=Add a document")
-    page.set_input_files("#upload input[type=file]", str(bad))
-    page.wait_for_timeout(500)
-    page.click("#add")
+    _upload(page, bad)
     page.wait_for_selector("#upload-status :text('Not added')", timeout=30_000)
     assert "binary" in page.inner_text("#upload-status")
 
