@@ -4,7 +4,7 @@ Turns a normalised public set (docs.jsonl + questions.jsonl, see the data folder
 into a corpus of text files (one blank-line block per paragraph, so paragraph numbers are
 gold_para + 1) and a question file in the eval format, builds the index, and evaluates.
 
-    python bench/public_sets.py DATA_DIR/squad2_dev --docs 10 --per-doc 30 --work /tmp/squad
+    python bench/public_sets.py DATA_DIR/squad2_dev --docs 10 --per-doc 30 --work WORK_DIR
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from .compose import TermWeights, Weights, compose_answer, score_sentences
@@ -98,8 +99,6 @@ class Assistant:
         q = self.check_question(question)
         settings = self.settings
         if k is not None or threshold is not None:
-            from dataclasses import replace
-
             settings = replace(settings, k=k if k is not None else settings.k,
                                threshold=threshold if threshold is not None else settings.threshold)
         vector = self.embedder.encode_query(q)
