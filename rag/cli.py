@@ -107,6 +107,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     assistant = _load(args)
     report = evaluate_file(assistant, args.questions, args.out)
     print(report.summary())
+    for r in report.rows:
+        if "error" in r.record:
+            print(f"  question {r.id}: {r.record['error']}", file=sys.stderr)
     failures = report.gate(min_recall5=args.min_recall5, min_accuracy=args.min_accuracy)
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)

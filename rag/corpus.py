@@ -11,7 +11,7 @@ from pathlib import Path
 
 from .embedding import Embedder
 from .errors import InputError
-from .index import Manifest, build_index, load_index
+from .index import Manifest, build_index, read_manifest
 from .paragraphs import split_paragraphs
 from .readers import READERS, doc_id_for, read_document
 
@@ -77,7 +77,7 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
         manifest = build_index(root, index_dir, embedder=embedder, progress=progress,
-                               model=load_index(index_dir, check_corpus=False).manifest.model)
+                               model=read_manifest(index_dir).model)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         target.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -167,12 +168,35 @@ class Report:
         return out
 
 
-def _int_list(value: Any) -> list[int] | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, str)):
-        value = [value]
-    return [int(v) for v in value]
+def gold_fields(fields: dict[str, Any]) -> tuple[list[int] | None, list[str]]:
+    """`gold_paras` and `answer_keys` of a question row, as lists.
+
+    JSONL gives lists; a CSV cell gives text such as "[4, 9]", "4;9" or "[]". An empty cell
+    means no gold was given.
+
+    Raises:
+        InputError: the field is there but is not a list of paragraph numbers or of phrases.
+    """
+    paras = fields.get("gold_paras")
+    if isinstance(paras, str):
+        text = paras.strip()
+        paras = None if not text else [p for p in re.split(r"[\s,;\[\]]+", text) if p]
+    if isinstance(paras, int) and not isinstance(paras, bool):
+        paras = [paras]
+    gold: list[int] | None = None
+    if paras is not None:
+        try:
+            if not isinstance(paras, list):
+                raise TypeError
+            gold = [int(p) for p in paras]
+        except (TypeError, ValueError):
+            raise InputError(f"gold_paras must be a list of paragraph numbers, got {paras!r}") from None
+    keys = fields.get("answer_keys") or []
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or not all(isinstance(k, (str, int, float)) for k in keys):
+        raise InputError(f"answer_keys must be a list of phrases, got {keys!r}")
+    return gold, [str(k) for k in keys]
 
 
 def evaluate(assistant: Assistant, questions: str | Path) -> Report:
@@ -182,14 +206,15 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
     rows: list[QuestionResult] = []
     failed = 0
     for row in read_questions(questions):
-        gold = _int_list(row.fields.get("gold_paras"))
-        keys = row.fields.get("answer_keys") or []
+        gold: list[int] | None = None
+        keys: list[str] = []
         retrieved: list[tuple[str, int]] = []
         unguarded: dict[str, Any] | None = None
         started = time.perf_counter()
         try:
             if row.error is not None or row.question is None:
                 raise InputError(row.error or "no question")
+            gold, keys = gold_fields(row.fields)
             answer = assistant.ask(row.question)
             latency = (time.perf_counter() - started) * 1000
             record = answer_record(answer, qid=row.id)
@@ -201,7 +226,7 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
             record = error_record(row, str(exc))
             failed += 1
         result = QuestionResult(row.id, row.question, gold, row.fields.get("gold_doc"),
-                                [str(k) for k in keys], record, latency, retrieved)
+                                keys, record, latency, retrieved)
         if "error" not in record:
             result.unguarded = unguarded
         result.grounding = [asdict(f) for f in checker.check_record(record)]

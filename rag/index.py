@@ -292,6 +292,22 @@ def _check_corpus(manifest: Manifest, index_dir: Path, corpus: Path | None) -> N
             raise StaleIndex(f"{path} is new since the index was built; run: rag index")
 
 
+def read_manifest(index_dir: str | Path) -> Manifest:
+    """Only the manifest of an index folder.
+
+    Raises:
+        IndexMissing: there is no manifest.
+        CorruptIndex: it cannot be read.
+    """
+    mpath = Path(index_dir) / MANIFEST
+    if not mpath.is_file():
+        raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
+    try:
+        return Manifest.from_json(mpath.read_text(encoding="utf-8"))
+    except (ValueError, TypeError, KeyError) as exc:
+        raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
+
+
 def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = None,
                check_corpus: bool = True) -> IndexData:
     """Load an index folder, checking its manifest, its files and (by default) its corpus.
@@ -304,13 +320,7 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
     import bm25s
 
     index_dir = Path(index_dir)
-    mpath = index_dir / MANIFEST
-    if not mpath.is_file():
-        raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
-    try:
-        manifest = Manifest.from_json(mpath.read_text(encoding="utf-8"))
-    except (ValueError, TypeError, KeyError) as exc:
-        raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
+    manifest = read_manifest(index_dir)
     if manifest.format_version != FORMAT_VERSION:
         raise StaleIndex(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run: rag index")
     if manifest.pipeline != pipeline_fingerprint():

@@ -80,3 +80,14 @@ def test_rag_command_is_installed(workdir):
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "[para. 52]" in result.stdout
+
+
+def test_unreadable_question_files_and_bad_settings_exit_non_zero(workdir, capsys):
+    assert main(["batch", "missing.jsonl", "--out", "o.jsonl"]) == 2
+    assert "missing.jsonl: cannot be read" in capsys.readouterr().err
+    (workdir / "latin.txt").write_bytes("Qui a ouvert la réunion ?\n".encode("latin-1"))
+    assert main(["batch", "latin.txt", "--out", "o.jsonl"]) == 2
+    assert "latin.txt: is not UTF-8 text" in capsys.readouterr().err
+    assert not (workdir / "o.jsonl").exists()  # nothing half-written
+    with pytest.raises(SystemExit, match="k must be positive, got 0"):
+        main(["ask", "Who opened the meeting?", "--k", "0"])

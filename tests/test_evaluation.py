@@ -74,3 +74,26 @@ def test_rag_eval_writes_reports_and_gates(evaldir, capsys):
     assert len((evaldir / "rep" / "answers.jsonl").read_text().splitlines()) == 5
     assert main(["eval", "q.jsonl", "--out", "rep2", "--min-recall5", "1.01"]) == 1
     assert "recall@5 1.0 is below the floor 1.01" in capsys.readouterr().err
+
+
+def test_gold_fields_from_jsonl_and_csv():
+    from rag.evaluation import gold_fields
+
+    assert gold_fields({"gold_paras": [4, 9], "answer_keys": ["87"]}) == ([4, 9], ["87"])
+    assert gold_fields({"gold_paras": "[4, 9]", "answer_keys": "87"}) == ([4, 9], ["87"])
+    assert gold_fields({"gold_paras": "4;9"}) == ([4, 9], [])
+    assert gold_fields({"gold_paras": "[]"}) == ([], [])
+    assert gold_fields({"gold_paras": ""}) == (None, [])
+    assert gold_fields({}) == (None, [])
+
+
+def test_malformed_gold_is_a_failed_row_not_a_crash(evaldir, capsys):
+    write(evaldir / "bad.jsonl",
+          '{"id": "x", "question": "Who opened the meeting?", "gold_paras": "abc"}\n'
+          '{"id": "y", "question": "Who opened the meeting?", "answer_keys": {"a": 1}}\n'
+          '{"id": "z", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n')
+    assert main(["eval", "bad.jsonl", "--out", "rep"]) == 0
+    captured = capsys.readouterr()
+    assert "1 answerable" in captured.out and "2 failed" in captured.out
+    assert "question x: gold_paras must be a list of paragraph numbers" in captured.err
+    assert "question y: answer_keys must be a list of phrases" in captured.err

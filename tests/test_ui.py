@@ -141,11 +141,14 @@ def browser_page(page_url):
         browser.close()
 
 
-def _upload(page, path: Path) -> None:
+def _upload(page, path: Path, *, expect: str) -> str:
+    """Upload a file from the page and return the message once it says `expect`."""
     page.click("text=Add a document")
     page.set_input_files("#upload input[type=file]", str(path))
     page.wait_for_timeout(500)
     page.click("#add")
+    page.wait_for_selector(f"#upload-status :text('{expect}')", timeout=60_000)
+    return page.inner_text("#upload-status")
 
 
 def _ask(page, question: str) -> None:
@@ -184,8 +187,7 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
     page = browser_page
     good = write(tmp_path / "harbour.md", "# Harbour committee\n\n1. The harbour committee met in Valletta.\n"
                  "2. It decided to dredge the eastern basin before the winter storms.\n")
-    _upload(page, good)
-    page.wait_for_selector("#upload-status :text('Added')", timeout=60_000)
+    _upload(page, good, expect="Added")
     _ask(page, "What did the harbour committee decide to dredge?")
     page.wait_for_selector("#evidence mark", timeout=30_000)
     assert "[harbour, para. 2]" in page.inner_text("#chat")
@@ -197,9 +199,7 @@ def test_page_refuses_a_bad_upload(browser_page, tmp_path):
     page = browser_page
     bad = tmp_path / "broken.md"
     bad.write_bytes(b"\x00\x01\x02 not text")
-    _upload(page, bad)
-    page.wait_for_selector("#upload-status :text('Not added')", timeout=30_000)
-    assert "binary" in page.inner_text("#upload-status")
+    assert "binary" in _upload(page, bad, expect="Not added")
 
 
 @pytest.mark.browser
