@@ -27,6 +27,8 @@ VARIANTS = {
     "missing-type cost 0.2": {"weights": {"missing_type": 0.2}},
     "no fused paragraph score": {"weights": {"paragraph_rank": 0.0}},
     "fused paragraph score 0.3": {"weights": {"paragraph_rank": 0.3}},
+    "extra quotes within 0.05, not 0.08": {"settings": {"margin": 0.05}},
+    "extra quotes must add question terms": {"settings": {"require_new_terms": True}},
     "no numbered-reference bonus": {"weights": {"reference": 0.0}},
     "sentence cosine only": {"weights": {"sentence_cosine": 1.0, "sentence_coverage": 0.0, "paragraph_coverage": 0.0,
                                           "paragraph_cosine": 0.0, "answer_type": 0.0, "missing_entity": 0.0,
@@ -37,10 +39,11 @@ VARIANTS = {
 def run(index: str, questions: str) -> None:
     base = Assistant.load(index)
     print(f"\n{questions} on {index}")
-    print(f"{'variant':34} r@1   r@5   correct prec  abst.unans abst.ans | at <=10% wrong: threshold "
+    print(f"{'variant':38} r@1   r@5   correct prec  abst.unans abst.ans | at <=10% wrong: threshold "
           "abst.unans correct")
     for name, change in VARIANTS.items():
-        assistant = Assistant(base.data, base.embedder, base.settings, index_dir=base.index_dir,
+        settings = replace(base.settings, **change.get("settings", {}))
+        assistant = Assistant(base.data, base.embedder, settings, index_dir=base.index_dir,
                               weights=replace(Weights(), **change.get("weights", {})))
         assistant.retriever = Retriever(base.data, **change.get("retriever", {}))
         report = evaluate(assistant, questions)
@@ -48,7 +51,7 @@ def run(index: str, questions: str) -> None:
         r, a, ab = f["retrieval"], f["answers"], f["abstention"]
         t = ab["suggested_threshold"] or 0.0
         point = min(report.curve, key=lambda c: abs(c["threshold"] - t))
-        print(f"{name:34} {r['recall@1']:.3f} {r['recall@5']:.3f} {a['correct_cited']:.3f}   "
+        print(f"{name:38} {r['recall@1']:.3f} {r['recall@5']:.3f} {a['correct_cited']:.3f}   "
               f"{a['citation_precision'] or 0:.3f} {ab['abstained_unanswerable'] or 0:.3f}      "
               f"{ab['abstained_answerable'] or 0:.3f}    | {t:.3f}     {point['abstained_unanswerable']:.3f}"
               f"      {point['correct_cited']:.3f}")
