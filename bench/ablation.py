@@ -13,7 +13,7 @@ import logging
 from dataclasses import replace
 
 from rag.assistant import Assistant
-from rag.compose import Weights
+from rag.scorer import HandScorer
 from rag.evaluation import evaluate
 from rag.retrieval import Retriever
 
@@ -44,7 +44,7 @@ def run(index: str, questions: str) -> None:
     for name, change in VARIANTS.items():
         settings = replace(base.settings, **change.get("settings", {}))
         assistant = Assistant(base.data, base.embedder, settings, index_dir=base.index_dir,
-                              weights=replace(Weights(), **change.get("weights", {})))
+                              scorer=replace(HandScorer(), **change.get("weights", {})))
         assistant.retriever = Retriever(base.data, **change.get("retriever", {}))
         report = evaluate(assistant, questions)
         f = report.figures

@@ -6,11 +6,13 @@ import logging
 from dataclasses import replace
 from pathlib import Path
 
-from .compose import TermWeights, Weights, compose_answer, score_sentences
+from .compose import compose_answer, score_sentences
+from .features import TermWeights
 from .embedding import Embedder
 from .errors import EmptyQuestion, QuestionTooLong
 from .index import IndexData, load_index
 from .retrieval import Retriever
+from .scorer import HandScorer, Scorer
 from .settings import Settings
 from .terms import terms
 from .types import Answer, DocumentInfo, Hit, Paragraph
@@ -22,12 +24,12 @@ class Assistant:
     """Answers questions from one index; load once, ask many."""
 
     def __init__(self, data: IndexData, embedder: Embedder, settings: Settings = Settings(), *,
-                 index_dir: Path | None = None, weights: Weights = Weights()) -> None:
+                 index_dir: Path | None = None, scorer: Scorer | None = None) -> None:
         self.data = data
         self.embedder = embedder
         self.settings = settings
         self.index_dir = index_dir
-        self.weights = weights
+        self.scorer = scorer if scorer is not None else HandScorer()
         self.retriever = Retriever(data)
         self.idf = TermWeights(data)
 
@@ -104,7 +106,7 @@ class Assistant:
         vector = self.embedder.encode_query(q)
         query_terms = terms(q)
         evidence = self.retriever.search(vector, query_terms, k=settings.k, doc_id=doc_id)
-        candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.weights)
+        candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
         return compose_answer(q, candidates, evidence, self.data, settings)
 
     def ask_many(self, questions: list[str], **options: object) -> list[Answer]:

@@ -1,0 +1,108 @@
+"""Feature rows -> confidences in [0, 1] that a sentence answers the question.
+
+Two scorers read the same rows (`rag.features.FEATURES`):
+
+- `LinearScorer`, the default: a logistic model fitted by `bench/train_scorer.py` on public QA
+  sets (never on the development questions), stored as `rag/scorer.json`. Its output reads as
+  the probability that quoting the sentence answers the question.
+- `HandScorer`: the weights set by hand before the fitted model existed, kept for comparison
+  (`bench/ablation.py`) and for users who prefer a formula they can read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from .errors import RagError
+from .features import FEATURES, KINDS
+
+
+class Scorer(Protocol):
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        """One confidence in [0, 1] per feature row."""
+        ...
+
+
+class BadScorer(RagError):
+    """A scorer file that cannot be used."""
+
+
+@dataclass(frozen=True)
+class HandScorer:
+    """A weighted sum of the evidence, scaled by penalties for missing names and kinds of fact."""
+
+    sentence_cosine: float = 0.45
+    sentence_coverage: float = 0.25
+    paragraph_coverage: float = 0.15
+    paragraph_cosine: float = 0.10
+    answer_type: float = 0.0
+    reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
+    missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
+    missing_type: float = 0.1  # share lost when a who/when/how-many question gets no such fact
+    paragraph_rank: float = 0.2  # the retriever's relative score of the paragraph
+
+    def total(self) -> float:
+        return (self.sentence_cosine + self.sentence_coverage + self.paragraph_coverage
+                + self.paragraph_cosine + self.answer_type + self.paragraph_rank) or 1.0
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        col = {name: matrix[:, i].astype(np.float64) for i, name in enumerate(FEATURES)}
+        missing = sum(col[f"missing_{k}"] for k in KINDS)
+        typed = col["type_found"] + 0.5 * (1.0 - col["type_found"] - missing)  # 0.5: no kind wanted
+        raw = (self.sentence_cosine * col["sentence_cosine"]
+               + self.sentence_coverage * col["sentence_coverage"]
+               + self.paragraph_coverage * col["paragraph_coverage"]
+               + self.paragraph_cosine * col["paragraph_cosine"]
+               + self.answer_type * typed
+               + self.paragraph_rank * col["paragraph_rank"]
+               + self.reference * col["reference"])
+        raw = raw * (1.0 - self.missing_entity * (1.0 - col["entity_coverage"])) \
+            * (1.0 - self.missing_type * missing)
+        return np.clip(raw / self.total(), 0.0, 1.0)
+
+
+@dataclass(frozen=True)
+class LinearScorer:
+    """sigmoid(intercept + coef . features), fitted on labelled candidate sentences."""
+
+    coef: np.ndarray
+    intercept: float
+    about: dict = field(default_factory=dict, compare=False)  # how and on what it was fitted
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        z = matrix.astype(np.float64) @ self.coef + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def to_json(self) -> str:
+        return json.dumps({"features": list(FEATURES), "coef": [round(float(c), 6) for c in self.coef],
+                           "intercept": round(float(self.intercept), 6), "about": self.about}, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str, source: str = "scorer file") -> LinearScorer:
+        try:
+            raw = json.loads(text)
+            names, coef, intercept = raw["features"], raw["coef"], float(raw["intercept"])
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadScorer(f"{source} is not a scorer file ({exc})") from exc
+        if list(names) != list(FEATURES) or len(coef) != len(FEATURES):
+            raise BadScorer(f"{source} was fitted on other features than this version computes; "
+                            "refit it with bench/train_scorer.py")
+        return cls(np.asarray(coef, dtype=np.float64), intercept, raw.get("about", {}))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> LinearScorer:
+        """The scorer shipped with the package, or one from a file."""
+        if path is None:
+            text = resources.files("rag").joinpath("scorer.json").read_text(encoding="utf-8")
+            return cls.from_json(text, "the packaged scorer")
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise BadScorer(f"cannot read scorer file {path}: {exc.strerror or exc}") from exc
+        return cls.from_json(text, str(path))
