@@ -19,15 +19,20 @@ from pathlib import Path
 from rag.assistant import Assistant
 from rag.evaluation import evaluate_file
 from rag.index import build_index
+from rag.scorer import HandScorer, LinearScorer
 from rag.settings import Settings
 
 
-def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int) -> Path:
+def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: int = 0) -> Path:
+    """Write `docs` documents (after the first `skip`) as a corpus, and up to `per_doc` of their
+    questions as an eval file; returns the question file."""
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     chosen: dict[str, int] = {}
     with open(data / "docs.jsonl", encoding="utf-8") as fh:
-        for line in fh:
+        for n, line in enumerate(fh):
+            if n < skip:
+                continue
             doc = json.loads(line)
             if len(chosen) >= docs:
                 break
@@ -52,7 +57,7 @@ def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int) -> Path:
                 keys = [min(q["answers"], key=len)] if gold and q.get("answers") else []
                 fh.write(json.dumps({"id": q["id"], "question": q["question"], "gold_paras": gold,
                                      "gold_doc": re.sub(r"[^A-Za-z0-9_.-]+", "-", doc_id).strip("-"),
-                                     "answer_keys": keys}) + "\n")
+                                     "answer_keys": keys, "answers": q.get("answers") or []}) + "\n")
     return out
 
 
@@ -64,12 +69,17 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--scorer", default=None, help="a scorer file, or 'hand' for the hand weights")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     questions = prepare(args.data, args.work, args.docs, args.per_doc, args.seed)
     build_index(args.work / "corpus", args.work / "index", progress=False)
     settings = Settings() if args.threshold is None else Settings(threshold=args.threshold)
     assistant = Assistant.load(args.work / "index", settings=settings)
+    if args.scorer == "hand":
+        assistant.scorer = HandScorer()
+    elif args.scorer:
+        assistant.scorer = LinearScorer.load(args.scorer)
     report = evaluate_file(assistant, questions, args.work / "report")
     print(report.summary())
 

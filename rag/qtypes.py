@@ -76,8 +76,18 @@ def question_type(question: str) -> str | None:
 
 
 def _new(found: list[str], question: str) -> bool:
-    q = question.lower()
-    return any(f.lower() not in q for f in found)
+    """Does any fact found in the sentence say more than the question? A fact whose words all
+    occur in the question ("Permanent Representative of South Africa" for "South Africa's
+    Permanent Representative") says nothing new."""
+    asked = set(re.findall(r"\w+", question.lower()))
+    return any(not set(re.findall(r"\w+", f.lower())) <= asked for f in found)
+
+
+_LIST_MARKER = re.compile(r"^\s*(\(?[0-9a-zA-Z]{1,4}[.)]\s+)+")
+# Numbers that label rather than count: "article 32", "resolution 65/230", "E/CN.15/2011/19".
+_LABEL_NUMBER = re.compile(r"\b(?:articles?|art\.|paragraphs?|paras?\.|items?|chapters?|sections?|rules?|"
+                           r"annex(?:es)?|resolutions?|decisions?|no\.|number)\s+[\d/.()a-z]+|"
+                           r"\S*\d+/\S*", re.IGNORECASE)
 
 
 def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
@@ -85,14 +95,15 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
     0.5 when the question wants no particular kind."""
     if kind is None:
         return 0.5
+    sentence = _LIST_MARKER.sub("", sentence)  # a list marker is neither a number nor a word
     if kind == "when":
         return float(_new([m.group(0) for m in _DATE.finditer(sentence)], question))
     if kind == "count":
-        return float(_new([m.group(0) for m in _NUMBER.finditer(sentence)], question))
+        counted = _DATE.sub(" ", _LABEL_NUMBER.sub(" ", sentence))  # dates and labels are not counts
+        return float(_new([m.group(0) for m in _NUMBER.finditer(counted)], question))
     if kind == "country":
         return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))
     names = []
-    sentence = re.sub(r"^\s*(\(?[0-9a-zA-Z]{1,4}[.)]\s+)+", "", sentence)  # a list marker is not a word
     for m in _NAME.finditer(sentence):
         words = [w.strip(".’'-") for w in re.split(r"\s+", m.group(0))]
         words = [w for w in words if w not in _GENERIC and w[:1].isupper()]
@@ -107,6 +118,10 @@ _QUESTION_WORDS = frozenset("What Which Who Whom Whose When Where Why How Did Do
                             "Should Would Will Has Have Had May Might Must Shall Tell Name List Give According".split())
 
 
+_ORDINAL = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+                      r"\d{1,2}(?:st|nd|rd|th))\b", re.IGNORECASE)
+
+
 def question_entities(question: str) -> list[str]:
     """Names the question mentions (capitalised words past its first word, and symbols like 65/230)."""
     out = []
@@ -116,6 +131,9 @@ def question_entities(question: str) -> list[str]:
         if words:
             out.append(" ".join(words))
     out += re.findall(r"\b\d+/\d+\b", question)
+    # Years and ordinals single out one of several: "the fourth meeting", "in 2017".
+    out += re.findall(r"\b(?:1[89]|20)\d\d\b", question)
+    out += [m.lower() for m in _ORDINAL.findall(question)]
     return out
 
 

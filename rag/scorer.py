@@ -44,7 +44,12 @@ class HandScorer:
     answer_type: float = 0.0
     reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
     missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
-    missing_type: float = 0.1  # share lost when a who/when/how-many question gets no such fact
+    # Share of the score lost when a question that wants a date, a number, a country or a place
+    # gets a sentence with none (that the question does not already hold) ...
+    missing_type: float = 0.4
+    # ... and when a who-question gets no name: lighter, as a role ("the Secretariat") can answer it.
+    missing_name: float = 0.1
+    type_found: float = 0.06  # bonus when the sentence does hold a new fact of the wanted kind
     paragraph_rank: float = 0.2  # the retriever's relative score of the paragraph
 
     def total(self) -> float:
@@ -55,6 +60,7 @@ class HandScorer:
         col = {name: matrix[:, i].astype(np.float64) for i, name in enumerate(FEATURES)}
         missing = sum(col[f"missing_{k}"] for k in KINDS)
         typed = col["type_found"] + 0.5 * (1.0 - col["type_found"] - missing)  # 0.5: no kind wanted
+        missing_fact = missing - col["missing_who"]
         raw = (self.sentence_cosine * col["sentence_cosine"]
                + self.sentence_coverage * col["sentence_coverage"]
                + self.paragraph_coverage * col["paragraph_coverage"]
@@ -63,8 +69,8 @@ class HandScorer:
                + self.paragraph_rank * col["paragraph_rank"]
                + self.reference * col["reference"])
         raw = raw * (1.0 - self.missing_entity * (1.0 - col["entity_coverage"])) \
-            * (1.0 - self.missing_type * missing)
-        return np.clip(raw / self.total(), 0.0, 1.0)
+            * (1.0 - self.missing_type * missing_fact) * (1.0 - self.missing_name * col["missing_who"])
+        return np.clip(raw / self.total() + self.type_found * col["type_found"], 0.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,44 @@
+"""What kind of fact a question wants, and whether a sentence holds a new one."""
+
+from rag.qtypes import has_answer_of_type, question_entities, question_type
+
+
+def test_question_types():
+    assert question_type("When was the provisional agenda adopted?") == "when"
+    assert question_type("How many Member States took part?") == "count"
+    assert question_type("Which donor State said it would fund the programme?") == "country"
+    assert question_type("Who opened the meeting?") == "who"
+    assert question_type("What was said about the draft study?") is None
+
+
+def test_a_general_mention_does_not_answer_which_state():
+    q = "Which donor State said it would fund the programme in 2017?"
+    assert has_answer_of_type("country", "One speaker representing a donor State noted that his "
+                              "Government would likely continue to fund the programme.", q) == 0.0
+    assert has_answer_of_type("country", "The Government of Norway would fund the programme.", q) == 1.0
+
+
+def test_labels_dates_and_list_markers_are_not_counts():
+    q = "How many States are parties to the Budapest Convention?"
+    for sentence in ("The Budapest Convention, in particular its article 32 (b), was discussed.",
+                     "8. Adoption of the report.",
+                     "At its 1st meeting, on 10 April 2017, the Expert Group adopted its agenda.",
+                     "It recalled resolution 65/230 and document E/CN.15/2011/19."):
+        assert has_answer_of_type("count", sentence, q) == 0.0, sentence
+    assert has_answer_of_type("count", "The meeting was attended by representatives of 87 Member States.",
+                              "How many Member States took part?") == 1.0
+
+
+def test_a_name_made_of_the_questions_own_words_is_not_new():
+    q = "What is the name of South Africa's Permanent Representative to the United Nations?"
+    opened = ("The meeting was opened, on an exceptional basis, by the Permanent Representative "
+              "of South Africa to the United Nations.")
+    assert has_answer_of_type("who", opened, q) == 0.0
+    assert has_answer_of_type("who", "The Rapporteur, Christopher Ram (Canada), introduced the reports.",
+                              "Who introduced the reports?") == 1.0
+
+
+def test_years_and_ordinals_are_things_the_question_singles_out():
+    assert "fourth" in question_entities("When will the fourth meeting of the Expert Group take place?")
+    assert "2017" in question_entities("Which donor State said it would fund the programme in 2017?")
+    assert "Budapest" in question_entities("How many States joined the Budapest Convention?")
