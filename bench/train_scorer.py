@@ -1,4 +1,4 @@
-"""Fit the answer scorer (rag/scorer.json) on public QA sets, never on the development questions.
+"""Fit a linear answer scorer (rag.scorer.LinearScorer) on public QA sets, never on the dev questions.
 
 For every question, the assistant retrieves paragraphs as it does when answering, and every
 sentence of them becomes a feature row (rag/features.py). A row is labelled 1 when its sentence
@@ -7,7 +7,7 @@ answer (SQuAD 2.0's unanswerable half) give only 0 rows. A logistic model fitted
 reads as the probability that quoting the sentence answers the question.
 
     python bench/train_scorer.py DATA/squad2_dev --skip 12 --docs 23 --work WORK [--also DATA/policyqa]
-        [--out rag/scorer.json]
+        [--out scorer.json] [--rows rows.npz]
 
 `--skip 12` keeps the first 12 SQuAD articles out, so that `bench/public_sets.py --docs 12` stays
 a held-out check. Prints the fit's figures on a held-out fifth of the training questions.

@@ -162,6 +162,14 @@ def _continues(block: _Block, line: _Line) -> bool:
             or not before.endswith((".", "!", "?", "\u201d", '"', ")")) or line.text[:1].islower())
 
 
+def _inline_start(text: str, number: int) -> int | None:
+    """Where paragraph `number` opens in the middle of a line, if it does: PDF text often runs
+    paragraphs together ("... in persons.8 6. We recall ..."). Only the next number of the
+    sequence counts, after a sentence end (and a footnote mark), before a capital."""
+    m = re.search(rf"[.;:!?\u201d\")\]]\d{{0,3}}\s+({number})\.\s+[A-Z\u201c\"]", text)
+    return m.start(1) if m else None
+
+
 def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int]:
     """Paragraphs opened by the next number of the sequence; also the size of the text inside
     them and of the text that only sits beside them (before paragraph 1, or standing alone)."""
@@ -190,17 +198,27 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
         if n == expected:
             sections.seen_content = True
             current = _Block(line.number, section=sections.path(), number=expected)
-            current.add(line.number, _NUMBERED.sub(r"\2", line.text), False)
             blocks.append(current)
             expected += 1
+            text, is_list = _NUMBERED.sub(r"\2", line.text), False
         elif current is not None:
             if after_blank and not _continues(current, line):
                 loose += len(line.text)
-            current.add(line.number, line.text, line.is_list)
+            text, is_list = line.text, line.is_list
         else:
             loose += len(line.text)
             if blocks:
                 dropped.append(line.number)
+            after_blank = False
+            continue
+        # Paragraphs that a PDF ran into this line open here, each at its own number.
+        while (cut := _inline_start(text, expected)) is not None:
+            current.add(line.number, text[:cut].rstrip(), is_list)
+            current = _Block(line.number, section=sections.path(), number=expected)
+            blocks.append(current)
+            text, is_list = _NUMBERED.sub(r"\2", text[cut:]), False
+            expected += 1
+        current.add(line.number, text, is_list)
         after_blank = False
     if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
         log.warning("%s: %d line(s) under headings but outside any numbered paragraph are not "

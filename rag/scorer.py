@@ -2,18 +2,18 @@
 
 Two scorers read the same rows (`rag.features.FEATURES`):
 
-- `LinearScorer`, the default: a logistic model fitted by `bench/train_scorer.py` on public QA
-  sets (never on the development questions), stored as `rag/scorer.json`. Its output reads as
-  the probability that quoting the sentence answers the question.
-- `HandScorer`: the weights set by hand before the fitted model existed, kept for comparison
-  (`bench/ablation.py`) and for users who prefer a formula they can read.
+- `HandScorer`, the default: a weighted sum of the evidence with penalties, each part measured
+  with `rag eval` (`bench/ablation.py`).
+- `LinearScorer`: a logistic model fitted on labelled sentences by `bench/train_scorer.py` and
+  read from a JSON file. Fitted on SQuAD 2.0 it did worse than the hand weights on the
+  development questions (see eval/THRESHOLD.md), so it is not the default; it is there for
+  users with labelled questions over their own documents.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Protocol
 
@@ -102,11 +102,8 @@ class LinearScorer:
         return cls(np.asarray(coef, dtype=np.float64), intercept, raw.get("about", {}))
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> LinearScorer:
-        """The scorer shipped with the package, or one from a file."""
-        if path is None:
-            text = resources.files("rag").joinpath("scorer.json").read_text(encoding="utf-8")
-            return cls.from_json(text, "the packaged scorer")
+    def load(cls, path: str | Path) -> LinearScorer:
+        """A scorer written by `bench/train_scorer.py`."""
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:

@@ -97,6 +97,20 @@ def test_a_short_numbered_list_in_prose_does_not_make_a_numbered_document(tmp_pa
     assert len(paras) == 4  # nothing dropped
 
 
+def test_paragraphs_a_pdf_ran_into_one_line_get_their_own_numbers(tmp_path):
+    text = ("1. We welcome the plan of action.\n\n"
+            "2. We reaffirm the importance of the Convention.8 3. We recall the Global Compact, "
+            "as adopted in 2018. 4. We also reaffirm the definition of trafficking in persons.\n\n"
+            "5. We note that the study covers chapters 3. 6. and 7 only in part.\n")
+    paras = split_paragraphs(read_document(write(tmp_path / "declaration.txt", text)))
+    assert [p.number for p in paras] == [1, 2, 3, 4, 5]
+    assert paras[1].text == "We reaffirm the importance of the Convention.8"
+    assert paras[2].text == "We recall the Global Compact, as adopted in 2018."
+    assert paras[3].text == "We also reaffirm the definition of trafficking in persons."
+    assert paras[2].lines == (3, 3)
+    assert "chapters 3. 6. and 7" in paras[4].text  # "6." before a small letter opens nothing
+
+
 def test_strip_markup():
     assert strip_markup("**B. Adoption** of [E/CN.15/2011/19](#) and *inter alia*") == \
         "B. Adoption of E/CN.15/2011/19 and inter alia"
