@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .paragraphs import strip_markup
+from .paragraphs import quotable
 from .readers import read_document
 from .types import Paragraph
 
@@ -64,7 +64,7 @@ class GroundingChecker:
         lines = self._source_lines(doc)
         if lines is not None:
             first, last = paragraph.lines
-            source = normalise(" ".join(strip_markup(line) for line in lines[first - 1 : last]))
+            source = normalise(" ".join(quotable(line) for line in lines[first - 1 : last]))
             if normalise(quote) not in source:
                 return fail(f"quote is not in the source file at lines {first}-{last}")
         return None

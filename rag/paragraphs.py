@@ -29,6 +29,8 @@ _ROMAN = re.compile(r"^[IVXLC]+\.\s")
 _LETTER = re.compile(r"^[A-Z]\.\s")
 _DIGIT = re.compile(r"^\d+(\.\d+)*\.?\s")
 _PART = re.compile(r"^(Annex|Chapter|Part|Appendix)\b", re.IGNORECASE)
+_NOTE = re.compile(r"^\s{0,3}\[\^[^\]]+\]:")  # a Markdown footnote definition: "[^3]: Resolution 76/7."
+_NOTE_REF = re.compile(r"\[\^[^\]\s]+\]")  # a reference to one inside the text: "persons[^3]"
 
 #: A paragraph number may skip this many numbers (a PDF that ran two paragraphs together).
 MAX_SKIP = 3
@@ -41,12 +43,23 @@ MAX_ORPHAN_SHARE = 0.25
 
 def strip_markup(line: str) -> str:
     """Remove Markdown and HTML markup that is not part of the quotable text."""
-    text = _LINK.sub(r"\1", line)
+    text = _NOTE_REF.sub("", line)
+    text = _LINK.sub(r"\1", text)
     text = _TAG.sub("", text)
     for _ in range(2):
         text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", text)
     text = text.replace("`", "")
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()
+
+
+def quotable(line: str) -> str:
+    """A source line as it may appear in a paragraph: markup and list bullets stripped; empty for
+    lines that are never paragraph text (blank lines, rules, footnote definitions)."""
+    if not line.strip() or _RULE.match(line) or _NOTE.match(line) or line.lstrip().startswith("<meta"):
+        return ""
+    text = strip_markup(line)
+    bullet = _BULLET.match(text)
+    return text[bullet.end():] if bullet else text
 
 
 def heading_rank(text: str, level: int, last_letter: str | None = None) -> int:
@@ -98,7 +111,7 @@ class _Block:
 @dataclass(frozen=True)
 class _Line:
     number: int  # 1-based
-    kind: str  # "blank" | "heading" | "text"
+    kind: str  # "blank" | "heading" | "text" | "note"
     text: str
     rank: int = 0
     is_list: bool = False
@@ -108,7 +121,14 @@ class _Line:
 def _classify(doc: Document) -> list[_Line]:
     out: list[_Line] = []
     last_letter: str | None = None
+    in_note = False
     for i, raw in enumerate(doc.lines, start=1):
+        # Footnote definitions, with their indented continuation lines, are notes on the text,
+        # not paragraphs of it: they are left out (a numbered paragraph would swallow them).
+        in_note = bool(_NOTE.match(raw)) or (in_note and raw[:1] in (" ", "\t") and bool(raw.strip()))
+        if in_note:
+            out.append(_Line(i, "note", ""))
+            continue
         if not raw.strip() or _RULE.match(raw) or raw.lstrip().startswith("<meta"):
             out.append(_Line(i, "blank", ""))
             continue
@@ -181,7 +201,7 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
     after_blank = False
     dropped: list[int] = []
     for line in lines:
-        if line.kind == "blank":
+        if line.kind in ("blank", "note"):
             after_blank = True
             continue
         if line.kind == "heading":
@@ -231,7 +251,7 @@ def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
     blocks: list[_Block] = []
     current: _Block | None = None
     for line in lines:
-        if line.kind == "blank":
+        if line.kind in ("blank", "note"):
             current = None
             continue
         if line.kind == "heading":

@@ -40,3 +40,22 @@ def test_the_source_file_is_checked_independently_of_the_index(assistant):
     c = GroundingChecker(paragraphs, assistant.corpus_dir(), {DOC: "cybercrime-expert-group-2017.md"})
     cit = {"doc": DOC, "para": 57, "quote": "The meeting was attended by 12 people.", "start": 0, "end": 38}
     assert "not in the source file" in c.check("q", cit).problem
+
+
+def test_a_quote_across_a_page_rule_is_grounded_and_footnotes_are_not_text(tmp_path):
+    from rag.paragraphs import split_paragraphs
+    from rag.readers import read_document
+
+    (tmp_path / "decl.md").write_text(
+        "1. The first meeting was held in Vienna[^1]\n\n---\n\nfrom 17 to 21 January 2011.\n\n"
+        "2. The second meeting followed.\n\n[^1]: Resolution 64/293.\n    Continued note.\n",
+        encoding="utf-8")
+    paras = split_paragraphs(read_document(tmp_path / "decl.md", root=tmp_path))
+    assert [p.text for p in paras] == ["The first meeting was held in Vienna from 17 to 21 January 2011.",
+                                       "The second meeting followed."]
+    c = GroundingChecker(paras, tmp_path, {paras[0].doc_id: "decl.md"})
+    quote = paras[0].text
+    assert c.check("q", {"doc": paras[0].doc_id, "para": 1, "quote": quote, "start": 0, "end": len(quote)}) is None
+    forged = quote.replace("17", "18")
+    problem = c.check("q", {"doc": paras[0].doc_id, "para": 1, "quote": forged, "start": 0, "end": len(forged)})
+    assert problem is not None
