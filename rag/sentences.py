@@ -1,7 +1,8 @@
 """Paragraph text -> sentences, as character offsets into that text.
 
 Splits after ".", "!" or "?" (and any closing quote or bracket) when the next word
-starts a sentence, but not after abbreviations ("para.", "e.g.", "i.e.", "No."),
+starts a sentence, and after ";" when a capitalised word follows (list items that a PDF ran
+into one line), but not after abbreviations ("para.", "e.g.", "i.e.", "No."),
 initials, or a number that belongs to a label ("Chapter 3. Legislation"). Symbols
 such as "E/CN.15/2011/19" never split because no space follows their dots. Each
 line of a list is a sentence of its own.
@@ -19,7 +20,7 @@ _ABBREVIATIONS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
 _LABELS = frozenset("chapter article section part annex paragraph para paras item table figure rule".split())
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)")
+_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)|;(?=\s+[A-Z][a-z])")
 _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*([A-Z0-9À-Þ])")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?]+[\"'”’)\]]*$")
 
@@ -29,6 +30,8 @@ def _is_boundary(text: str, end: int) -> bool:
     nxt = _NEXT_START.match(text, end)
     if nxt is None:
         return False
+    if text[end - 1] == ";":
+        return True  # items run together by a PDF: "...; We reaffirm ...; We stress ..."
     head = text[max(0, end - 40) : end]
     if not head.rstrip("\"'”’)]").endswith("."):
         return True

@@ -35,3 +35,12 @@ def test_offsets_index_the_paragraph_text(report_paragraphs):
             assert p.text[s.start:s.end].strip() == p.text[s.start:s.end]
     p11 = report_paragraphs[11].text
     assert sentences(p11)[-1] == "The Secretariat delivered an oral update on the implementation of those resolutions."
+
+
+def test_items_run_together_after_semicolons_are_sentences():
+    text = ("We are concerned in this regard: We reaffirm our support for the fund; We will endeavour "
+            "to provide resources; and we note the role of the Office; United Nations bodies may help.")
+    got = [text[s.start:s.end] for s in split_sentences(text)]
+    assert got == ["We are concerned in this regard: We reaffirm our support for the fund;",
+                   "We will endeavour to provide resources; and we note the role of the Office;",
+                   "United Nations bodies may help."]
