@@ -11,8 +11,12 @@ import re
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = re.compile(rf"\b(\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS})(?: \d{{1,2}},?)? \d{{4}}|"
-                   rf"(?:{_MONTHS})|(?:1\d|20)\d\d(?:s)?|(?<=in )\d{{3}}|\d{{1,2}}(?:st|nd|rd|th) century|"
+                   rf"(?:{_MONTHS})|(?:1\d|20)\d\d(?:s)?(?!\s+[A-Z][a-z])|(?<=in )\d{{3}}|\d{{1,2}}(?:st|nd|rd|th) century|"
                    rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b")
+# A year on its own; not one that names something ("the 2030 Agenda").
+_YEAR = re.compile(r"\b(?:1\d|20)\d\d\b(?!\s+[A-Z][a-z])")
+# A footnote mark set right after punctuation or a word: "persons.8", "Crime,6".
+_FOOTNOTE_MARK = re.compile(r"(?<=[,.;:\u201d\u2019)])\d{1,3}\b")
 _NUMBER = re.compile(r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                      r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
                      r"dozens?|half|quarter|twice)\b", re.IGNORECASE)
@@ -57,6 +61,11 @@ _GENERIC = frozenset("""The A An In At On For Of By To It This That These Those 
     Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split())
 
 
+# A word between "which" and the thing asked for ("which donor State"), but not a verb that
+# makes the thing the subject of the question ("what do States commit to").
+_MODIFIER = r"(?!(?:do|does|did|is|are|was|were|have|has|had|can|could|should|must|will|would|may|might)\b)\w+"
+
+
 def question_type(question: str) -> str | None:
     """The kind of fact a question wants: 'when', 'count', 'country', 'who', 'where' or None."""
     q = question.lower().strip()
@@ -65,9 +74,9 @@ def question_type(question: str) -> str | None:
         return "when"
     if re.match(r"^how (many|much)\b", q) or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q):
         return "count"
-    if re.search(r"\b(which|what) (\w+ )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)", q):
+    if re.search(rf"\b(which|what) ({_MODIFIER} )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)", q):
         return "country"
-    if re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(which|what) (\w+ ){0,2}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b", q) \
+    if re.match(r"^(who|whom|whose)\b", q) or re.search(rf"\b(which|what) ({_MODIFIER} ){{0,2}}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b", q) \
             or re.search(r"\bwhat is the name of\b|\bwho\b", q):
         return "who"
     if re.match(r"^where\b", q) or re.search(r"\b(in|at) (which|what) (city|place|venue|location)\b", q):
@@ -97,9 +106,11 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
         return 0.5
     sentence = _LIST_MARKER.sub("", sentence)  # a list marker is neither a number nor a word
     if kind == "when":
-        return float(_new([m.group(0) for m in _DATE.finditer(sentence)], question))
+        wanted = _YEAR if re.search(r"\byears?\b", question, re.IGNORECASE) else _DATE
+        return float(_new([m.group(0) for m in wanted.finditer(sentence)], question))
     if kind == "count":
-        counted = _DATE.sub(" ", _LABEL_NUMBER.sub(" ", sentence))  # dates and labels are not counts
+        # Dates, labels and footnote marks are not counts.
+        counted = _DATE.sub(" ", _LABEL_NUMBER.sub(" ", _FOOTNOTE_MARK.sub(" ", sentence)))
         return float(_new([m.group(0) for m in _NUMBER.finditer(counted)], question))
     if kind == "country":
         return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))

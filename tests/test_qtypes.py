@@ -42,3 +42,23 @@ def test_years_and_ordinals_are_things_the_question_singles_out():
     assert "fourth" in question_entities("When will the fourth meeting of the Expert Group take place?")
     assert "2017" in question_entities("Which donor State said it would fund the programme in 2017?")
     assert "Budapest" in question_entities("How many States joined the Budapest Convention?")
+
+
+def test_a_verb_after_what_makes_the_states_the_subject_not_the_answer():
+    assert question_type("What do States commit to do about the demand that fuels trafficking?") is None
+    assert question_type("What should Member States do?") is None
+    assert question_type("Which States spoke at the meeting?") == "country"
+
+
+def test_a_year_question_wants_a_year_and_names_are_not_dates():
+    q = "In which year was the World Day against Trafficking in Persons first observed?"
+    assert has_answer_of_type("when", "We welcome the designation of 30 July as the World Day.12", q) == 0.0
+    assert has_answer_of_type("when", "The World Day was first observed in 2014.", q) == 1.0
+    assert has_answer_of_type("when", "It will incorporate aspects of the 2030 Agenda for Sustainable "
+                              "Development.", "When was the Group created?") == 0.0
+
+
+def test_footnote_marks_are_not_counts():
+    q = "How many States have ratified the Protocol?"
+    assert has_answer_of_type("count", "We urge ratification of the Convention,6 and the Protocol.8", q) == 0.0
+    assert has_answer_of_type("count", "The Protocol has been ratified by 180 States.", q) == 1.0
