@@ -66,8 +66,27 @@ _GENERIC = frozenset("""The A An In At On For Of By To It This That These Those 
 _MODIFIER = r"(?!(?:do|does|did|is|are|was|were|have|has|had|can|could|should|must|will|would|may|might)\b)\w+"
 
 
+# Roles only a person fills: a question about one wants a person's name, not a body or a country.
+_PERSON_ROLE = re.compile(
+    r"\b(chair(ed|s|man|woman|person)?|vice-chair|elected|rapporteur|president|minister|director|"
+    r"ambassador|secretary|head|leader|king|queen|author|founder|judge|representative|spokes\w*|"
+    r"ceo|mayor|governor|envoy|commissioner)s?\b")
+#: Words of the names of bodies, posts and documents, which are not persons' names.
+_NOT_PERSON = frozenset("""United Nations General Assembly Council Commission Committee Office Government Governments
+    Convention Union Organization Organisation Group Conference Agenda Declaration Protocol Plan Action
+    Programme Report Court Bank Fund Secretariat Secretary-General Permanent Representative Special
+    Rapporteur Rapporteurs Chair Vice-Chair Bureau Expert Member States State Republic Kingdom Federation
+    Crime Justice Criminal Prevention Drugs Human Rights Study Meeting Session Article Agency Institute
+    Centre Center University Network Forum Board Mechanism Treaty Charter Law Act Resolution Global Update
+    International National Regional European African Asian Arab American Internet Parliament Ministry
+    Department Police Service Mission Council Working Party Parties Framework Initiative Compact Report
+    Summary Summit Day Year Week Decade Principles Guidelines Strategy Vienna Geneva New York""".split())
+
+
 def question_type(question: str) -> str | None:
-    """The kind of fact a question wants: 'when', 'count', 'country', 'who', 'where' or None."""
+    """The kind of fact a question wants: 'when', 'count', 'country', 'person' (a person's name:
+    "Who chaired ...?", "What is the name of the Rapporteur?"), 'who' (a name or a role: "Who opened
+    the meeting?"), 'where' or None."""
     q = question.lower().strip()
     if re.match(r"^(when|what (date|day|year|month|time))\b", q) or re.search(
             r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q):
@@ -76,6 +95,8 @@ def question_type(question: str) -> str | None:
         return "count"
     if re.search(rf"\b(which|what) ({_MODIFIER} )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)", q):
         return "country"
+    if _PERSON_ROLE.search(q) and (re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(what is the name|name the)\b", q)):
+        return "person"
     if re.match(r"^(who|whom|whose)\b", q) or re.search(rf"\b(which|what) ({_MODIFIER} ){{0,2}}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b", q) \
             or re.search(r"\bwhat is the name of\b|\bwho\b", q):
         return "who"
@@ -114,6 +135,8 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
         return float(_new([m.group(0) for m in _NUMBER.finditer(counted)], question))
     if kind == "country":
         return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))
+    if kind == "person":
+        return float(_new(_persons(sentence), question))
     names = []
     for m in _NAME.finditer(sentence):
         words = [w.strip(".’'-") for w in re.split(r"\s+", m.group(0))]
@@ -123,6 +146,27 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
     if kind == "where":
         names += [m.group(0) for m in _COUNTRY.finditer(sentence)]
     return float(_new(names, question))
+
+
+def _persons(sentence: str) -> list[str]:
+    """Names of persons the sentence mentions: two or more capitalised words, or one after a title
+    ("Ms. Chen"), not opening the sentence, not in a quoted title, and not words of bodies, posts,
+    countries or places."""
+    text = re.sub(r"[\u201c\"][^\u201d\"]*[\u201d\"]", " ", sentence)  # titles in quotes
+    out = []
+    word = r"[A-Z][a-z\u00e0-\u00ff'\u2019]+(?:-[A-Za-z\u00e0-\u00ff'\u2019]+)*"
+    for m in re.finditer(rf"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+)?\b{word}"
+                         rf"(?:\s+(?:(?:de|da|van|von|al|bin|del|der|la|le)\s+){{0,2}}{word}){{0,3}}", text):
+        words = m.group(0).split()
+        titled = words[0].rstrip(".") in ("Mr", "Mrs", "Ms", "Dr", "Sir", "Dame")
+        if not titled and (m.start() == 0 or len([w for w in words if w[:1].isupper()]) < 2):
+            continue  # one capitalised word is as often a place or a thing as a person
+        if any(w in _NOT_PERSON or w in _GENERIC for w in words if w[:1].isupper()) and not titled:
+            continue
+        if _COUNTRY.search(m.group(0)):
+            continue
+        out.append(m.group(0))
+    return out
 
 
 _QUESTION_WORDS = frozenset("What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Can Could "

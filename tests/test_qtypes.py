@@ -62,3 +62,17 @@ def test_footnote_marks_are_not_counts():
     q = "How many States have ratified the Protocol?"
     assert has_answer_of_type("count", "We urge ratification of the Convention,6 and the Protocol.8", q) == 0.0
     assert has_answer_of_type("count", "The Protocol has been ratified by 180 States.", q) == 1.0
+
+
+def test_a_question_about_a_post_only_a_person_holds_wants_a_persons_name():
+    assert question_type("Who chaired the Expert Group at its third meeting?") == "person"
+    assert question_type("What is the name of South Africa's Permanent Representative?") == "person"
+    assert question_type("Who opened the meeting, and why?") == "who"  # a role answers this
+    q = "Who took over as Rapporteur of the group?"
+    assert has_answer_of_type("person", "In line with that information, Erik Planken (Netherlands) "
+                              "would serve as Rapporteur.", q) == 1.0
+    assert has_answer_of_type("person", "The Expert Group thanked the Government of China for its "
+                              "resources.", "Who chaired the Expert Group?") == 0.0
+    assert has_answer_of_type("person", "We underline the work of the Special Rapporteurs of the Human "
+                              "Rights Council and the Special Representative of the Secretary-General.",
+                              "Who is the current Special Rapporteur on trafficking?") == 0.0
