@@ -110,7 +110,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for r in report.rows:
         if "error" in r.record:
             print(f"  question {r.id}: {r.record['error']}", file=sys.stderr)
-    failures = report.gate(min_recall5=args.min_recall5, min_accuracy=args.min_accuracy)
+    failures = report.gate(min_recall5=args.min_recall5, min_accuracy=args.min_accuracy,
+                           min_abstention=args.min_abstention, max_wrong_abstention=args.max_wrong_abstention)
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0
@@ -165,6 +166,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="eval/reports/latest", help="report folder")
     p.add_argument("--min-recall5", type=float, default=None, help="fail below this recall@5")
     p.add_argument("--min-accuracy", type=float, default=None, help="fail below this answered-and-cited rate")
+    p.add_argument("--min-abstention", type=float, default=None,
+                   help="fail below this share of unanswerable questions abstained on")
+    p.add_argument("--max-wrong-abstention", type=float, default=None,
+                   help="fail above this share of answerable questions abstained on")
     common(p)
     p.set_defaults(func=cmd_eval)
 

@@ -153,7 +153,8 @@ class Report:
             lines.append(f"report: {f['out']}/report.html")
         return "\n".join(lines)
 
-    def gate(self, *, min_recall5: float | None = None, min_accuracy: float | None = None) -> list[str]:
+    def gate(self, *, min_recall5: float | None = None, min_accuracy: float | None = None,
+             min_abstention: float | None = None, max_wrong_abstention: float | None = None) -> list[str]:
         """The reasons this run fails its floors (grounding must be 100 %)."""
         f = self.figures
         out = []
@@ -165,6 +166,14 @@ class Report:
         acc = f["answers"]["correct_cited"]
         if min_accuracy is not None and (acc is None or acc < min_accuracy):
             out.append(f"answered-and-cited rate {acc} is below the floor {min_accuracy}")
+        ab = f["abstention"]
+        if min_abstention is not None and (ab["abstained_unanswerable"] is None
+                                           or ab["abstained_unanswerable"] < min_abstention):
+            out.append(f"abstention on unanswerable questions {ab['abstained_unanswerable']} is below "
+                       f"the floor {min_abstention}")
+        if max_wrong_abstention is not None and (ab["abstained_answerable"] or 0.0) > max_wrong_abstention:
+            out.append(f"abstention on answerable questions {ab['abstained_answerable']} is above "
+                       f"the ceiling {max_wrong_abstention}")
         return out
 
 

@@ -20,7 +20,7 @@ from .terms import terms
 from .types import Paragraph
 
 #: The kinds of fact `question_type` knows; each gets a "wanted but missing" feature.
-KINDS = ("who", "person", "when", "count", "country", "where")
+KINDS = ("who", "person", "when", "count", "label", "country", "where")
 
 FEATURES: tuple[str, ...] = (
     "sentence_cosine",  # question vs the sentence (with the one before, if it points back)

@@ -66,6 +66,11 @@ _GENERIC = frozenset("""The A An In At On For Of By To It This That These Those 
 _MODIFIER = r"(?!(?:do|does|did|is|are|was|were|have|has|had|can|could|should|must|will|would|may|might)\b)\w+"
 
 
+# Things cited by number or symbol: "Which resolution ...?" wants "65/230", "which chapters" "3 to 8".
+_LABELLED = (r"(resolutions?|decisions?|documents?|articles?|paragraphs?|chapters?|sections?|annex(es)?|"
+             r"rules?|agenda items?|items?|symbols?)")
+_LABEL = re.compile(r"\b\d+(?:/\d+)*\b|\b[A-Z]+(?:/[A-Za-z0-9.]+)+")
+
 # Roles only a person fills: a question about one wants a person's name, not a body or a country.
 _PERSON_ROLE = re.compile(
     r"\b(chair(ed|s|man|woman|person)?|vice-chair|elected|rapporteur|president|minister|director|"
@@ -84,15 +89,18 @@ _NOT_PERSON = frozenset("""United Nations General Assembly Council Commission Co
 
 
 def question_type(question: str) -> str | None:
-    """The kind of fact a question wants: 'when', 'count', 'country', 'person' (a person's name:
+    """The kind of fact a question wants: 'when', 'count', 'label' (a number or symbol: "Which
+    resolution ...?"), 'country', 'person' (a person's name:
     "Who chaired ...?", "What is the name of the Rapporteur?"), 'who' (a name or a role: "Who opened
     the meeting?"), 'where' or None."""
     q = question.lower().strip()
-    if re.match(r"^(when|what (date|day|year|month|time))\b", q) or re.search(
+    if re.match(r"^when\b", q) or re.search(r"\b(which|what) (dates?|days?|years?|months?|time)\b", q) or re.search(
             r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q):
         return "when"
     if re.match(r"^how (many|much)\b", q) or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q):
         return "count"
+    if re.search(rf"\b(which|what) ({_MODIFIER} ){{0,2}}{_LABELLED}\b", q):
+        return "label"
     if re.search(rf"\b(which|what) ({_MODIFIER} )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)", q):
         return "country"
     if _PERSON_ROLE.search(q) and (re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(what is the name|name the)\b", q)):
@@ -135,6 +143,8 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
         return float(_new([m.group(0) for m in _NUMBER.finditer(counted)], question))
     if kind == "country":
         return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))
+    if kind == "label":
+        return float(_new([m.group(0) for m in _LABEL.finditer(_FOOTNOTE_MARK.sub(" ", sentence))], question))
     if kind == "person":
         return float(_new(_persons(sentence), question))
     names = []

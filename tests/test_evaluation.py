@@ -74,6 +74,10 @@ def test_rag_eval_writes_reports_and_gates(evaldir, capsys):
     assert len((evaldir / "rep" / "answers.jsonl").read_text().splitlines()) == 5
     assert main(["eval", "q.jsonl", "--out", "rep2", "--min-recall5", "1.01"]) == 1
     assert "recall@5 1.0 is below the floor 1.01" in capsys.readouterr().err
+    assert main(["eval", "q.jsonl", "--out", "rep3", "--min-abstention", "1.01",
+                 "--max-wrong-abstention", "-0.01"]) == 1
+    err = capsys.readouterr().err
+    assert "abstention on unanswerable questions" in err and "abstention on answerable questions" in err
 
 
 def test_gold_fields_from_jsonl_and_csv():

@@ -76,3 +76,12 @@ def test_a_question_about_a_post_only_a_person_holds_wants_a_persons_name():
     assert has_answer_of_type("person", "We underline the work of the Special Rapporteurs of the Human "
                               "Rights Council and the Special Representative of the Secretary-General.",
                               "Who is the current Special Rapporteur on trafficking?") == 0.0
+
+
+def test_a_question_about_a_resolution_or_chapter_wants_its_number():
+    q = "Which General Assembly resolution asked for an expert group?"
+    assert question_type(q) == "label"
+    assert question_type("On which days did the group discuss the study?") == "when"
+    assert has_answer_of_type("label", "In its resolution 65/230, the General Assembly requested the "
+                              "Commission to establish a group.", q) == 1.0
+    assert has_answer_of_type("label", "The Assembly asked for a group.8", q) == 0.0
