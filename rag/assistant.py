@@ -36,7 +36,7 @@ class Assistant:
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, corpus: str | Path | None = None,
              settings: Settings = Settings(), model: str | None = None, threads: int = 1,
-             embedder: Embedder | None = None) -> Assistant:
+             embedder: Embedder | None = None, scorer: Scorer | None = None) -> Assistant:
         """Load an index and the model it was built with.
 
         Args:
@@ -46,6 +46,7 @@ class Assistant:
             model: expected model; a different one than the index's raises StaleIndex.
             threads: torch threads for encoding questions (1 is fastest on a shared machine).
             embedder: an already loaded model to reuse (it must be the index's model).
+            scorer: how sentences are scored (default: `HandScorer()`).
 
         Raises:
             IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.
@@ -61,7 +62,7 @@ class Assistant:
         if embedder.dimension != data.manifest.dimension:
             raise StaleIndex(f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
                              f"the index holds {data.manifest.dimension}; run: rag index")
-        return cls(data, embedder, settings, index_dir=Path(index_dir))
+        return cls(data, embedder, settings, index_dir=Path(index_dir), scorer=scorer)
 
     def corpus_dir(self) -> Path | None:
         """The corpus folder the index was built from, if known."""

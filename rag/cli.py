@@ -63,7 +63,12 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .assistant import Assistant
 
-    return Assistant.load(args.index, corpus=args.corpus, settings=_settings(args))
+    scorer = None
+    if getattr(args, "scorer", None):
+        from .scorer import LinearScorer
+
+        scorer = LinearScorer.load(args.scorer)
+    return Assistant.load(args.index, corpus=args.corpus, settings=_settings(args), scorer=scorer)
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -140,6 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--k", type=int, default=None, help="paragraphs to retrieve")
             p.add_argument("--threshold", type=float, default=None, help="abstention threshold (0-1)")
             p.add_argument("--doc", default=None, help="only search this document id")
+            p.add_argument("--scorer", default=None,
+                           help="a fitted scorer file (bench/train_scorer.py) instead of the hand weights")
 
     p = sub.add_parser("index", help="index the corpus folder (only changed documents are re-embedded)")
     common(p, answer=False)

@@ -101,3 +101,4 @@ def test_malformed_gold_is_a_failed_row_not_a_crash(evaldir, capsys):
     assert "1 answerable" in captured.out and "2 failed" in captured.out
     assert "question x: gold_paras must be a list of paragraph numbers" in captured.err
     assert "question y: answer_keys must be a list of phrases" in captured.err
+
