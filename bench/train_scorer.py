@@ -29,7 +29,7 @@ from public_sets import prepare
 from rag.assistant import Assistant
 from rag.features import FEATURES, candidate_features
 from rag.index import build_index
-from rag.scorer import LinearScorer
+from rag.scorer import HandScorer, LinearScorer
 from rag.terms import terms
 
 log = logging.getLogger("train_scorer")
@@ -138,7 +138,8 @@ def main() -> None:
     test = np.isin(q, list(held))
     model = LogisticRegression(C=args.C, max_iter=2000)
     model.fit(x[~test], y[~test])
-    print("held-out fifth:", question_figures(model.predict_proba(x[test])[:, 1], y[test], q[test]))
+    print("held-out fifth, fitted:", question_figures(model.predict_proba(x[test])[:, 1], y[test], q[test]))
+    print("held-out fifth, hand weights:", question_figures(HandScorer().score(x[test]), y[test], q[test]))
     model.fit(x, y)
     for name, c in sorted(zip(FEATURES, model.coef_[0]), key=lambda t: -abs(t[1])):
         print(f"  {name:20} {c:+.3f}")

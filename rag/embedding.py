@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import dataclass
@@ -39,31 +40,96 @@ def resolve_model(name: str) -> str:
     return name
 
 
+def _mean_pooling_folder(path: str) -> Path | None:
+    """The folder of a sentence-transformers model that is a transformer, mean pooling and
+    (optionally) normalisation, nothing else; None for any other model."""
+    folder = Path(path)
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = next(m["path"] for m in modules if m["type"].endswith("Pooling"))
+        pool = json.loads((folder / pooling / "config.json").read_text(encoding="utf-8"))
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, StopIteration):
+        return None
+    modes = {k for k, v in pool.items() if k.startswith("pooling_mode") and v}
+    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]) \
+            or modes != {"pooling_mode_mean_tokens"} or config.get("do_lower_case"):
+        return None
+    return folder
+
+
+class MeanPoolingEncoder:
+    """The same vectors as sentence-transformers gives for a mean-pooling model, computed with
+    transformers alone: importing sentence-transformers costs several seconds that a process
+    answering one question should not pay. Used only for models `_mean_pooling_folder` accepts."""
+
+    def __init__(self, folder: Path) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self._torch = torch
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
+        self.transformer = AutoModel.from_pretrained(str(folder)).eval()
+        self.max_seq_length = int(config.get("max_seq_length") or self.tokenizer.model_max_length)
+        self.dimension = int(self.transformer.config.hidden_size)
+
+    def encode(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
+        torch = self._torch
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        with torch.inference_mode():
+            for first in range(0, len(order), batch_size):
+                rows = order[first:first + batch_size]
+                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
+                                       max_length=self.max_seq_length, return_tensors="pt")
+                hidden = self.transformer(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                out[rows] = torch.nn.functional.normalize(mean, dim=1).numpy()
+        return out
+
+
 class Embedder:
-    """A loaded model that turns text (of any length) into unit vectors."""
+    """A loaded model that turns text (of any length) into unit vectors.
+
+    `backend` "auto" computes mean-pooling models (all-MiniLM-L6-v2 among them) with transformers
+    alone, which loads in about half the time; "sentence-transformers" always uses that library.
+    Both give the same vectors (tests/test_index.py checks it on the packaged model)."""
 
     def __init__(self, model: str = DEFAULT_MODEL, *, threads: int | None = 1,
-                 window: WindowSettings = WindowSettings()) -> None:
+                 window: WindowSettings = WindowSettings(), backend: str = "auto") -> None:
         import torch
-        from sentence_transformers import SentenceTransformer
 
+        if backend not in ("auto", "sentence-transformers"):
+            raise ValueError(f"backend must be 'auto' or 'sentence-transformers', got {backend!r}")
         if threads:
             torch.set_num_threads(threads)
         self.name = model
         self.window = window
         path = resolve_model(model)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        folder = _mean_pooling_folder(path) if backend == "auto" else None
+        self.backend = "transformers" if folder else "sentence-transformers"
         try:
-            self.model = SentenceTransformer(path, device="cpu")
-        except Exception as exc:  # the library raises many types for a missing model
+            if folder is not None:
+                self.model: Any = MeanPoolingEncoder(folder)
+                self.max_tokens = self.model.max_seq_length
+                self.dimension = self.model.dimension
+            else:
+                from sentence_transformers import SentenceTransformer
+
+                self.model = SentenceTransformer(path, device="cpu")
+                self.max_tokens = int(self.model.max_seq_length or 256)
+                dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
+                    else self.model.get_sentence_embedding_dimension()
+                self.dimension = int(dim or 0)
+        except Exception as exc:  # the libraries raise many types for a missing model
             raise ValueError(
                 f"cannot load embedding model '{model}': {exc}. Give a sentence-transformers "
                 "model folder or a name available offline"
             ) from exc
-        self.max_tokens = int(self.model.max_seq_length or 256)
-        dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
-            else self.model.get_sentence_embedding_dimension()
-        self.dimension = int(dim or 0)
         self._splitter: Any = None
 
     def _token_count(self, text: str) -> int:
@@ -86,6 +152,15 @@ class Embedder:
         """Unit vectors (float32, one row per text) for texts that fit the model."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
+        if isinstance(self.model, MeanPoolingEncoder):
+            if progress:
+                from tqdm import tqdm
+
+                step = 256
+                parts = [self.model.encode(texts[i:i + step]) for i in tqdm(range(0, len(texts), step),
+                                                                           desc="Embedding", unit="x256")]
+                return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+            return np.ascontiguousarray(self.model.encode(texts), dtype=np.float32)
         vectors = self.model.encode(
             texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
             show_progress_bar=progress,

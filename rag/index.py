@@ -190,7 +190,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     def get_embedder() -> Embedder:
         nonlocal embedder
         if embedder is None:
-            embedder = Embedder(model, threads=None, window=window)
+            embedder = Embedder(model, threads=None, window=window, backend="sentence-transformers")
         return embedder
 
     paragraphs: list[Paragraph] = []

@@ -191,3 +191,20 @@ def test_long_paragraphs_are_embedded_as_windows(tmp_path, embedder):
 
 def test_bundled_corpus_is_where_the_readme_says(tmp_path):
     assert (BUNDLED / "cybercrime-expert-group-2017.md").is_file()
+
+
+def test_the_light_query_encoder_gives_sentence_transformers_vectors(embedder):
+    """Questions are encoded with transformers alone (faster to load); documents were indexed
+    with sentence-transformers: the vectors must be the same."""
+    assert embedder.backend == "transformers"
+    reference = Embedder("all-MiniLM-L6-v2", threads=1, backend="sentence-transformers")
+    assert reference.backend == "sentence-transformers"
+    texts = ["Who opened the meeting?", "What is agenda item 6?",
+             "The meeting was attended by representatives of 87 Member States, 4 intergovernmental "
+             "organizations and 1 specialized agency. " * 3, "Réunion à Genève — 12 avril", "x"]
+    ours, theirs = embedder.encode(texts), reference.encode(texts)
+    assert ours.shape == theirs.shape == (5, 384)
+    assert np.abs(ours - theirs).max() < 1e-4
+    assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
+    assert embedder.max_tokens == reference.max_tokens == 256
+    assert embedder.windows(texts[2] * 10) == reference.windows(texts[2] * 10)
