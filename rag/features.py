@@ -30,6 +30,7 @@ FEATURES: tuple[str, ...] = (
     "paragraph_rank",  # the retriever's fused score over the best paragraph's
     "entity_coverage",  # share of the names the question mentions that the paragraph holds
     "reference",  # the sentence is the "item 6" / "para. 12" the question names
+    "other_reference",  # ... or names another of the same kind instead ("item 3")
     "type_found",  # the question wants a kind of fact and the sentence has a new one
     *(f"missing_{kind}" for kind in KINDS),  # it wants one of that kind and the sentence has none
     "novelty",  # share of the sentence's terms that the question does not use
@@ -114,6 +115,18 @@ def reference_match(refs: list[tuple[str, int]], para: Paragraph, start: int, se
     return 0.0
 
 
+def reference_conflict(refs: list[tuple[str, int]], sentence: str) -> float:
+    """1.0 when the sentence names another number of a kind the question names ("agenda item 3"
+    for a question about item 6) and not the one asked about."""
+    for kind, n in refs:
+        if kind.startswith("para"):
+            continue
+        numbers = {int(m) for m in re.findall(rf"\b{re.escape(kind)}s?\s+(\d{{1,4}})\b", sentence, re.IGNORECASE)}
+        if numbers and n not in numbers:
+            return 1.0
+    return 0.0
+
+
 def list_context(text: str, start: int) -> str:
     """For a sentence on a list line, the lines that introduce it (the paragraph's first line and
     the nearest line above ending with a colon); empty for ordinary sentences."""
@@ -184,6 +197,7 @@ def candidate_features(question: str, query_terms: list[str], evidence: Evidence
             fused[prow],
             para_entities[prow],
             reference_match(refs, para, start, text) if refs else 0.0,
+            reference_conflict(refs, text) if refs else 0.0,
             float(kind is not None and typed == 1.0),
             *missing,
             len(novel) / len(own_terms) if own_terms else 0.0,

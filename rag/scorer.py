@@ -44,6 +44,7 @@ class HandScorer:
     answer_type: float = 0.0
     reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
     missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
+    other_reference: float = 0.2  # share lost when the sentence is about "item 3", not the "item 6" asked
     # Share of the score lost when a question that wants a date, a number, a country or a place
     # gets a sentence with none (that the question does not already hold) ...
     missing_type: float = 0.4
@@ -69,7 +70,8 @@ class HandScorer:
                + self.paragraph_rank * col["paragraph_rank"]
                + self.reference * col["reference"])
         raw = raw * (1.0 - self.missing_entity * (1.0 - col["entity_coverage"])) \
-            * (1.0 - self.missing_type * missing_fact) * (1.0 - self.missing_name * col["missing_who"])
+            * (1.0 - self.missing_type * missing_fact) * (1.0 - self.missing_name * col["missing_who"]) \
+            * (1.0 - self.other_reference * col["other_reference"])
         return np.clip(raw / self.total() + self.type_found * col["type_found"], 0.0, 1.0)
 
 

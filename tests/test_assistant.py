@@ -12,6 +12,8 @@ def test_agenda_item_6_is_cited_to_paragraph_56(assistant):
     assert answer.citations[0].paragraph == 56
     assert answer.citations[0].quote.startswith("6. Examining options to strengthen existing responses")
     assert "[para. 56]" in answer.text
+    # a sentence about another agenda item ("agenda item 3", para. 18) is not quoted beside it
+    assert all("item 3" not in c.quote for c in answer.citations)
 
 
 def test_citations_are_verbatim_with_offsets(assistant):

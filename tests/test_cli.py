@@ -91,3 +91,4 @@ def test_unreadable_question_files_and_bad_settings_exit_non_zero(workdir, capsy
     assert not (workdir / "o.jsonl").exists()  # nothing half-written
     with pytest.raises(SystemExit, match="k must be positive, got 0"):
         main(["ask", "Who opened the meeting?", "--k", "0"])
+
