@@ -259,15 +259,8 @@ def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
             current = None
             continue
         sections.seen_content = True
-        joins_list = (
-            current is None
-            and line.is_list
-            and blocks
-            and blocks[-1].last_line >= line.number - 2
-            and blocks[-1].text().rstrip().endswith((":", ";"))
-        )
-        if joins_list:
-            current = blocks[-1]
+        # Without numbers of its own, a document's paragraphs are what blank lines separate,
+        # as a reader sees them (a list set off by a blank line is a paragraph of its own).
         if current is None:
             current = _Block(line.number, section=sections.path())
             blocks.append(current)
