@@ -23,9 +23,11 @@ from rag.scorer import HandScorer, LinearScorer
 from rag.settings import Settings
 
 
-def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: int = 0) -> Path:
+def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: int = 0,
+            scope: bool = False) -> Path:
     """Write `docs` documents (after the first `skip`) as a corpus, and up to `per_doc` of their
-    questions as an eval file; returns the question file."""
+    questions as an eval file; returns the question file. With `scope`, each question keeps to its
+    own document (`doc`): for sets whose questions say "this website" and fit every document."""
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     chosen: dict[str, int] = {}
@@ -55,9 +57,12 @@ def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: in
             for q in rng.sample(qs, min(per_doc, len(qs))):
                 gold = [] if q["gold_para"] is None else [int(q["gold_para"]) + 1]
                 keys = [min(q["answers"], key=len)] if gold and q.get("answers") else []
-                fh.write(json.dumps({"id": q["id"], "question": q["question"], "gold_paras": gold,
-                                     "gold_doc": re.sub(r"[^A-Za-z0-9_.-]+", "-", doc_id).strip("-"),
-                                     "answer_keys": keys, "answers": q.get("answers") or []}) + "\n")
+                name = re.sub(r"[^A-Za-z0-9_.-]+", "-", doc_id).strip("-")
+                row = {"id": q["id"], "question": q["question"], "gold_paras": gold, "gold_doc": name,
+                       "answer_keys": keys, "answers": q.get("answers") or []}
+                if scope:
+                    row["doc"] = name
+                fh.write(json.dumps(row) + "\n")
     return out
 
 
@@ -69,10 +74,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--scope", action="store_true", help="search only each question's own document")
     parser.add_argument("--scorer", default=None, help="a scorer file, or 'hand' for the hand weights")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    questions = prepare(args.data, args.work, args.docs, args.per_doc, args.seed)
+    questions = prepare(args.data, args.work, args.docs, args.per_doc, args.seed, scope=args.scope)
     build_index(args.work / "corpus", args.work / "index", progress=False)
     settings = Settings() if args.threshold is None else Settings(threshold=args.threshold)
     assistant = Assistant.load(args.work / "index", settings=settings)

@@ -49,7 +49,7 @@ def run_batch(assistant: Assistant, questions: str | Path, out: str | Path | Non
             record = error_record(row, row.error or "no question")
         else:
             try:
-                answer = assistant.ask(row.question, k=k, doc_id=doc_id, threshold=threshold)
+                answer = assistant.ask(row.question, k=k, doc_id=row.doc or doc_id, threshold=threshold)
                 record = answer_record(answer, qid=row.id)
             except InputError as exc:
                 record = error_record(row, str(exc))

@@ -224,12 +224,12 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
             if row.error is not None or row.question is None:
                 raise InputError(row.error or "no question")
             gold, keys = gold_fields(row.fields)
-            answer = assistant.ask(row.question)
+            answer = assistant.ask(row.question, doc_id=row.doc)
             latency = (time.perf_counter() - started) * 1000
             record = answer_record(answer, qid=row.id)
-            hits = assistant.retrieve(row.question, k=max(KS))
+            hits = assistant.retrieve(row.question, k=max(KS), doc_id=row.doc)
             retrieved = [(h.paragraph.doc_id, h.paragraph.number) for h in hits]
-            unguarded = answer_record(assistant.ask(row.question, threshold=0.0), qid=row.id)
+            unguarded = answer_record(assistant.ask(row.question, threshold=0.0, doc_id=row.doc), qid=row.id)
         except InputError as exc:
             latency = (time.perf_counter() - started) * 1000
             record = error_record(row, str(exc))

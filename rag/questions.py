@@ -1,4 +1,4 @@
-"""Question files -> rows: JSONL (`id`, `question`), CSV with a `question` column, or one per line."""
+"""Question files -> rows: JSONL (`id`, `question`, optional `doc`), CSV with a `question` column, or one per line."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ class QuestionRow:
     question: str | None
     fields: dict[str, Any] = field(default_factory=dict)  # everything else the line held
     error: str | None = None
+
+    @property
+    def doc(self) -> str | None:
+        """The document this question is about, if the line names one (`doc`): the search is
+        then kept to it, as `--doc` does for a whole file."""
+        value = self.fields.get("doc")
+        text = "" if value is None else str(value).strip()
+        return text or None
 
 
 def _text(path: Path) -> str:

@@ -92,3 +92,20 @@ def test_unreadable_question_files_and_bad_settings_exit_non_zero(workdir, capsy
     with pytest.raises(SystemExit, match="k must be positive, got 0"):
         main(["ask", "Who opened the meeting?", "--k", "0"])
 
+
+
+def test_a_question_line_can_keep_to_one_document(assistant, tmp_path):
+    from conftest import DOC
+
+    from rag.batch import run_batch
+
+    path = write(tmp_path / "q.jsonl",
+                 json.dumps({"id": "in", "question": "How many Member States attended?", "doc": DOC}) + "\n"
+                 + json.dumps({"id": "out", "question": "How many Member States attended?", "doc": "nope"}) + "\n"
+                 + json.dumps({"id": "all", "question": "How many Member States attended?", "doc": ""}) + "\n")
+    result = run_batch(assistant, path)
+    by_id = {r["id"]: r for r in result.records}
+    assert by_id["in"]["citations"][0]["doc"] == DOC and "error" not in by_id["in"]
+    assert "no document 'nope'" in by_id["out"]["error"]
+    assert by_id["all"]["answer"] == by_id["in"]["answer"]
+    assert len(result.failed) == 1
