@@ -11,7 +11,7 @@ from .retrieval import Evidence
 from .scorer import Scorer
 from .settings import Settings
 from .terms import terms
-from .types import Answer, Citation
+from .types import Answer, Citation, paragraph_label
 
 log = logging.getLogger(__name__)
 
@@ -20,8 +20,7 @@ NO_ANSWER = "The documents do not answer this question."
 
 def marker(citation: Citation, *, with_doc: bool) -> str:
     """The inline marker of a citation, e.g. "[para. 50]"."""
-    number = f"para. {citation.paragraph}" if citation.numbered_by_source else \
-        f"para. {citation.paragraph}, counted in order"
+    number = paragraph_label(citation.paragraph, citation.numbered_by_source)
     return f"[{citation.doc_id}, {number}]" if with_doc else f"[{number}]"
 
 
@@ -57,7 +56,8 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
                       documents=docs)
     best = candidates[0]
     if best.score < settings.threshold:
-        where = f"{best.paragraph.doc_id}, para. {best.paragraph.number}" if with_doc else f"para. {best.paragraph.number}"
+        label = paragraph_label(best.paragraph.number, best.paragraph.numbered_by_source)
+        where = f"{best.paragraph.doc_id}, {label}" if with_doc else label
         return Answer(
             question=question, text=NO_ANSWER, citations=(), hits=evidence.hits, abstained=True,
             reason=(f"the closest sentence ({where}) has confidence {best.score:.2f}, "

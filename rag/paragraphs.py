@@ -1,7 +1,8 @@
 """Document -> numbered paragraphs with section paths and line spans.
 
 A document whose paragraphs carry their own numbers ("23. ...") keeps them: a new
-paragraph starts only at the next number of the sequence, so numbered lists inside a
+paragraph starts only at the next number of the sequence (a resolution's preamble before
+its operative paragraph 1 becomes paragraph 0, cited as "preamble"), so numbered lists inside a
 paragraph (an agenda 1-8 inside paragraph 56) and text split by a page break stay in
 the paragraph they belong to. A document without such numbers gets its blocks
 numbered in order of appearance, and its paragraphs say so (`numbered_by_source`).
@@ -190,9 +191,10 @@ def _inline_start(text: str, number: int) -> int | None:
     return m.start(1) if m else None
 
 
-def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int]:
+def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int, list[_Line]]:
     """Paragraphs opened by the next number of the sequence; also the size of the text inside
-    them and of the text that only sits beside them (before paragraph 1, or standing alone)."""
+    them and of the text that only sits beside them (before paragraph 1, or standing alone),
+    and the text lines before paragraph 1."""
     sections = _Sections(doc.title)
     blocks: list[_Block] = []
     current: _Block | None = None
@@ -200,6 +202,7 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
     loose = 0
     after_blank = False
     dropped: list[int] = []
+    lead: list[_Line] = []
     for line in lines:
         if line.kind in ("blank", "note"):
             after_blank = True
@@ -229,6 +232,8 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
             loose += len(line.text)
             if blocks:
                 dropped.append(line.number)
+            else:
+                lead.append(line)
             after_blank = False
             continue
         # Paragraphs that a PDF ran into this line open here, each at its own number.
@@ -243,7 +248,22 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
     if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
         log.warning("%s: %d line(s) under headings but outside any numbered paragraph are not "
                     "indexed (first: line %d)", doc.path, len(dropped), dropped[0])
-    return blocks, sum(b.size() for b in blocks), loose
+    return blocks, sum(b.size() for b in blocks), loose, lead
+
+
+_PREAMBLE_OPENING = re.compile(r"^The [A-Z][\w\s,-]*(Assembly|Council|Commission|Conference|Committee|Meeting of the Parties|States Parties|Parties)\s*,?$")
+_PREAMBULAR = re.compile(r"^(Reaffirming|Recalling|Noting|Recognizing|Recognising|Emphasizing|Emphasising|Stressing|"
+                         r"Welcoming|Acknowledging|Bearing in mind|Taking note|Convinced|Concerned|Deeply concerned|"
+                         r"Mindful|Considering|Guided by|Expressing|Reiterating|Underlining|Affirming|Determined|"
+                         r"Desiring|Aware|Alarmed|Having considered|Taking into account)\b")
+
+
+def _preamble(lead: list[_Line]) -> bool:
+    """Is the text before paragraph 1 the preamble of a resolution or decision ("The General
+    Assembly, / Recalling ... / Noting ...")? Such text is cited as the preamble."""
+    opening = any(_PREAMBLE_OPENING.match(line.text) for line in lead)
+    clauses = sum(1 for line in lead if _PREAMBULAR.match(line.text))
+    return clauses >= 2 or (opening and clauses >= 1)
 
 
 def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
@@ -271,8 +291,19 @@ def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
 def split_paragraphs(doc: Document) -> list[Paragraph]:
     """Split a document into paragraphs, keeping the document's own numbers when it has them."""
     lines = _classify(doc)
-    blocks, inside, loose = _numbered(doc, lines)
+    blocks, inside, loose, lead = _numbered(doc, lines)
     numbered = len(blocks) >= 2 and loose <= MAX_ORPHAN_SHARE * inside
+    lead_size = sum(len(line.text) for line in lead)
+    if len(blocks) >= 2 and _preamble(lead) and loose - lead_size <= MAX_ORPHAN_SHARE * inside:
+        # A resolution: a preamble, then numbered operative paragraphs. The numbers stay; the
+        # preamble, from "The General Assembly," on, becomes paragraph 0, cited as "preamble"
+        # (the heading lines above it are the document's masthead, as before paragraph 1).
+        numbered = True
+        opening = next((i for i, line in enumerate(lead) if _PREAMBLE_OPENING.match(line.text)), 0)
+        first = _Block(lead[opening].number, section=(), number=0)
+        for line in lead[opening:]:
+            first.add(line.number, line.text, line.is_list or bool(_PREAMBULAR.match(line.text)))
+        blocks.insert(0, first)
     if not numbered:
         if blocks:
             log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)

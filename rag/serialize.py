@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from .compose import marker
-from .types import Answer
+from .types import Answer, paragraph_label
 
 
 def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
@@ -44,12 +44,13 @@ def answer_text(answer: Answer) -> str:
             lines.append(f"(Why: {answer.reason}.)")
         if answer.hits:
             lines.append("Closest paragraphs, not an answer: " + ", ".join(
-                f"{h.paragraph.doc_id + ', ' if with_doc else ''}para. {h.paragraph.number}" for h in answer.hits[:3]))
+                f"{h.paragraph.doc_id + ', ' if with_doc else ''}"
+                f"{paragraph_label(h.paragraph.number, h.paragraph.numbered_by_source)}" for h in answer.hits[:3]))
         return "\n".join(lines)
     lines.append("")
     for c in answer.citations:
         info = answer.documents.get(c.doc_id)
         title = info.title if info and info.title else c.doc_id
         section = f" ({' > '.join(c.section)})" if c.section else ""
-        lines.append(f"{marker(c, with_doc=with_doc)} {title}, para. {c.paragraph}{section}")
+        lines.append(f"{marker(c, with_doc=with_doc)} {title}, {paragraph_label(c.paragraph)}{section}")
     return "\n".join(lines)

@@ -30,6 +30,14 @@ class Paragraph:
     numbered_by_source: bool = True
 
 
+def paragraph_label(number: int, numbered_by_source: bool = True) -> str:
+    """How a paragraph is named in a citation: "para. 12", "para. 3, counted in order", or
+    "preamble" for the text before paragraph 1 of a resolution (paragraph 0)."""
+    if numbered_by_source and number == 0:
+        return "preamble"
+    return f"para. {number}" if numbered_by_source else f"para. {number}, counted in order"
+
+
 @dataclass(frozen=True, slots=True)
 class Sentence:
     """A sentence of a paragraph, located by character offsets in the paragraph text."""

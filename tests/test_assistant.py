@@ -67,3 +67,21 @@ def test_document_filter(assistant):
 def test_k_and_threshold_per_question(assistant):
     assert len(assistant.ask("Who opened the meeting?", k=2).hits) == 2
     assert assistant.ask("Who opened the meeting?", threshold=1.0).abstained
+
+
+def test_a_resolution_is_cited_by_its_own_numbers_and_preamble(tmp_path, embedder):
+    from test_paragraphs import RESOLUTION
+
+    from rag.assistant import Assistant
+    from rag.index import build_index
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "res.md").write_text(RESOLUTION, encoding="utf-8")
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    assistant = Assistant.load(tmp_path / "index", embedder=embedder)
+    day = assistant.ask("Which day is proclaimed the International Day of the World's Indigenous Women and Girls?")
+    assert not day.abstained and day.citations[0].paragraph == 1 and "[para. 1]" in day.text
+    charter = assistant.ask("What does the resolution reaffirm about the Charter of the United Nations?")
+    assert not charter.abstained and charter.citations[0].paragraph == 0
+    assert charter.citations[0].quote == "Reaffirming the purposes and principles of the Charter of the United Nations,"
+    assert "[preamble]" in charter.text

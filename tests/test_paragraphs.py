@@ -114,3 +114,39 @@ def test_paragraphs_a_pdf_ran_into_one_line_get_their_own_numbers(tmp_path):
 def test_strip_markup():
     assert strip_markup("**B. Adoption** of [E/CN.15/2011/19](#) and *inter alia*") == \
         "B. Adoption of E/CN.15/2011/19 and inter alia"
+
+
+RESOLUTION = """United Nations
+General Assembly Distr.: General
+
+Resolution adopted by the General Assembly on 26 November 2025
+
+80/10. International Day of Indigenous Women and Girls
+
+The General Assembly,
+
+Reaffirming the purposes and principles of the Charter of the United Nations,
+
+Recalling the Universal Declaration of Human Rights and the United Nations Declaration on the Rights of Indigenous Peoples,
+
+Stressing the importance of the empowerment of Indigenous women and girls and of their full, equal and meaningful participation in decision-making,
+
+Recognizing that 5 September is commemorated in several countries as the International Day of Indigenous Women,
+
+1. Decides to proclaim 5 September of each year as the International Day of the World's Indigenous Women and Girls;
+
+2. Requests the Secretary-General to bring the present resolution to the attention of all States Members;
+
+51st plenary meeting
+"""
+
+
+def test_a_resolution_keeps_its_operative_numbers_and_its_preamble_is_paragraph_0(tmp_path):
+    paras = split_paragraphs(read_document(write(tmp_path / "res.md", RESOLUTION)))
+    assert [p.number for p in paras] == [0, 1, 2]
+    assert all(p.numbered_by_source for p in paras)
+    preamble = paras[0]
+    assert preamble.text.startswith("The General Assembly,\nReaffirming the purposes")  # masthead left out
+    assert preamble.text.endswith("as the International Day of Indigenous Women,")
+    assert preamble.lines == (8, 16)
+    assert paras[1].text.startswith("Decides to proclaim 5 September")

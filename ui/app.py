@@ -20,7 +20,7 @@ import gradio as gr
 from rag.assistant import Assistant
 from rag.corpus import DEFAULT_MAX_BYTES, add_document
 from rag.errors import RagError
-from rag.types import Answer, Citation, Paragraph
+from rag.types import Answer, Citation, Paragraph, paragraph_label
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def title_of(assistant: Assistant, doc_id: str) -> str:
 def citation_label(assistant: Assistant, c: Citation) -> str:
     """What "copy citation" gives, e.g. "<document title>, para. 41"."""
     counted = "" if c.numbered_by_source else " (paragraphs counted in order)"
-    return f"{title_of(assistant, c.doc_id)}, para. {c.paragraph}{counted}"
+    return f"{title_of(assistant, c.doc_id)}, {paragraph_label(c.paragraph)}{counted}"
 
 
 def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
@@ -114,7 +114,7 @@ def _card(assistant: Assistant, p: Paragraph, spans: list[tuple[int, int]], *, l
             if cite else "")
     counted = "" if p.numbered_by_source else "<span class='badge'>numbered in order of appearance</span>"
     return (f"<div class='card{' not-answer' if not_answer else ''}'>"
-            f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, para. {p.number}"
+            f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, {paragraph_label(p.number)}"
             f"<span class='badge'>{html.escape(label)}</span>{counted}</div>"
             f"<div class='section'>{html.escape(section)}</div>"
             f"<div class='para'>{_highlighted(p.text, spans)}</div>{copy}{_neighbours(assistant, p)}</div>")
