@@ -85,3 +85,9 @@ def test_a_resolution_is_cited_by_its_own_numbers_and_preamble(tmp_path, embedde
     assert not charter.abstained and charter.citations[0].paragraph == 0
     assert charter.citations[0].quote == "Reaffirming the purposes and principles of the Charter of the United Nations,"
     assert "[preamble]" in charter.text
+
+    from ui.app import citation_label, evidence_html
+
+    page = evidence_html(assistant, day)
+    assert "Preamble (before)" in page and "Paragraph 2 (after)" in page
+    assert citation_label(assistant, charter.citations[0]).endswith(", preamble")

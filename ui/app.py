@@ -99,10 +99,11 @@ def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _neighbours(assistant: Assistant, p: Paragraph) -> str:
     parts = []
-    for number, label in ((p.number - 1, "before"), (p.number + 1, "after")):
+    for number, where in ((p.number - 1, "before"), (p.number + 1, "after")):
         n = assistant.paragraph(p.doc_id, number)
         if n is not None:
-            parts.append(f"<details><summary>Paragraph {n.number} ({label})</summary>"
+            name = paragraph_label(n.number, n.numbered_by_source).replace("para.", "Paragraph", 1)
+            parts.append(f"<details><summary>{html.escape(name[:1].upper() + name[1:])} ({where})</summary>"
                          f"<div class='para'>{html.escape(n.text)}</div></details>")
     return "".join(parts)
 
