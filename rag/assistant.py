@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -20,6 +21,23 @@ from .types import Answer, DocumentInfo, Hit, Paragraph
 log = logging.getLogger(__name__)
 
 
+def document_names(documents: dict[str, DocumentInfo]) -> dict[str, str]:
+    """Every name a question file may give a document by, to its id: the id itself, its file
+    name with and without the extension, and its symbol ("A/RES/80/9"), compared without case
+    and spaces. A name two documents share is left out (it names neither)."""
+    names: dict[str, set[str]] = {}
+    for doc_id, info in documents.items():
+        file = Path(info.file)
+        for name in {doc_id, file.name, file.stem, file.with_suffix("").as_posix(), info.symbol or ""}:
+            if name:
+                names.setdefault(name_key(name), set()).add(doc_id)
+    return {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
+
+
+def name_key(name: str) -> str:
+    return re.sub(r"\s+", "", name).lower()
+
+
 class Assistant:
     """Answers questions from one index; load once, ask many."""
 
@@ -32,6 +50,7 @@ class Assistant:
         self.scorer = scorer if scorer is not None else HandScorer()
         self.retriever = Retriever(data)
         self.idf = TermWeights(data)
+        self._names: dict[str, str] | None = None
 
     @classmethod
     def load(cls, index_dir: str | Path = "index", *, corpus: str | Path | None = None,
@@ -73,7 +92,17 @@ class Assistant:
     def retrieve(self, question: str, *, k: int, doc_id: str | None = None) -> tuple[Hit, ...]:
         """Only the retrieval step: the top-k paragraphs for a question."""
         q = self.check_question(question)
-        return self.retriever.search(self.embedder.encode_query(q), terms(q), k=k, doc_id=doc_id).hits
+        return self.retriever.search(self.embedder.encode_query(q), terms(q), k=k,
+                                     doc_id=self.document_id(doc_id)).hits
+
+    def document_id(self, name: str | None) -> str | None:
+        """The id of the document a user names by its id, file name or symbol ("A/RES/80/9");
+        a name that fits none is returned as given (the search then says it is unknown)."""
+        if name is None or name in self.data.doc_rows:
+            return name
+        if self._names is None:
+            self._names = document_names(self.data.manifest.documents)
+        return self._names.get(name_key(name), name)
 
     @property
     def documents(self) -> dict[str, DocumentInfo]:
@@ -106,7 +135,7 @@ class Assistant:
                                threshold=threshold if threshold is not None else settings.threshold)
         vector = self.embedder.encode_query(q)
         query_terms = terms(q)
-        evidence = self.retriever.search(vector, query_terms, k=settings.k, doc_id=doc_id)
+        evidence = self.retriever.search(vector, query_terms, k=settings.k, doc_id=self.document_id(doc_id))
         candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
         return compose_answer(q, candidates, evidence, self.data, settings)
 

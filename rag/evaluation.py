@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .assistant import Assistant
+from .assistant import Assistant, document_names, name_key
 from .batch import error_record
 from .errors import InputError
 from .grounding import GroundingChecker, normalise
@@ -212,6 +212,7 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
     """Answer every question of a file and measure the answers."""
     checker = GroundingChecker(assistant.data.paragraphs, assistant.corpus_dir(),
                                {d: i.file for d, i in assistant.documents.items()})
+    names = document_names(assistant.documents)
     rows: list[QuestionResult] = []
     failed = 0
     for row in read_questions(questions):
@@ -234,7 +235,12 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
             latency = (time.perf_counter() - started) * 1000
             record = error_record(row, str(exc))
             failed += 1
-        result = QuestionResult(row.id, row.question, gold, row.fields.get("gold_doc"),
+        gold_doc = row.fields.get("gold_doc")
+        if gold_doc not in (None, ""):
+            gold_doc = names.get(name_key(str(gold_doc)), str(gold_doc))
+        else:
+            gold_doc = None
+        result = QuestionResult(row.id, row.question, gold, gold_doc,
                                 keys, record, latency, retrieved)
         if "error" not in record:
             result.unguarded = unguarded

@@ -102,3 +102,24 @@ def test_malformed_gold_is_a_failed_row_not_a_crash(evaldir, capsys):
     assert "question x: gold_paras must be a list of paragraph numbers" in captured.err
     assert "question y: answer_keys must be a list of phrases" in captured.err
 
+
+
+def test_a_gold_document_may_be_named_by_file_or_symbol(evaldir, assistant):
+    from rag.assistant import document_names
+    from rag.evaluation import evaluate
+    from rag.types import DocumentInfo
+
+    write(evaldir / "named.jsonl",
+          '{"id": "f", "question": "How many Member States attended?", "gold_paras": [57], '
+          '"gold_doc": "cybercrime-expert-group-2017.md", "answer_keys": ["87"]}\n'
+          '{"id": "o", "question": "How many Member States attended?", "gold_paras": [57], '
+          '"gold_doc": "another-report", "answer_keys": ["87"]}\n')
+    rows = {r.id: r for r in evaluate(assistant, evaldir / "named.jsonl").rows}
+    assert rows["f"].gold_doc == "cybercrime-expert-group-2017" and rows["f"].correct()
+    assert not rows["o"].correct()  # the right paragraph number in another document is not gold
+    docs = {"res/A_RES_80_9": DocumentInfo("res/A_RES_80_9", "res/A_RES_80_9.md", "", 31, symbol="A/RES/80/9"),
+            "a/notes": DocumentInfo("a/notes", "a/notes.md", "", 3), "b/notes": DocumentInfo("b/notes", "b/notes.md", "", 3)}
+    names = document_names(docs)
+    assert names["a/res/80/9"] == names["a_res_80_9.md"] == names["a_res_80_9"] == "res/A_RES_80_9"
+    assert "notes" not in names and names["a/notes"] == "a/notes"  # a shared stem names neither
+    assert assistant.ask("How many Member States attended?", doc_id="cybercrime-expert-group-2017.md").citations
