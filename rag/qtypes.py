@@ -69,7 +69,22 @@ _MODIFIER = r"(?!(?:do|does|did|is|are|was|were|have|has|had|can|could|should|mu
 # Things cited by number or symbol: "Which resolution ...?" wants "65/230", "which chapters" "3 to 8".
 _LABELLED = (r"(resolutions?|decisions?|documents?|articles?|paragraphs?|chapters?|sections?|annex(es)?|"
              r"rules?|agenda items?|items?|symbols?)")
-_LABEL = re.compile(r"\b\d+(?:/\d+)*\b|\b[A-Z]+(?:/[A-Za-z0-9.]+)+")
+_SYMBOL = re.compile(r"\b[A-Z]+(?:/[A-Za-z0-9.]+)+")  # a document symbol: "E/CN.15/2011/19"
+
+
+def _labels(sentence: str, question: str) -> list[str]:
+    """The numbers the sentence gives to things of the kind the question asks about ("resolution
+    65/230", "chapters 3 to 8"), and document symbols when it asks for a document."""
+    kinds = {m.group(0).lower().rstrip("s") for m in re.finditer(
+        r"\b(resolution|decision|document|article|paragraph|chapter|section|annex|rule|item|symbol)s?\b",
+        question, re.IGNORECASE)}
+    found = []
+    for kind in kinds - {"document", "symbol"}:
+        found += [m.group(1) for m in re.finditer(
+            rf"\b{kind}s?\s+((?:No\.\s*)?\d[\w/.]*(?:\s*(?:to|and|-)\s*\d[\w/.]*)?)", sentence, re.IGNORECASE)]
+    if kinds & {"document", "symbol"}:
+        found += _SYMBOL.findall(sentence)
+    return found
 
 # Roles only a person fills: a question about one wants a person's name, not a body or a country.
 _PERSON_ROLE = re.compile(
@@ -144,7 +159,7 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
     if kind == "country":
         return float(_new([m.group(0) for m in _COUNTRY.finditer(sentence)], question))
     if kind == "label":
-        return float(_new([m.group(0) for m in _LABEL.finditer(_FOOTNOTE_MARK.sub(" ", sentence))], question))
+        return float(_new(_labels(sentence, question), question))
     if kind == "person":
         return float(_new(_persons(sentence), question))
     names = []

@@ -85,3 +85,7 @@ def test_a_question_about_a_resolution_or_chapter_wants_its_number():
     assert has_answer_of_type("label", "In its resolution 65/230, the General Assembly requested the "
                               "Commission to establish a group.", q) == 1.0
     assert has_answer_of_type("label", "The Assembly asked for a group.8", q) == 0.0
+    assert has_answer_of_type("label", "The meeting was held from 25 to 28 February 2013.", q) == 0.0
+    chapters = "Which chapters of the draft study should meetings go through?"
+    assert has_answer_of_type("label", "They suggested examining the study chapter by chapter.", chapters) == 0.0
+    assert has_answer_of_type("label", "the issues dealt with in chapters 3 to 8 of the study", chapters) == 1.0
