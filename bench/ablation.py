@@ -33,7 +33,7 @@ VARIANTS = {
     "extra quotes must add question terms": {"settings": {"require_new_terms": True}},
     "no numbered-reference bonus": {"weights": {"reference": 0.0}},
     "sentence cosine only": {"weights": {"sentence_cosine": 1.0, "sentence_coverage": 0.0, "paragraph_coverage": 0.0,
-                                          "paragraph_cosine": 0.0, "answer_type": 0.0, "missing_entity": 0.0,
+                                          "paragraph_cosine": 0.0, "missing_entity": 0.0,
                                           "missing_type": 0.0, "missing_name": 0.0, "type_found": 0.0,
                                           "reference": 0.0, "paragraph_rank": 0.0}},
 }

@@ -30,11 +30,11 @@ def document_names(documents: dict[str, DocumentInfo]) -> dict[str, str]:
         file = Path(info.file)
         for name in {doc_id, file.name, file.stem, file.with_suffix("").as_posix(), info.symbol or ""}:
             if name:
-                names.setdefault(name_key(name), set()).add(doc_id)
+                names.setdefault(_name_key(name), set()).add(doc_id)
     return {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
 
 
-def name_key(name: str) -> str:
+def _name_key(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
 
 
@@ -102,7 +102,7 @@ class Assistant:
             return name
         if self._names is None:
             self._names = document_names(self.data.manifest.documents)
-        return self._names.get(name_key(name), name)
+        return self._names.get(_name_key(name), name)
 
     @property
     def documents(self) -> dict[str, DocumentInfo]:

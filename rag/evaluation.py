@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .assistant import Assistant, document_names, name_key
+from .assistant import Assistant
 from .batch import error_record
 from .errors import InputError
 from .grounding import GroundingChecker, normalise
@@ -167,8 +167,9 @@ class Report:
         if min_accuracy is not None and (acc is None or acc < min_accuracy):
             out.append(f"answered-and-cited rate {acc} is below the floor {min_accuracy}")
         ab = f["abstention"]
-        if min_abstention is not None and (ab["abstained_unanswerable"] is None
-                                           or ab["abstained_unanswerable"] < min_abstention):
+        if min_abstention is not None and ab["abstained_unanswerable"] is None:
+            out.append("--min-abstention needs questions the documents do not answer (gold_paras: [])")
+        elif min_abstention is not None and ab["abstained_unanswerable"] < min_abstention:
             out.append(f"abstention on unanswerable questions {ab['abstained_unanswerable']} is below "
                        f"the floor {min_abstention}")
         if max_wrong_abstention is not None and (ab["abstained_answerable"] or 0.0) > max_wrong_abstention:
@@ -212,7 +213,6 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
     """Answer every question of a file and measure the answers."""
     checker = GroundingChecker(assistant.data.paragraphs, assistant.corpus_dir(),
                                {d: i.file for d, i in assistant.documents.items()})
-    names = document_names(assistant.documents)
     rows: list[QuestionResult] = []
     failed = 0
     for row in read_questions(questions):
@@ -235,11 +235,7 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
             latency = (time.perf_counter() - started) * 1000
             record = error_record(row, str(exc))
             failed += 1
-        gold_doc = row.fields.get("gold_doc")
-        if gold_doc not in (None, ""):
-            gold_doc = names.get(name_key(str(gold_doc)), str(gold_doc))
-        else:
-            gold_doc = None
+        gold_doc = assistant.document_id(str(row.fields.get("gold_doc") or "").strip() or None)
         result = QuestionResult(row.id, row.question, gold, gold_doc,
                                 keys, record, latency, retrieved)
         if "error" not in record:

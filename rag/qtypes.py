@@ -99,7 +99,7 @@ _NOT_PERSON = frozenset("""United Nations General Assembly Council Commission Co
     Crime Justice Criminal Prevention Drugs Human Rights Study Meeting Session Article Agency Institute
     Centre Center University Network Forum Board Mechanism Treaty Charter Law Act Resolution Global Update
     International National Regional European African Asian Arab American Internet Parliament Ministry
-    Department Police Service Mission Council Working Party Parties Framework Initiative Compact Report
+    Department Police Service Mission Working Party Parties Framework Initiative Compact
     Summary Summit Day Year Week Decade Principles Guidelines Strategy Vienna Geneva New York""".split())
 
 

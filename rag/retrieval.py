@@ -92,7 +92,10 @@ class Retriever:
         data = self.data
         n = len(data.paragraphs)
         if doc_id is not None and doc_id not in data.doc_rows:
-            raise InputError(f"no document '{doc_id}' in the index; known: {', '.join(sorted(data.doc_rows))}")
+            name = doc_id if len(doc_id) <= 80 else doc_id[:77] + "..."
+            known = sorted(data.doc_rows)
+            listed = ", ".join(known[:10]) + (f" and {len(known) - 10} more" if len(known) > 10 else "")
+            raise InputError(f"no document '{name}' in the index; known: {listed}")
         first, last = data.doc_rows[doc_id] if doc_id else (0, n)
         wspan = self._window_rows[doc_id] if doc_id else None
         sspan = self._sentence_rows[doc_id] if doc_id else None

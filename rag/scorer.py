@@ -41,7 +41,6 @@ class HandScorer:
     sentence_coverage: float = 0.25
     paragraph_coverage: float = 0.15
     paragraph_cosine: float = 0.10
-    answer_type: float = 0.0
     reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
     missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
     other_reference: float = 0.2  # share lost when the sentence is about "item 3", not the "item 6" asked
@@ -55,18 +54,16 @@ class HandScorer:
 
     def total(self) -> float:
         return (self.sentence_cosine + self.sentence_coverage + self.paragraph_coverage
-                + self.paragraph_cosine + self.answer_type + self.paragraph_rank) or 1.0
+                + self.paragraph_cosine + self.paragraph_rank) or 1.0
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         col = {name: matrix[:, i].astype(np.float64) for i, name in enumerate(FEATURES)}
         missing = sum(col[f"missing_{k}"] for k in KINDS)
-        typed = col["type_found"] + 0.5 * (1.0 - col["type_found"] - missing)  # 0.5: no kind wanted
         missing_fact = missing - col["missing_who"]
         raw = (self.sentence_cosine * col["sentence_cosine"]
                + self.sentence_coverage * col["sentence_coverage"]
                + self.paragraph_coverage * col["paragraph_coverage"]
                + self.paragraph_cosine * col["paragraph_cosine"]
-               + self.answer_type * typed
                + self.paragraph_rank * col["paragraph_rank"]
                + self.reference * col["reference"])
         raw = raw * (1.0 - self.missing_entity * (1.0 - col["entity_coverage"])) \

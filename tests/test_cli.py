@@ -109,3 +109,23 @@ def test_a_question_line_can_keep_to_one_document(assistant, tmp_path):
     assert "no document 'nope'" in by_id["out"]["error"]
     assert by_id["all"]["answer"] == by_id["in"]["answer"]
     assert len(result.failed) == 1
+
+
+def test_a_missing_or_broken_scorer_file_is_a_clear_error(workdir, capsys):
+    assert main(["ask", "Who opened the meeting?", "--scorer", "no-such-scorer.json"]) == 2
+    assert "cannot read scorer file no-such-scorer.json" in capsys.readouterr().err
+    write(workdir / "broken.json", '{"features": ["x"], "coef": [1], "intercept": 0}')
+    assert main(["ask", "Who opened the meeting?", "--scorer", "broken.json"]) == 2
+    assert "fitted on other features" in capsys.readouterr().err
+
+
+def test_odd_document_names_in_a_question_file_are_failed_lines_not_crashes(assistant, tmp_path):
+    from rag.batch import run_batch
+
+    path = write(tmp_path / "q.jsonl",
+                 json.dumps({"id": "n", "question": "How many Member States attended?", "doc": 7}) + "\n"
+                 + json.dumps({"id": "l", "question": "How many Member States attended?", "doc": ["a"]}) + "\n"
+                 + json.dumps({"id": "h", "question": "How many Member States attended?", "doc": "x" * 5000}) + "\n")
+    result = run_batch(assistant, path)
+    assert [("no document" in r["error"]) for r in result.records] == [True, True, True]
+    assert all(len(r["error"]) < 400 for r in result.records)

@@ -123,3 +123,10 @@ def test_a_gold_document_may_be_named_by_file_or_symbol(evaldir, assistant):
     assert names["a/res/80/9"] == names["a_res_80_9.md"] == names["a_res_80_9"] == "res/A_RES_80_9"
     assert "notes" not in names and names["a/notes"] == "a/notes"  # a shared stem names neither
     assert assistant.ask("How many Member States attended?", doc_id="cybercrime-expert-group-2017.md").citations
+
+
+def test_an_abstention_floor_without_unanswerable_questions_says_so(evaldir, capsys):
+    write(evaldir / "answerable.jsonl",
+          '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n')
+    assert main(["eval", "answerable.jsonl", "--out", "rep", "--min-abstention", "0.5"]) == 1
+    assert "--min-abstention needs questions the documents do not answer" in capsys.readouterr().err

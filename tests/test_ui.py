@@ -151,16 +151,18 @@ def _upload(page, path: Path, *, expect: str) -> str:
     return page.inner_text("#upload-status")
 
 
-def _ask(page, question: str) -> None:
+def _ask(page, question: str, *, until: str | None = "#evidence mark") -> None:
+    """Ask from the page; wait until `until` shows in it (None: do not wait)."""
     page.fill("#question textarea", question)
     page.click("#ask")
+    if until:
+        page.wait_for_selector(until, timeout=30_000)
 
 
 @pytest.mark.browser
 def test_page_answers_with_highlighted_evidence(browser_page):
     page = browser_page
     _ask(page, "What is agenda item 6 of the meeting?")
-    page.wait_for_selector("#evidence mark", timeout=30_000)
     assert "[para. 56]" in page.inner_text("#chat")
     assert "para. 56" in page.inner_text("#evidence")
     assert page.inner_text("#evidence mark").startswith("6. Examining options to strengthen existing responses")
@@ -176,8 +178,7 @@ def test_page_answers_with_highlighted_evidence(browser_page):
 @pytest.mark.browser
 def test_page_abstains_plainly(browser_page):
     page = browser_page
-    _ask(page, "What is the boiling point of mercury in kelvin?")
-    page.wait_for_selector("#evidence .not-answer", timeout=30_000)
+    _ask(page, "What is the boiling point of mercury in kelvin?", until="#evidence .not-answer")
     assert "The documents do not answer this question." in page.inner_text("#chat")
     assert "not an answer" in page.inner_text("#evidence")
 
@@ -189,7 +190,6 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
                  "2. It decided to dredge the eastern basin before the winter storms.\n")
     _upload(page, good, expect="Added")
     _ask(page, "What did the harbour committee decide to dredge?")
-    page.wait_for_selector("#evidence mark", timeout=30_000)
     assert "[harbour, para. 2]" in page.inner_text("#chat")
     assert "Harbour committee, para. 2" in page.inner_text("#evidence")
 
@@ -212,8 +212,8 @@ def test_two_users_at_once_each_get_their_own_answer(page_url):
         for page in (first, second):
             page.goto(page_url)
             page.wait_for_selector("#question textarea", timeout=30_000)
-        _ask(first, "What is agenda item 6 of the meeting?")
-        _ask(second, "How many Member States attended the meeting?")
+        _ask(first, "What is agenda item 6 of the meeting?", until=None)
+        _ask(second, "How many Member States attended the meeting?", until=None)
         for page in (first, second):
             page.wait_for_selector("#evidence mark", timeout=30_000)
         assert "[para. 56]" in first.inner_text("#chat") and "87 Member States" not in first.inner_text("#chat")
