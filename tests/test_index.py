@@ -119,6 +119,18 @@ def test_stale_index_is_detected_with_the_fix_named(tmp_path, embedder):
         load_index(index)
 
 
+def test_an_index_from_another_splitter_version_is_refused(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    manifest = json.loads((index / "manifest.json").read_text())
+    manifest["pipeline"] = "0" * len(manifest["pipeline"])
+    (index / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(StaleIndex, match="another version of the paragraph and sentence splitter; run: rag index"):
+        load_index(index)
+    build_index(corpus, index, embedder=embedder, progress=False)  # rebuilding mends it
+    load_index(index)
+
+
 def test_other_model_is_refused(bundled_index):
     with pytest.raises(StaleIndex, match="built with model 'all-MiniLM-L6-v2', not 'other-model'"):
         Assistant.load(bundled_index, model="other-model")
