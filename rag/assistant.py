@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
+
 from .compose import compose_answer, score_sentences
-from .features import TermWeights
+from .features import Candidate, TermWeights
 from .embedding import Embedder
 from .errors import EmptyQuestion, QuestionTooLong
 from .index import IndexData, load_index
-from .retrieval import Retriever
+from .retrieval import Evidence, Retriever
+from .confidence import SelectorScorer
 from .scorer import HandScorer, Scorer
+from .selector import DEFAULT_SELECTOR
 from .settings import Settings
 from .terms import terms
 from .types import Answer, DocumentInfo, Hit, Paragraph
@@ -38,6 +42,15 @@ def _name_key(name: str) -> str:
     return re.sub(r"\s+", "", name).lower()
 
 
+@dataclass(frozen=True)
+class Considered:
+    """A question after retrieval and scoring: its evidence and ranked candidate sentences."""
+
+    question: str
+    evidence: Evidence
+    candidates: tuple[Candidate, ...]
+
+
 class Assistant:
     """Answers questions from one index; load once, ask many."""
 
@@ -45,9 +58,11 @@ class Assistant:
                  index_dir: Path | None = None, scorer: Scorer | None = None) -> None:
         self.data = data
         self.embedder = embedder
-        self.settings = settings
         self.index_dir = index_dir
         self.scorer = scorer if scorer is not None else HandScorer()
+        if settings.threshold is None:
+            settings = replace(settings, threshold=self.scorer.default_threshold)
+        self.settings = settings
         self.retriever = Retriever(data)
         self.idf = TermWeights(data)
         self._names: dict[str, str] | None = None
@@ -65,10 +80,12 @@ class Assistant:
             model: expected model; a different one than the index's raises StaleIndex.
             threads: torch threads for encoding questions (1 is fastest on a shared machine).
             embedder: an already loaded model to reuse (it must be the index's model).
-            scorer: how sentences are scored (default: `HandScorer()`).
+            scorer: how sentences are scored (default: `HandScorer()`, the hand weights;
+                `SelectorScorer.load()` for the answer selector with its calibrated confidence).
 
         Raises:
             IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.
+            SelectorProblem: the answer selector's files are missing or damaged.
         """
         from .errors import StaleIndex
 
@@ -81,6 +98,10 @@ class Assistant:
         if embedder.dimension != data.manifest.dimension:
             raise StaleIndex(f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
                              f"the index holds {data.manifest.dimension}; run: rag index")
+        if isinstance(scorer, SelectorScorer) and scorer.selector.folder.resolve() == DEFAULT_SELECTOR.resolve() \
+                and data.manifest.selector != scorer.label:
+            raise StaleIndex(f"the index was built when the shipped answer selector was "
+                             f"'{data.manifest.selector or 'none'}', it is now '{scorer.label}'; run: rag index")
         return cls(data, embedder, settings, index_dir=Path(index_dir), scorer=scorer)
 
     def corpus_dir(self) -> Path | None:
@@ -118,6 +139,33 @@ class Assistant:
                                   f"{self.settings.max_question_chars:,}. Ask it in fewer words")
         return q
 
+    def consider(self, question: str, *, k: int | None = None, doc_id: str | None = None,
+                 vector: np.ndarray | None = None) -> Considered:
+        """Retrieve and score: everything an answer is composed from, at any threshold.
+
+        Args:
+            question: the question in plain words.
+            k: paragraphs to retrieve (default: settings.k).
+            doc_id: only search this document.
+            vector: the question's vector, if the caller has it already.
+        """
+        q = self.check_question(question)
+        query_terms = terms(q)
+        if vector is None:
+            vector = self.embedder.encode_query(q)
+        evidence = self.retriever.search(vector, query_terms, k=k or self.settings.k,
+                                         doc_id=self.document_id(doc_id))
+        candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
+        return Considered(q, evidence, tuple(candidates))
+
+    def compose(self, considered: Considered, *, threshold: float | None = None) -> Answer:
+        """The answer at a threshold (default: settings.threshold); pure, so it can be called
+        for every point of an abstention curve without asking again."""
+        settings = self.settings if threshold is None else replace(self.settings, threshold=threshold)
+        answer = compose_answer(considered.question, list(considered.candidates), considered.evidence,
+                                self.data, settings)
+        return replace(answer, scorer=self.scorer.label)
+
     def ask(self, question: str, *, k: int | None = None, doc_id: str | None = None,
             threshold: float | None = None) -> Answer:
         """Answer one question with verbatim cited sentences, or abstain.
@@ -128,16 +176,7 @@ class Assistant:
             doc_id: only search this document.
             threshold: abstention threshold (default: settings.threshold).
         """
-        q = self.check_question(question)
-        settings = self.settings
-        if k is not None or threshold is not None:
-            settings = replace(settings, k=k if k is not None else settings.k,
-                               threshold=threshold if threshold is not None else settings.threshold)
-        vector = self.embedder.encode_query(q)
-        query_terms = terms(q)
-        evidence = self.retriever.search(vector, query_terms, k=settings.k, doc_id=self.document_id(doc_id))
-        candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
-        return compose_answer(q, candidates, evidence, self.data, settings)
+        return self.compose(self.consider(question, k=k, doc_id=doc_id), threshold=threshold)
 
     def ask_many(self, questions: list[str], **options: object) -> list[Answer]:
         """Answer several questions (same options for each)."""

@@ -64,10 +64,19 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .assistant import Assistant
 
     scorer = None
-    if getattr(args, "scorer", None):
+    choice = getattr(args, "scorer", None)
+    if choice == "hand":
+        from .scorer import HandScorer
+
+        scorer = HandScorer()
+    elif choice == "selector" or (choice and Path(choice).is_dir()):
+        from .confidence import SelectorScorer
+
+        scorer = SelectorScorer.load(None if choice == "selector" else choice)
+    elif choice:
         from .scorer import LinearScorer
 
-        scorer = LinearScorer.load(args.scorer)
+        scorer = LinearScorer.load(choice)
     return Assistant.load(args.index, corpus=args.corpus, settings=_settings(args), scorer=scorer)
 
 
@@ -146,7 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--threshold", type=float, default=None, help="abstention threshold (0-1)")
             p.add_argument("--doc", default=None, help="only search this document id")
             p.add_argument("--scorer", default=None,
-                           help="a fitted scorer file (bench/train_scorer.py) instead of the hand weights")
+                           help="how sentences are scored: 'hand' (default: the hand weights), 'selector' "
+                                "(the shipped answer selector and its calibrated confidence), a selector "
+                                "folder (rag.train_selector), or a linear scorer file (bench/train_scorer.py)")
 
     p = sub.add_parser("index", help="index the corpus folder (only changed documents are re-embedded)")
     common(p, answer=False)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-
 from .features import Candidate, TermWeights, candidate_features, list_context
 from .index import IndexData
 from .retrieval import Evidence
@@ -30,10 +28,7 @@ def score_sentences(question: str, query_terms: list[str], evidence: Evidence, d
     found = candidate_features(question, query_terms, evidence, data, idf)
     if not found.candidates:
         return []
-    scores = scorer.score(found.matrix)
-    ranked = [replace(c, score=float(s)) for c, s in zip(found.candidates, scores, strict=True)]
-    ranked.sort(key=lambda c: -c.score)
-    return ranked
+    return scorer.rank(question, found, data)
 
 
 def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:

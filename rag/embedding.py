@@ -131,8 +131,6 @@ class Embedder:
                 "model folder or a name available offline"
             ) from exc
         self._splitter: Any = None
-        self.recent_queries = 64
-        self._recent: dict[str, np.ndarray] = {}
 
     def _token_count(self, text: str) -> int:
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
@@ -180,17 +178,8 @@ class Embedder:
         return self.encode(pieces, progress=progress), np.asarray(owners, dtype=np.int32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        """One unit vector for a question (windows averaged if it is longer than the model reads).
-        The last few questions' vectors are kept, so asking again (a retry, another threshold,
-        the evaluation's second look) does not run the model again; the vectors are read-only."""
-        cached = self._recent.pop(text, None)
-        if cached is None:
-            vectors = self.encode(self.windows(text))
-            mean = vectors.mean(axis=0)
-            norm = float(np.linalg.norm(mean)) or 1.0
-            cached = (mean / norm).astype(np.float32)
-            cached.setflags(write=False)
-        self._recent[text] = cached  # most recent last
-        while len(self._recent) > self.recent_queries:
-            self._recent.pop(next(iter(self._recent)))
-        return cached
+        """One unit vector for a question (windows averaged if it is longer than the model reads)."""
+        vectors = self.encode(self.windows(text))
+        mean = vectors.mean(axis=0)
+        norm = float(np.linalg.norm(mean)) or 1.0
+        return (mean / norm).astype(np.float32)

@@ -13,12 +13,14 @@ from typing import Any
 
 import numpy as np
 
-from .assistant import Assistant
+from .assistant import Assistant, Considered
 from .batch import error_record
 from .errors import InputError
 from .grounding import GroundingChecker, normalise
 from .questions import read_questions
 from .serialize import answer_record
+from .terms import terms
+from .types import Answer
 
 log = logging.getLogger(__name__)
 
@@ -27,23 +29,24 @@ KS = (1, 3, 5, 10)
 
 @dataclass
 class QuestionResult:
-    """One question: its gold fields, the answer record and what was measured on it."""
+    """One question: its gold fields, its answer and what was measured on it."""
 
     id: str
     question: str | None
     gold_paras: list[int] | None  # None: no gold given; []: the documents do not answer it
     gold_doc: str | None
     answer_keys: list[str]
-    record: dict[str, Any]
+    record: dict[str, Any]  # the answer as `rag batch` writes it (or an error record)
     latency_ms: float
     retrieved: list[tuple[str, int]]  # top 10 paragraphs, for recall@k
+    answer: Answer | None = None  # None when the question could not be asked
+    best_confidence: float = 0.0  # the best candidate's confidence: what any threshold is compared with
+    answered_right: dict[float, bool] = field(default_factory=dict)  # threshold -> correct and cited
     grounding: list[dict[str, Any]] = field(default_factory=list)
-    unguarded: dict[str, Any] | None = None  # the answer it would give with no threshold
 
     def correct_at(self, threshold: float) -> bool:
-        """Would it answer correctly with this threshold? (Read off the unguarded answer.)"""
-        record = self.unguarded if self.unguarded is not None else self.record
-        return self._correct(record) and float(record.get("confidence") or 0.0) >= threshold
+        """Is the answer composed at this threshold correct, with a gold citation?"""
+        return self.answered_right.get(round(threshold, 2), False)
 
     def is_gold(self, doc: str, para: int) -> bool:
         return bool(self.gold_paras) and para in (self.gold_paras or []) and (self.gold_doc in (None, doc))
@@ -58,11 +61,11 @@ class QuestionResult:
 
     @property
     def abstained(self) -> bool:
-        return bool(self.record.get("abstained"))
+        return self.answer is None or self.answer.abstained
 
     @property
     def confidence(self) -> float:
-        return float(self.record.get("confidence") or 0.0)
+        return self.answer.confidence if self.answer is not None else 0.0
 
     def recall_at(self, k: int) -> float:
         gold = set(self.gold_paras or [])
@@ -75,18 +78,19 @@ class QuestionResult:
                 return 1.0 / rank
         return 0.0
 
-    def cited(self, record: dict[str, Any] | None = None) -> list[tuple[str, int]]:
-        return [(c["doc"], int(c["para"])) for c in (record or self.record).get("citations", [])]
+    def cited(self, answer: Answer | None = None) -> list[tuple[str, int]]:
+        answer = answer or self.answer
+        return [(c.doc_id, c.paragraph) for c in answer.citations] if answer is not None else []
 
-    def key_hit(self, record: dict[str, Any] | None = None) -> bool:
-        record = record or self.record
-        if record.get("abstained") or not self.answer_keys:
+    def key_hit(self, answer: Answer | None = None) -> bool:
+        answer = answer or self.answer
+        if answer is None or answer.abstained or not self.answer_keys:
             return False
-        text = normalise(record.get("answer", "")).lower()
+        text = normalise(answer.text).lower()
         return all(normalise(k).lower() in text for k in self.answer_keys)
 
-    def cites_gold(self, record: dict[str, Any] | None = None) -> bool:
-        return any(self.is_gold(d, p) for d, p in self.cited(record))
+    def cites_gold(self, answer: Answer | None = None) -> bool:
+        return any(self.is_gold(d, p) for d, p in self.cited(answer))
 
     def citation_precision(self) -> float | None:
         cited = self.cited()
@@ -96,12 +100,9 @@ class QuestionResult:
         gold = set(self.gold_paras or [])
         return len({p for d, p in self.cited() if self.is_gold(d, p)}) / len(gold) if gold else 0.0
 
-    def correct(self) -> bool:
+    def correct(self, answer: Answer | None = None) -> bool:
         """Answered with every answer key and cited to a gold paragraph."""
-        return self._correct(self.record)
-
-    def _correct(self, record: dict[str, Any]) -> bool:
-        return self.key_hit(record) and self.cites_gold(record)
+        return self.key_hit(answer) and self.cites_gold(answer)
 
 
 def _mean(values: list[float]) -> float | None:
@@ -209,8 +210,31 @@ def gold_fields(fields: dict[str, Any]) -> tuple[list[int] | None, list[str]]:
     return gold, [str(k) for k in keys]
 
 
+CURVE = tuple(float(t) for t in np.round(np.arange(0.0, 1.0001, 0.01), 2))
+
+
+def _right_by_threshold(result: QuestionResult, assistant: Assistant, considered: Considered) -> dict[float, bool]:
+    """Is the answer composed at each threshold of the curve correct? One retrieval and one
+    scoring serve them all: composing is pure and cheap, and below (best - margin) the answer
+    does not change with the threshold."""
+    if not result.answerable or not considered.candidates:
+        return {t: False for t in CURVE}
+    best = considered.candidates[0].score
+    margin = assistant.settings.margin
+    base = result.correct(assistant.compose(considered, threshold=0.0))
+    out: dict[float, bool] = {}
+    for t in CURVE:
+        if t > best:
+            out[t] = False
+        elif t <= best - margin:
+            out[t] = base
+        else:
+            out[t] = result.correct(assistant.compose(considered, threshold=t))
+    return out
+
+
 def evaluate(assistant: Assistant, questions: str | Path) -> Report:
-    """Answer every question of a file and measure the answers."""
+    """Answer every question of a file once and measure the answers and the whole abstention curve."""
     checker = GroundingChecker(assistant.data.paragraphs, assistant.corpus_dir(),
                                {d: i.file for d, i in assistant.documents.items()})
     rows: list[QuestionResult] = []
@@ -219,49 +243,74 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
         gold: list[int] | None = None
         keys: list[str] = []
         retrieved: list[tuple[str, int]] = []
-        unguarded: dict[str, Any] | None = None
+        answer: Answer | None = None
+        considered: Considered | None = None
         started = time.perf_counter()
         try:
             if row.error is not None or row.question is None:
                 raise InputError(row.error or "no question")
             gold, keys = gold_fields(row.fields)
-            answer = assistant.ask(row.question, doc_id=row.doc)
+            q = assistant.check_question(row.question)
+            vector = assistant.embedder.encode_query(q)
+            considered = assistant.consider(q, doc_id=row.doc, vector=vector)
+            answer = assistant.compose(considered)
             latency = (time.perf_counter() - started) * 1000
             record = answer_record(answer, qid=row.id)
-            hits = assistant.retrieve(row.question, k=max(KS), doc_id=row.doc)
+            hits = assistant.retriever.search(vector, terms(q), k=max(KS), doc_id=assistant.document_id(row.doc)).hits
             retrieved = [(h.paragraph.doc_id, h.paragraph.number) for h in hits]
-            unguarded = answer_record(assistant.ask(row.question, threshold=0.0, doc_id=row.doc), qid=row.id)
         except InputError as exc:
             latency = (time.perf_counter() - started) * 1000
             record = error_record(row, str(exc))
             failed += 1
         gold_doc = assistant.document_id(str(row.fields.get("gold_doc") or "").strip() or None)
-        result = QuestionResult(row.id, row.question, gold, gold_doc,
-                                keys, record, latency, retrieved)
-        if "error" not in record:
-            result.unguarded = unguarded
+        result = QuestionResult(row.id, row.question, gold, gold_doc, keys, record, latency, retrieved, answer)
+        if considered is not None:
+            result.best_confidence = considered.candidates[0].score if considered.candidates else 0.0
+            result.answered_right = _right_by_threshold(result, assistant, considered)
         result.grounding = [asdict(f) for f in checker.check_record(record)]
         rows.append(result)
     return _measure(rows, assistant, failed)
 
 
+def reliability(rows: list[QuestionResult], bins: int = 10) -> dict[str, Any]:
+    """Calibration of the confidence: per bin of the best candidate's confidence, how often the
+    answer quoted with no threshold is right (an unanswerable question's answer never is)."""
+    asked = [r for r in rows if r.answer is not None and (r.answerable or r.unanswerable) and
+             (r.unanswerable or r.answer_keys)]
+    table = []
+    ece = 0.0
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        members = [r for r in asked if lo <= r.best_confidence < hi or (b == bins - 1 and r.best_confidence == 1.0)]
+        if not members:
+            table.append({"bin": [lo, hi], "questions": 0, "confidence": None, "right": None})
+            continue
+        conf = float(np.mean([r.best_confidence for r in members]))
+        right = float(np.mean([r.correct_at(0.0) for r in members]))
+        ece += len(members) / len(asked) * abs(conf - right)
+        table.append({"bin": [round(lo, 2), round(hi, 2)], "questions": len(members),
+                      "confidence": round(conf, 4), "right": round(right, 4)})
+    return {"bins": table, "expected_calibration_error": round(ece, 4) if asked else None,
+            "questions": len(asked)}
+
+
 def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> Report:
-    ans = [r for r in rows if r.answerable and "error" not in r.record]
-    una = [r for r in rows if r.unanswerable and "error" not in r.record]
+    ans = [r for r in rows if r.answerable and r.answer is not None]
+    una = [r for r in rows if r.unanswerable and r.answer is not None]
     keyed = [r for r in ans if r.answer_keys]
     answered = [r for r in ans if not r.abstained]
     citations = sum(len(r.record.get("citations", [])) for r in rows)
     ungrounded = sum(len(r.grounding) for r in rows)
-    latencies = [r.latency_ms for r in rows if "error" not in r.record]
-    a_conf = [r.confidence for r in ans]
-    u_conf = [r.confidence for r in una]
+    latencies = [r.latency_ms for r in rows if r.answer is not None]
+    a_conf = [r.best_confidence for r in ans]
+    u_conf = [r.best_confidence for r in una]
     curve = []
-    for t in np.round(np.arange(0.0, 1.0001, 0.01), 2):
+    for t in CURVE:
         curve.append({
-            "threshold": float(t),
+            "threshold": t,
             "abstained_unanswerable": float(np.mean([c < t for c in u_conf])) if u_conf else 0.0,
             "abstained_answerable": float(np.mean([c < t for c in a_conf])) if a_conf else 0.0,
-            "correct_cited": float(np.mean([r.correct_at(float(t)) for r in keyed])) if keyed else 0.0,
+            "correct_cited": float(np.mean([r.correct_at(t) for r in keyed])) if keyed else 0.0,
         })
     precisions = [p for p in (r.citation_precision() for r in answered) if p is not None]
     manifest = assistant.data.manifest
@@ -282,8 +331,10 @@ def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> R
                       "rate": 1.0 if citations == 0 else (citations - ungrounded) / citations},
         "latency_ms": {"median": round(statistics.median(latencies), 1) if latencies else None,
                        "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None},
+        "calibration": reliability(rows),
         "index": {"model": manifest.model, "documents": len(manifest.documents),
                   "paragraphs": manifest.paragraphs, "created": manifest.created},
+        "scorer": assistant.scorer.label,
         "settings": asdict(assistant.settings),
     }
     return Report(figures=figures, rows=rows, curve=curve)

@@ -21,6 +21,7 @@ from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
 from .errors import CorruptIndex, IndexMissing, StaleIndex
 from .paragraphs import split_paragraphs
 from .readers import corpus_files, file_sha256, read_document
+from .selector import shipped_label
 from .sentences import split_sentences
 from .terms import terms
 from .types import DocumentInfo, Paragraph
@@ -63,6 +64,7 @@ class Manifest:
     format_version: int = FORMAT_VERSION
     rag_version: str = __version__
     pipeline: str = ""
+    selector: str = ""  # the answer selector shipped when the index was built (name@version)
     created: str = ""
     build_seconds: float = 0.0
 
@@ -253,6 +255,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         model=model, dimension=dim, max_seq_length=max_tokens, window=window,
         documents=infos, corpus=_corpus_ref(corpus, index_dir), paragraphs=len(paragraphs),
         sentences=len(data.sentences), windows=len(data.window_vectors), pipeline=pipeline_fingerprint(),
+        selector=shipped_label(),
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         build_seconds=round(time.perf_counter() - started, 3),
     )

@@ -60,7 +60,44 @@ def _plots(report: Report) -> dict[str, str]:
     ax.legend(fontsize=8)
     ax.set_title("Scores of answerable and unanswerable questions")
     out["scores"] = _png(fig)
+
+    cal = f.get("calibration") or {}
+    bins = [b for b in cal.get("bins", []) if b["questions"]]
+    if bins:
+        fig, ax = plt.subplots(figsize=(4.5, 4))
+        ax.plot([0, 1], [0, 1], color="#999", linestyle=":", label="perfectly calibrated")
+        ax.plot([b["confidence"] for b in bins], [b["right"] for b in bins], marker="o", color="#3b6ea5",
+                label=f"this run (ECE {cal.get('expected_calibration_error')})")
+        for b in bins:
+            ax.annotate(str(b["questions"]), (b["confidence"], b["right"]), fontsize=7,
+                        textcoords="offset points", xytext=(3, -9))
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlabel("confidence of the best sentence")
+        ax.set_ylabel("share answered right")
+        ax.legend(fontsize=7, loc="upper left")
+        ax.set_title("Reliability (questions per point)")
+        out["reliability"] = _png(fig)
     return out
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _reliability_table(report: Report) -> str:
+    cal = report.figures.get("calibration") or {}
+    rows = "".join(
+        f"<tr><td>{b['bin'][0]:.1f}-{b['bin'][1]:.1f}</td><td>{b['questions']}</td>"
+        f"<td>{_number(b['confidence'])}</td><td>{_number(b['right'])}</td></tr>"
+        for b in cal.get("bins", []))
+    if not rows:
+        return ""
+    return ("<h2>Reliability of the confidence</h2><p>Questions binned by the confidence of their best "
+            "sentence; <i>right</i> is the share whose answer with no threshold is correct and cited "
+            "(an unanswerable question's answer never is). Expected calibration error: "
+            f"{cal.get('expected_calibration_error')}.</p><table><tr><th>confidence</th><th>questions</th>"
+            f"<th>mean confidence</th><th>right</th></tr>{rows}</table>")
 
 
 def _failure(r: QuestionResult) -> str | None:
@@ -111,5 +148,6 @@ def write_report(report: Report, out: Path) -> None:
 img{{margin:0.5em;border:1px solid #ddd}}table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}th{{background:#eee}}</style></head><body>
 <h1>Evaluation report</h1><pre>{summary}</pre><div>{imgs}</div>
+{_reliability_table(report)}
 <h2>Failures</h2>{_table(report)}</body></html>"""
     (out / "report.html").write_text(page, encoding="utf-8")

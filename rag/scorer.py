@@ -13,20 +13,36 @@ Two scorers read the same rows (`rag.features.FEATURES`):
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from .errors import RagError
-from .features import FEATURES, KINDS
+from .features import FEATURES, KINDS, Candidate, CandidateFeatures
+from .index import IndexData
 
 
 class Scorer(Protocol):
-    def score(self, matrix: np.ndarray) -> np.ndarray:
-        """One confidence in [0, 1] per feature row."""
+    """Turns the candidates of one question into confidences, best first."""
+
+    default_threshold: float
+
+    @property
+    def label(self) -> str:
+        """How answer records name the scorer ("hand", "answer-selector@1.0", ...)."""
         ...
+
+    def rank(self, question: str, found: CandidateFeatures, data: IndexData) -> list[Candidate]:
+        ...
+
+
+def rank_rows(scores: np.ndarray, found: CandidateFeatures) -> list[Candidate]:
+    """Candidates with their scores, best first."""
+    ranked = [replace(c, score=float(s)) for c, s in zip(found.candidates, scores, strict=True)]
+    ranked.sort(key=lambda c: -c.score)
+    return ranked
 
 
 class BadScorer(RagError):
@@ -51,6 +67,11 @@ class HandScorer:
     missing_name: float = 0.1
     type_found: float = 0.06  # bonus when the sentence does hold a new fact of the wanted kind
     paragraph_rank: float = 0.2  # the retriever's relative score of the paragraph
+    default_threshold: float = 0.57  # read off eval/dev.jsonl's curve (eval/THRESHOLD.md)
+    label: str = "hand"
+
+    def rank(self, question: str, found: CandidateFeatures, data: IndexData) -> list[Candidate]:
+        return rank_rows(self.score(found.matrix), found)
 
     def total(self) -> float:
         return (self.sentence_cosine + self.sentence_coverage + self.paragraph_coverage
@@ -79,6 +100,11 @@ class LinearScorer:
     coef: np.ndarray
     intercept: float
     about: dict = field(default_factory=dict, compare=False)  # how and on what it was fitted
+    default_threshold: float = 0.57
+    label: str = "linear"
+
+    def rank(self, question: str, found: CandidateFeatures, data: IndexData) -> list[Candidate]:
+        return rank_rows(self.score(found.matrix), found)
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         z = matrix.astype(np.float64) @ self.coef + self.intercept
@@ -98,7 +124,8 @@ class LinearScorer:
         if list(names) != list(FEATURES) or len(coef) != len(FEATURES):
             raise BadScorer(f"{source} was fitted on other features than this version computes; "
                             "refit it with bench/train_scorer.py")
-        return cls(np.asarray(coef, dtype=np.float64), intercept, raw.get("about", {}))
+        return cls(np.asarray(coef, dtype=np.float64), intercept, raw.get("about", {}),
+                   label=f"linear:{Path(source).name}")
 
     @classmethod
     def load(cls, path: str | Path) -> LinearScorer:

@@ -18,6 +18,7 @@ def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
         "abstained": answer.abstained,
         "reason": answer.reason,
         "confidence": round(answer.confidence, 4),
+        "scorer": answer.scorer,
         "citations": [
             {"doc": c.doc_id, "para": c.paragraph, "section": " > ".join(c.section), "quote": c.quote,
              "start": c.start, "end": c.end, "score": c.score, "numbered_by_source": c.numbered_by_source}

@@ -10,11 +10,10 @@ class Settings:
     """What a user may tune without rebuilding the index."""
 
     k: int = 5  # paragraphs retrieved
-    # Abstain when the best sentence's confidence is below this. Chosen on the risk-coverage
-    # curve of eval/dev.jsonl (rag eval's suggestion): at 0.57, 92 % of unanswerable questions
-    # are refused and 9 % of answerable ones. Pooled with the held-out set over A/RES/80/9 the
-    # same rule gives 0.57; SQuAD 2.0 gives 0.58. See eval/THRESHOLD.md.
-    threshold: float = 0.57
+    # Abstain when the best sentence's confidence is below this. None: the scorer's own default
+    # (0.57 for the hand weights, eval/THRESHOLD.md; the answer selector's calibrated threshold,
+    # read off its calibration split, eval/SELECTOR.md).
+    threshold: float | None = None
     max_sentences: int = 3
     margin: float = 0.08  # extra sentences must score within this of the best (0.05: -2 points correct)
     near_duplicate: float = 0.9  # cosine above which a second sentence adds nothing
@@ -28,7 +27,7 @@ class Settings:
             raise ValueError(f"k must be positive, got {self.k}")
         if self.max_sentences <= 0:
             raise ValueError(f"max_sentences must be positive, got {self.max_sentences}")
-        if not 0.0 <= self.threshold <= 1.0:
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
             raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
         if self.max_question_chars <= 0:
             raise ValueError(f"max_question_chars must be positive, got {self.max_question_chars}")

@@ -95,3 +95,4 @@ class Answer:
     reason: str | None = None
     confidence: float = 0.0
     documents: dict[str, DocumentInfo] = field(default_factory=dict, compare=False)
+    scorer: str = ""  # what scored the sentences: "answer-selector@<version>", or "hand"

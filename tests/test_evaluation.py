@@ -7,12 +7,15 @@ from conftest import DOC, copy_site, write
 
 from rag.cli import main
 from rag.evaluation import QuestionResult, choose_threshold
+from rag.serialize import answer_record
+from rag.types import Answer, Citation
 
 
 def result(gold, retrieved, cited, *, answer="", keys=(), abstained=False, conf=0.5):
-    record = {"answer": answer, "abstained": abstained, "confidence": conf,
-              "citations": [{"doc": DOC, "para": p, "quote": "", "start": 0, "end": 0} for p in cited]}
-    return QuestionResult("q", "question?", gold, DOC, list(keys), record, 1.0, [(DOC, p) for p in retrieved])
+    given = Answer(question="question?", text=answer, hits=(), abstained=abstained, confidence=conf,
+                   citations=tuple(Citation(DOC, p, (), "", 0, 0, conf) for p in cited))
+    return QuestionResult("q", "question?", gold, DOC, list(keys), answer_record(given), 1.0,
+                          [(DOC, p) for p in retrieved], given)
 
 
 def test_retrieval_metrics_by_hand():
@@ -70,7 +73,9 @@ def test_rag_eval_writes_reports_and_gates(evaldir, capsys):
     assert f["grounding"]["rate"] == 1.0
     assert {r["id"] for r in report["rows"]} == {"a", "b", "c", "d", "e"}
     page = (evaldir / "rep" / "report.html").read_text()
-    assert page.count("data:image/png;base64,") == 3 and "Failures" in page
+    assert page.count("data:image/png;base64,") == 4 and "Failures" in page and "Reliability" in page
+    bins = f["calibration"]["bins"]
+    assert len(bins) == 10 and sum(b["questions"] for b in bins) == f["calibration"]["questions"] == 3
     assert len((evaldir / "rep" / "answers.jsonl").read_text().splitlines()) == 5
     assert main(["eval", "q.jsonl", "--out", "rep2", "--min-recall5", "1.01"]) == 1
     assert "recall@5 1.0 is below the floor 1.01" in capsys.readouterr().err
@@ -130,3 +135,25 @@ def test_an_abstention_floor_without_unanswerable_questions_says_so(evaldir, cap
           '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n')
     assert main(["eval", "answerable.jsonl", "--out", "rep", "--min-abstention", "0.5"]) == 1
     assert "--min-abstention needs questions the documents do not answer" in capsys.readouterr().err
+
+
+def test_one_pass_curve_agrees_with_answers_at_each_threshold(assistant, tmp_path):
+    """`rag eval` asks each question once and composes the curve from the same candidates: at any
+    threshold its verdict is the verdict on the answer `ask` gives at that threshold."""
+    from rag.evaluation import evaluate
+
+    rows = [{"id": f"q{i}", "question": q, "gold_paras": gold, "answer_keys": keys}
+            for i, (q, gold, keys) in enumerate([
+                ("What is agenda item 6 of the meeting?", [56], ["Examining options"]),
+                ("Which country's government paid for the third meeting?", [50], ["China"]),
+                ("How many Member States attended?", [57], ["87"]),
+                ("Who won the football world cup in 2014?", [], []),
+            ])]
+    path = write(tmp_path / "q.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
+    report = evaluate(assistant, path)
+    for r in report.rows:
+        for t in (0.0, 0.3, round(assistant.settings.threshold, 2), 0.9):
+            asked = assistant.ask(r.question, threshold=t)
+            assert r.correct_at(t) == (r.answerable and r.correct(asked)), (r.id, t)
+    point = next(c for c in report.curve if c["threshold"] == round(assistant.settings.threshold, 2))
+    assert round(point["correct_cited"], 4) == report.figures["answers"]["correct_cited"]

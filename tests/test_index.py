@@ -220,15 +220,3 @@ def test_the_light_query_encoder_gives_sentence_transformers_vectors(embedder):
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert embedder.max_tokens == reference.max_tokens == 256
     assert embedder.windows(texts[2] * 10) == reference.windows(texts[2] * 10)
-
-
-def test_a_repeated_question_is_not_encoded_again(embedder):
-    counting = CountingEmbedder(embedder)
-    counting._recent = {}
-    first = counting.encode_query("Who opened the meeting?")
-    again = counting.encode_query("Who opened the meeting?")
-    assert counting.encoded == 1 and again is first and not first.flags.writeable
-    counting.recent_queries = 2
-    for q in ("one question", "another question", "a third question"):
-        counting.encode_query(q)
-    assert len(counting._recent) == 2 and "Who opened the meeting?" not in counting._recent

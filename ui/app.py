@@ -181,7 +181,8 @@ def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = No
             doc_id, _ = add_document(path, name, holder.corpus, old.index_dir or "index",
                                      max_bytes=holder.max_upload_bytes, embedder=old.embedder, progress=True)
             holder.assistant = Assistant.load(old.index_dir or "index", corpus=holder.corpus,
-                                              settings=old.settings, embedder=old.embedder)
+                                              settings=old.settings, embedder=old.embedder,
+                                              scorer=old.scorer)
         except RagError as exc:
             return f"**Not added:** {html.escape(str(exc))}", gr.skip()
         except OSError as exc:

@@ -1,0 +1,193 @@
+"""The answer selector: a small cross-encoder that reads a question beside one candidate sentence
+(with the sentence before it and its section heading) and gives a logit that the sentence answers it.
+
+It is the packaged MiniLM's first layers, mean-pooled over the pair as the checkpoint was
+trained, with one linear unit on top; `rag.train_selector` trains it from public data and writes
+the folder this module loads (`models/answer-selector/`: weights, config, tokenizer, selector.json
+with its name, version and the sha256 of the weights, and a model card).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import RagError
+
+log = logging.getLogger(__name__)
+
+#: Where the selector shipped with the project lives (a source checkout or an editable install).
+DEFAULT_SELECTOR = Path(__file__).resolve().parent.parent / "models" / "answer-selector"
+WEIGHTS = "model.safetensors"
+ABOUT = "selector.json"
+FIX = "restore it with `git checkout models/` or retrain it with `python -m rag.train_selector`"
+
+
+class SelectorProblem(RagError):
+    """The answer selector's files are missing, damaged or of another version."""
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorInput:
+    """What the selector reads of a candidate: the sentence, the one before it, its heading."""
+
+    sentence: str
+    previous: str = ""
+    heading: str = ""
+
+
+def candidate_heading(section: tuple[str, ...], title: str | None) -> str:
+    """The heading a candidate is read with: its section's title, else its document's title."""
+    return (section[-1] if section else title or "")[:200]
+
+
+def pair_text(item: SelectorInput) -> str:
+    """The second segment of the pair: the sentence first, so that truncation cuts context, not it."""
+    context = " ".join(part for part in (item.heading, item.previous) if part)
+    return f"{item.sentence} [SEP] {context}" if context else item.sentence
+
+
+#: The one large matrix, stored as int8 with one scale per row: the folder stays under 30 MB.
+_EMBEDDINGS = "encoder.embeddings.word_embeddings.weight"
+
+
+def pack_state(state: dict[str, Any]) -> dict[str, Any]:
+    """A state dict as stored: fp16, the word embeddings int8 with per-row scales."""
+    import torch
+
+    out = {k: v.detach().to(torch.float16).contiguous() for k, v in state.items() if k != _EMBEDDINGS}
+    table = state[_EMBEDDINGS].detach().float()
+    scale = table.abs().amax(dim=1).clamp(min=1e-8) / 127.0
+    out[_EMBEDDINGS + ".int8"] = torch.round(table / scale[:, None]).to(torch.int8).contiguous()
+    out[_EMBEDDINGS + ".scale"] = scale.to(torch.float32).contiguous()
+    return out
+
+
+def unpack_state(stored: dict[str, Any]) -> dict[str, Any]:
+    """The float32 state dict of a stored one."""
+    state = {k: v.float() for k, v in stored.items() if not k.startswith(_EMBEDDINGS)}
+    if _EMBEDDINGS + ".int8" in stored:
+        state[_EMBEDDINGS] = stored[_EMBEDDINGS + ".int8"].float() * stored[_EMBEDDINGS + ".scale"][:, None]
+    elif _EMBEDDINGS in stored:
+        state[_EMBEDDINGS] = stored[_EMBEDDINGS].float()
+    return state
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def build_model(config: Any) -> Any:
+    """The network: a BERT encoder, mean pooling, one linear unit. (torch imported here, lazily.)"""
+    import torch
+    from transformers import BertModel
+
+    class PairScorer(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = BertModel(config, add_pooling_layer=False)
+            self.head = torch.nn.Linear(config.hidden_size, 1)
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
+                                  token_type_ids=token_type_ids).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            return self.head(pooled).squeeze(-1)
+
+    return PairScorer()
+
+
+def shipped_label(folder: str | Path | None = None) -> str:
+    """The name@version of the selector in a folder, read from selector.json alone ("" if none)."""
+    try:
+        about = json.loads((Path(folder or DEFAULT_SELECTOR) / ABOUT).read_text(encoding="utf-8"))
+        return f"{about['name']}@{about['version']}"
+    except (OSError, ValueError, KeyError, TypeError):
+        return ""
+
+
+class AnswerSelector:
+    """A loaded selector; `logits(question, items)` scores candidates (higher = more likely the answer)."""
+
+    def __init__(self, model: Any, tokenizer: Any, about: dict[str, Any], folder: Path) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.about = about
+        self.folder = folder
+        self.max_tokens = int(about.get("max_tokens", 128))
+
+    @property
+    def name(self) -> str:
+        return str(self.about.get("name", "answer-selector"))
+
+    @property
+    def version(self) -> str:
+        return str(self.about.get("version", "?"))
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.version}"
+
+    @classmethod
+    def load(cls, folder: str | Path | None = None) -> AnswerSelector:
+        """Load a selector folder written by `rag.train_selector`, checking its weights' hash.
+
+        Raises:
+            SelectorProblem: a file is missing, unreadable or not the one selector.json names.
+        """
+        folder = Path(folder) if folder is not None else DEFAULT_SELECTOR
+        about_path, weights = folder / ABOUT, folder / WEIGHTS
+        if not about_path.is_file() or not weights.is_file():
+            missing = ABOUT if not about_path.is_file() else WEIGHTS
+            raise SelectorProblem(f"the answer selector is missing ({folder / missing} not found); {FIX}")
+        try:
+            about = json.loads(about_path.read_text(encoding="utf-8"))
+            expected = about["sha256"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise SelectorProblem(f"the answer selector's {about_path} is unreadable ({exc}); {FIX}") from exc
+        if _sha256(weights) != expected:
+            raise SelectorProblem(f"the answer selector's weights {weights} do not match selector.json "
+                                  f"(damaged or from another version); {FIX}")
+        try:
+            import torch
+            from safetensors.torch import load_file
+            from transformers import AutoTokenizer, BertConfig
+
+            config = BertConfig.from_pretrained(str(folder))
+            tokenizer = AutoTokenizer.from_pretrained(str(folder))
+            model = build_model(config)
+            model.load_state_dict(unpack_state(load_file(str(weights))))
+            model.eval()
+            if about.get("quantize", "dynamic-int8") == "dynamic-int8":
+                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        except Exception as exc:  # safetensors, transformers and torch raise many types
+            raise SelectorProblem(f"cannot load the answer selector from {folder}: "
+                                  f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; {FIX}") from exc
+        return cls(model, tokenizer, about, folder)
+
+    def logits(self, question: str, items: list[SelectorInput]) -> np.ndarray:
+        """One logit per candidate. Any question or sentence is cut to fit the model safely."""
+        if not items:
+            return np.zeros(0, dtype=np.float32)
+        import torch
+
+        # The question gets at most half the budget; the candidate keeps the rest.
+        q_ids = self.tokenizer(question, add_special_tokens=False, verbose=False)["input_ids"]
+        if len(q_ids) > self.max_tokens // 2:
+            question = self.tokenizer.decode(q_ids[: self.max_tokens // 2])
+        batch = self.tokenizer([question] * len(items), [pair_text(i) for i in items], padding=True,
+                               truncation="only_second", max_length=self.max_tokens, return_tensors="pt")
+        with torch.inference_mode():
+            out = self.model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
+        return out.float().numpy()
