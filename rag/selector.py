@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -170,7 +171,9 @@ class AnswerSelector:
             model.load_state_dict(unpack_state(load_file(str(weights))))
             model.eval()
             if about.get("quantize", "dynamic-int8") == "dynamic-int8":
-                model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                with warnings.catch_warnings():  # torch marks this API for a later move; it works in 2.13
+                    warnings.simplefilter("ignore")
+                    model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         except Exception as exc:  # safetensors, transformers and torch raise many types
             raise SelectorProblem(f"cannot load the answer selector from {folder}: "
                                   f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; {FIX}") from exc
