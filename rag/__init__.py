@@ -22,7 +22,10 @@ from .errors import (
     StaleIndex,
     UnreadableDocument,
 )
+from .confidence import SelectorScorer
 from .index import Manifest, build_index, load_index
+from .scorer import HandScorer
+from .selector import SelectorProblem
 from .serialize import answer_json, answer_record, answer_text
 from .settings import Settings
 from .types import Answer, Citation, Hit, Paragraph
@@ -33,6 +36,7 @@ __all__ = [
     "Citation",
     "CorruptIndex",
     "EmptyQuestion",
+    "HandScorer",
     "Hit",
     "IndexMissing",
     "IndexProblem",
@@ -41,6 +45,8 @@ __all__ = [
     "Paragraph",
     "QuestionTooLong",
     "RagError",
+    "SelectorProblem",
+    "SelectorScorer",
     "Settings",
     "StaleIndex",
     "UnreadableDocument",
