@@ -62,6 +62,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True)
     parser.add_argument("--scorer", default="hand", choices=("selector", "hand"))
     parser.add_argument("--threshold", type=float, default=None)
+    parser.add_argument("--selector", type=Path, default=None, help="a selector folder (default: the shipped one)")
     parser.add_argument("--squad-per-doc", type=int, default=40)
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--seed", type=int, default=0)
@@ -71,7 +72,7 @@ def main() -> None:
         parser.exit(2, f"error: data folder {args.data} not found\n")
 
     embedder = Embedder("all-MiniLM-L6-v2", threads=1)
-    scorer = HandScorer() if args.scorer == "hand" else SelectorScorer.load()
+    scorer = HandScorer() if args.scorer == "hand" else SelectorScorer.load(args.selector)
     rows = []
     for name in args.sets.split(","):
         work = args.work / name
