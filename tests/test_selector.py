@@ -167,3 +167,46 @@ def test_question_files_give_what_ask_gives(tmp_path, bundled_index, selector_as
         assert record["answer"] == answer.text and record["abstained"] == answer.abstained
         assert abs(record["confidence"] - round(answer.confidence, 4)) < 1e-4
         assert record["scorer"] == selector_assistant.scorer.label
+
+
+def _tiny_public_sets(root: Path) -> None:
+    """Three public sets in the normalised form, small enough to train on in seconds."""
+    facts = [("Vienna", "The meeting was held in Vienna in April.", "Where was the meeting held?"),
+             ("China", "The Government of China funded the meeting.", "Who funded the meeting?"),
+             ("87", "Representatives of 87 States attended.", "How many States attended?")]
+    for name in ("squad2_dev", "policyqa", "covidqa"):
+        folder = root / name
+        folder.mkdir(parents=True)
+        docs, questions = [], []
+        for d in range(20):
+            answer, sentence, question = facts[d % 3]
+            paragraph = f"This is document {d}. {sentence} Nothing else happened there."
+            docs.append({"doc_id": f"{name}-{d}", "title": f"Document {d}", "paragraphs": [paragraph, "An unrelated line."]})
+            questions.append({"id": f"{name}-q{d}", "doc_id": f"{name}-{d}", "question": question, "gold_para": 0,
+                              "answers": [answer], "answer_starts": [paragraph.index(answer)]})
+            questions.append({"id": f"{name}-u{d}", "doc_id": f"{name}-{d}", "question": "Who chaired it?",
+                              "gold_para": None, "answers": [], "asked_on_para": 0})
+        write(folder / "docs.jsonl", "".join(json.dumps(x) + "\n" for x in docs))
+        write(folder / "questions.jsonl", "".join(json.dumps(x) + "\n" for x in questions))
+
+
+def test_a_training_run_writes_a_selector_that_loads_and_resumes_after_a_stop(tmp_path):
+    """The whole training path on tiny data: pairs, steps, a checkpoint, a stop, a resume, and a
+    folder that `AnswerSelector.load` accepts (hash checked) and that scores."""
+    _tiny_public_sets(tmp_path / "data")
+    out = tmp_path / "sel"
+    base = [sys.executable, "-m", "rag.train_selector", "--data", str(tmp_path / "data"), "--out", str(out),
+            "--no-indomain", "--layers", "1", "--max-tokens", "32", "--batch", "8", "--steps", "4",
+            "--checkpoint-every", "2", "--calibration-questions", "5", "--threads", "1", "--version", "test"]
+    first = subprocess.run([*base, "--stop-after", "2"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert (out.with_name("sel.ckpt") / "state.pt").is_file()
+    again = subprocess.run([*base, "--resume"], capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "resumed at step 2" in again.stderr
+    about = json.loads((out / "selector.json").read_text())
+    assert about["version"] == "test" and about["layers"] == 1 and about["steps_run"] == 4
+    assert "squad2_dev/docs.jsonl" in (out / "MODEL_CARD.md").read_text()
+    loaded = AnswerSelector.load(out)
+    assert loaded.label == "answer-selector@test"
+    assert loaded.logits("Where was the meeting held?", [SelectorInput("It was held in Vienna.")]).shape == (1,)
