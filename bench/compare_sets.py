@@ -85,12 +85,15 @@ def main() -> None:
         f = report.figures
         rows.append((name, f["questions"], f["retrieval"]["recall@5"], f["answers"]["correct_cited"],
                      f["abstention"]["abstained_answerable"], f["abstention"]["abstained_unanswerable"],
-                     f["calibration"]["expected_calibration_error"], f["latency_ms"]["median"]))
+                     f["calibration"]["expected_calibration_error"], f["confidence"]["answerability_auc"],
+                     f["confidence"]["correct_cited_no_threshold"], f["confidence"]["answerable_median"],
+                     f["confidence"]["unanswerable_median"], f["latency_ms"]["median"]))
         print(f"{name}: {report.summary().splitlines()[2]}", flush=True)
     threshold = assistant.settings.threshold
     head = (f"| set ({assistant.scorer.label}, threshold {threshold}) | questions | recall@5 | correct, gold cited "
-            "| wrongly abstains (answerable) | abstains (unanswerable) | ECE | median ms |")
-    lines = [head, "|---|---|---|---|---|---|---|---|"]
+            "| wrongly abstains (answerable) | abstains (unanswerable) | ECE | answerability AUC "
+            "| correct, no threshold | median confidence (answerable) | (unanswerable) | median ms |")
+    lines = [head, "|---" * 12 + "|"]
     lines += ["| " + " | ".join("-" if v is None else str(v) for v in row) + " |" for row in rows]
     table = "\n".join(lines)
     (args.work / "table.md").write_text(table + "\n", encoding="utf-8")

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import re
 import sys
 from pathlib import Path
 
@@ -34,7 +33,7 @@ from rag.features import candidate_features  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
 from rag.scorer import HandScorer  # noqa: E402
 from rag.selector import AnswerSelector  # noqa: E402
-from rag.selector_data import INDOMAIN_FILE  # noqa: E402
+from rag.selector_data import INDOMAIN_FILE, squash  # noqa: E402
 from rag.terms import terms  # noqa: E402
 
 log = logging.getLogger("fit_confidence")
@@ -45,10 +44,6 @@ log = logging.getLogger("fit_confidence")
 #: for only 16 % of them (measured); fitted with it, the confidence learns that policy text is
 #: rarely right and the threshold is pulled by a set unlike the documents this assistant is for.
 SETS = (("squad2_dev", 6, 80, False), ("covidqa", 40, 6, False))
-
-
-def squash(text: str) -> str:
-    return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
 def collect(assistant: Assistant, scorer: SelectorScorer, questions: Path, k: int) -> list[dict]:
@@ -167,7 +162,7 @@ def main() -> None:
     about = {"selector": selector.label, "fitted_on": "calibration split (rag.selector_data)",
              "sets": {name: len(g) for name, g in by_set.items()}, "rerank": scorer.top,
              "max_wrong_abstention": args.max_wrong, "figures_at_threshold": figures}
-    model = ConfidenceModel(model.coef, model.intercept, model.scale, model.shift, best_t, about)
+    model = ConfidenceModel(model.coef, model.intercept, best_t, about)
     (selector.folder / CONFIDENCE_FILE).write_text(model.to_json() + "\n", encoding="utf-8")
     print(json.dumps({"threshold": best_t, "figures": figures,
                       "weights": dict(zip(COLUMNS, np.round(model.coef, 3).tolist()))}, indent=1))

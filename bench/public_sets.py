@@ -81,7 +81,7 @@ def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
     documents and an eval file (gold paragraph: the one holding the answer)."""
     from rag.paragraphs import split_paragraphs
     from rag.readers import read_document
-    from rag.selector_data import _squash
+    from rag.selector_data import squash
 
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
@@ -98,8 +98,8 @@ def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
                 paragraphs[r["doc"]] = split_paragraphs(read_document(corpus / name, root=corpus))
             gold: list[int] = []
             if r.get("answer"):
-                key = _squash(r["answer"])
-                gold = [p.number for p in paragraphs[r["doc"]] if key in _squash(p.text)][:1]
+                key = squash(r["answer"])
+                gold = [p.number for p in paragraphs[r["doc"]] if key in squash(p.text)][:1]
                 if not gold:
                     continue
             fh.write(json.dumps({"id": r["id"], "question": r["question"], "gold_paras": gold,

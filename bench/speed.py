@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from rag.assistant import Assistant
-from rag.confidence import SelectorScorer
+from rag.confidence import SelectorScorer, selector_inputs
 from rag.embedding import Embedder
 from rag.index import build_index
 
@@ -72,8 +72,6 @@ def main() -> None:
             share = []
             for q in questions:
                 considered = assistant.consider(q)
-                from rag.confidence import selector_inputs
-
                 items = selector_inputs(list(considered.candidates[: assistant.scorer.top]), assistant.data)
                 t = time.perf_counter()
                 selector.logits(q, items)

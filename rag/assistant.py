@@ -133,7 +133,12 @@ class Assistant:
         """The question stripped, or an InputError saying what is wrong with it."""
         if not isinstance(question, str) or not question.strip():
             raise EmptyQuestion("the question is empty; type a question in words")
+        # A lone surrogate (bytes that were not UTF-8, passed through by the shell) cannot be
+        # tokenised; it becomes U+FFFD, as any undecodable byte would.
+        question = question.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
         q = " ".join(question.split())
+        if not re.search(r"\w", q):  # only spaces, punctuation or invisible characters
+            raise EmptyQuestion("the question has no words; type a question in words")
         if len(q) > self.settings.max_question_chars:
             raise QuestionTooLong(f"the question has {len(q):,} characters; the limit is "
                                   f"{self.settings.max_question_chars:,}. Ask it in fewer words")
@@ -153,7 +158,9 @@ class Assistant:
         query_terms = terms(q)
         if vector is None:
             vector = self.embedder.encode_query(q)
-        evidence = self.retriever.search(vector, query_terms, k=k or self.settings.k,
+        if k is not None and k <= 0:
+            raise ValueError(f"k must be positive, got {k}")
+        evidence = self.retriever.search(vector, query_terms, k=self.settings.k if k is None else k,
                                          doc_id=self.document_id(doc_id))
         candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
         return Considered(q, evidence, tuple(candidates))

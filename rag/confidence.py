@@ -54,12 +54,11 @@ def selector_inputs(candidates: list[Candidate], data: IndexData) -> list[Select
 
 @dataclass(frozen=True)
 class ConfidenceModel:
-    """sigmoid(scale * (coef . x + intercept) + shift): logistic, then temperature-calibrated."""
+    """sigmoid(coef . x + intercept): a logistic model fitted on one row per question, so its
+    output is already the share of answers that were right."""
 
     coef: np.ndarray
     intercept: float
-    scale: float = 1.0
-    shift: float = 0.0
     threshold: float = 0.5
     about: dict = field(default_factory=dict, compare=False)
 
@@ -67,13 +66,12 @@ class ConfidenceModel:
         return x.astype(np.float64) @ self.coef + self.intercept
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        z = self.scale * self.logit(x) + self.shift
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-self.logit(x)))
 
     def to_json(self) -> str:
         return json.dumps({"columns": list(COLUMNS), "coef": [round(float(c), 6) for c in self.coef],
-                           "intercept": round(float(self.intercept), 6), "scale": round(self.scale, 6),
-                           "shift": round(self.shift, 6), "threshold": self.threshold, "about": self.about},
+                           "intercept": round(float(self.intercept), 6), "threshold": self.threshold,
+                           "about": self.about},
                           indent=1)
 
     @classmethod
@@ -81,8 +79,8 @@ class ConfidenceModel:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             names, coef = raw["columns"], raw["coef"]
-            model = cls(np.asarray(coef, dtype=np.float64), float(raw["intercept"]), float(raw["scale"]),
-                        float(raw["shift"]), float(raw["threshold"]), raw.get("about", {}))
+            model = cls(np.asarray(coef, dtype=np.float64), float(raw["intercept"]), float(raw["threshold"]),
+                        raw.get("about", {}))
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorProblem(f"the answer selector's {path} is missing or unreadable ({exc}); {FIX}") from exc
         if list(names) != list(COLUMNS) or len(coef) != len(COLUMNS):

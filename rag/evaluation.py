@@ -105,6 +105,14 @@ class QuestionResult:
         return self.key_hit(answer) and self.cites_gold(answer)
 
 
+def roc_auc(positive: list[float], negative: list[float]) -> float | None:
+    """How often a positive scores above a negative (ties count half): 1.0 separates them fully."""
+    if not positive or not negative:
+        return None
+    p, n = np.asarray(positive, dtype=np.float64)[:, None], np.asarray(negative, dtype=np.float64)[None, :]
+    return round(float((p > n).mean() + 0.5 * (p == n).mean()), 4)
+
+
 def _mean(values: list[float]) -> float | None:
     return round(float(np.mean(values)), 4) if values else None
 
@@ -332,6 +340,11 @@ def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> R
         "latency_ms": {"median": round(statistics.median(latencies), 1) if latencies else None,
                        "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None},
         "calibration": reliability(rows),
+        # Does the confidence tell answerable from unanswerable questions, whatever the threshold?
+        "confidence": {"answerability_auc": roc_auc(a_conf, u_conf),
+                       "answerable_median": round(float(np.median(a_conf)), 4) if a_conf else None,
+                       "unanswerable_median": round(float(np.median(u_conf)), 4) if u_conf else None,
+                       "correct_cited_no_threshold": round(curve[0]["correct_cited"], 4) if keyed else None},
         "index": {"model": manifest.model, "documents": len(manifest.documents),
                   "paragraphs": manifest.paragraphs, "created": manifest.created},
         "scorer": assistant.scorer.label,

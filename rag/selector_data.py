@@ -39,6 +39,10 @@ class MissingData(FileNotFoundError):
     """A data folder or file the training run needs is not there."""
 
 
+class BadData(ValueError):
+    """A data file the training run reads is not the normalised JSONL it should be."""
+
+
 @dataclass(frozen=True, slots=True)
 class Pair:
     """One labelled candidate of one question."""
@@ -64,8 +68,21 @@ def squad_split(position: int) -> str:
 def _read_jsonl(path: Path) -> list[dict]:
     if not path.is_file():
         raise MissingData(f"{path} not found: give the folder of the public QA sets (shared/data) with --data")
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    rows = []
+    try:
+        with open(path, encoding="utf-8") as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                row = json.loads(line)
+                if not isinstance(row, dict):
+                    raise ValueError("not a JSON object")
+                rows.append(row)
+    except UnicodeDecodeError as exc:
+        raise BadData(f"{path} is not UTF-8 text ({exc.reason})") from exc
+    except ValueError as exc:
+        raise BadData(f"{path}, line {number}: not a JSON object of the normalised form ({exc})") from exc
+    return rows
 
 
 class _DocTerms:
@@ -190,8 +207,8 @@ def indomain_pairs(path: Path, root: Path, split: str, *, seed: int = 0) -> list
             headings[row["doc"]] = [candidate_heading(p.section, doc.title) for p in paras]
             terms_of[row["doc"]] = _DocTerms(cache[row["doc"]])
         paragraphs = cache[row["doc"]]
-        key = _squash(row.get("answer") or row.get("near") or "")
-        asked = next((i for i, p in enumerate(paragraphs) if key and key in _squash(p)), None)
+        key = squash(row.get("answer") or row.get("near") or "")
+        asked = next((i for i, p in enumerate(paragraphs) if key and key in squash(p)), None)
         if asked is None:
             continue
         spans: list[tuple[int, int]] = []
@@ -206,7 +223,8 @@ def indomain_pairs(path: Path, root: Path, split: str, *, seed: int = 0) -> list
     return out
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """Lower case, punctuation and spacing gone: how answers are found in paragraph text."""
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())
 
 
@@ -224,7 +242,7 @@ def _find_spans(text: str, answer: str) -> list[tuple[int, int]]:
         elif chars and chars[-1] != " ":
             chars.append(" ")
             index.append(i)
-    squashed, key = "".join(chars), _squash(answer)
+    squashed, key = "".join(chars), squash(answer)
     at = squashed.find(key)
     if at < 0:
         return []

@@ -20,6 +20,7 @@ import json
 import logging
 import random
 import shutil
+import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .selector import ABOUT, WEIGHTS, _sha256, build_model, pack_state, pair_text, unpack_state
-from .selector_data import INDOMAIN_FILE, MissingData, Pair, indomain_pairs, public_pairs
+from .selector_data import INDOMAIN_FILE, BadData, MissingData, Pair, indomain_pairs, public_pairs
 
 log = logging.getLogger("rag.train_selector")
 
@@ -112,13 +113,11 @@ def top1_figures(scores: np.ndarray, pairs: list[Pair]) -> dict[str, float]:
         answerable.append(bool(labels.any()))
         if labels.any():
             right.append(bool(labels[int(np.argmax(s))]))
-    best_a = np.asarray(best)[np.asarray(answerable)]
-    best_u = np.asarray(best)[~np.asarray(answerable)]
-    auc = None
-    if len(best_a) and len(best_u):
-        auc = float((best_a[:, None] > best_u[None, :]).mean() + 0.5 * (best_a[:, None] == best_u[None, :]).mean())
+    from .evaluation import roc_auc
+
     return {"questions": len(by), "top1_accuracy": round(float(np.mean(right)), 4) if right else None,
-            "answerability_auc": round(auc, 4) if auc is not None else None}
+            "answerability_auc": roc_auc([b for b, a in zip(best, answerable) if a],
+                                         [b for b, a in zip(best, answerable) if not a])}
 
 
 def score_pairs(model: Any, tokenizer: Any, pairs: list[Pair], max_tokens: int, batch: int = 64) -> np.ndarray:
@@ -287,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
         train = gather(args.data, "train", limits, indomain, args.indomain_repeat, args.seed)
         cal_limits = {k: args.calibration_questions for k in PUBLIC_SETS}
         calibration = gather(args.data, "calibration", cal_limits, indomain, 1, args.seed)
-    except MissingData as exc:
-        parser.exit(2, f"error: {exc}\n")
+    except (MissingData, BadData, KeyError) as exc:
+        what = f"a row lacks the field {exc}" if isinstance(exc, KeyError) else str(exc)
+        parser.exit(2, f"error: {what}\n")
     groups = groups_of(train)
     model, tokenizer, config = initial_model(args.init, args.layers)
     encoder_params = [p for n, p in model.named_parameters() if not n.startswith("head.")]
@@ -347,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "train_pairs": len(train), "train_positive": sum(p.label for p in train),
         "train_questions": len(groups), "figures": figures,
         "init": "all-MiniLM-L6-v2" if args.init is None else f"continued from {args.init.name}",
-        "command": "python -m rag.train_selector " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "command": "python -m rag.train_selector " + " ".join(argv if argv is not None else sys.argv[1:]),
     }
     save(model, tokenizer, config, args.out, about, model_card(about, args.data, indomain))
     log.info("wrote %s", args.out)

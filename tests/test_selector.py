@@ -210,3 +210,35 @@ def test_a_training_run_writes_a_selector_that_loads_and_resumes_after_a_stop(tm
     loaded = AnswerSelector.load(out)
     assert loaded.label == "answer-selector@test"
     assert loaded.logits("Where was the meeting held?", [SelectorInput("It was held in Vienna.")]).shape == (1,)
+
+
+def test_a_training_run_on_a_malformed_data_file_names_the_file_and_line(tmp_path):
+    _tiny_public_sets(tmp_path / "data")
+    questions = tmp_path / "data" / "policyqa" / "questions.jsonl"
+    questions.write_text(questions.read_text() + "{not json\n")
+    run = subprocess.run([sys.executable, "-m", "rag.train_selector", "--data", str(tmp_path / "data"),
+                          "--out", str(tmp_path / "out"), "--no-indomain", "--steps", "1"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert run.returncode == 2
+    assert f"{questions}, line 41" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("which", ["hand", "selector"])
+def test_bad_questions_get_an_answer_an_abstention_or_a_clear_error(which, assistant, selector_assistant):
+    from rag.errors import EmptyQuestion, QuestionTooLong
+
+    chosen = selector_assistant if which == "selector" else assistant
+    for empty in ("   ", "\u200b\n\t", "?" * 1999):
+        with pytest.raises(EmptyQuestion):
+            chosen.ask(empty)
+    with pytest.raises(QuestionTooLong):
+        chosen.ask("why " * 1000)
+    with pytest.raises(ValueError, match="k must be positive"):
+        chosen.ask("Who opened the meeting?", k=0)
+    # A lone surrogate is what a shell hands Python for a byte that is not UTF-8.
+    for hostile in ("agenda \udcff 6 \x00 <script>alert(1)</script>", "議程 第六項是什麼？" * 40,
+                    "What " + "?" * 1990):
+        answer = chosen.ask(hostile)
+        assert answer.abstained or answer.citations
+        assert 0.0 <= answer.confidence <= 1.0
