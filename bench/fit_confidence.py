@@ -40,9 +40,9 @@ log = logging.getLogger("fit_confidence")
 
 #: (set, documents, questions per document, keep each question to its document). PolicyQA trains
 #: the selector but is left out here: its templated questions ("Does this website ...?") fit every
-#: policy paragraph and its answers are spans across sentences, so the best candidate is "right"
-#: for only 16 % of them (measured); fitted with it, the confidence learns that policy text is
-#: rarely right and the threshold is pulled by a set unlike the documents this assistant is for.
+#: policy paragraph and its answers are spans across sentences, so the best candidate is rarely
+#: "right"; fitted with it, the confidence learns that policy text is rarely right and the
+#: threshold is pulled by a set unlike the documents this assistant is for.
 SETS = (("squad2_dev", 6, 80, False), ("covidqa", 40, 6, False))
 
 

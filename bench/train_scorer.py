@@ -19,7 +19,6 @@ import argparse
 import json
 import logging
 import random
-import re
 from pathlib import Path
 
 import numpy as np
@@ -30,13 +29,10 @@ from rag.assistant import Assistant
 from rag.features import FEATURES, candidate_features
 from rag.index import build_index
 from rag.scorer import HandScorer, LinearScorer
+from rag.selector_data import squash
 from rag.terms import terms
 
 log = logging.getLogger("train_scorer")
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
 
 
 def collect(assistant: Assistant, questions: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
@@ -55,14 +51,14 @@ def collect(assistant: Assistant, questions: Path) -> tuple[np.ndarray, np.ndarr
         if not found.candidates:
             continue
         gold = set(row["gold_paras"])
-        answers = [_norm(a) for a in row.get("answers", []) if _norm(a)]
+        answers = [squash(a) for a in row.get("answers", []) if squash(a)]
         labels = np.zeros(len(found.candidates), dtype=np.int8)
         if gold:
             counts["answerable"] += 1
             in_gold = [c.paragraph.doc_id == row["gold_doc"] and c.paragraph.number in gold
                        for c in found.candidates]
             for i, c in enumerate(found.candidates):
-                quote = _norm(c.paragraph.text[c.start:c.end])
+                quote = squash(c.paragraph.text[c.start:c.end])
                 labels[i] = in_gold[i] and any(a in quote for a in answers)
             if not any(in_gold):
                 counts["gold_not_retrieved"] += 1
