@@ -20,6 +20,7 @@ from .scorer import HandScorer, Scorer
 from .selector import DEFAULT_SELECTOR
 from .settings import Settings
 from .terms import terms
+from .citations import label
 from .types import Answer, DocumentInfo, Hit, Paragraph
 
 log = logging.getLogger(__name__)
@@ -189,10 +190,20 @@ class Assistant:
         """Answer several questions (same options for each)."""
         return [self.ask(q, **options) for q in questions]  # type: ignore[arg-type]
 
-    def paragraph(self, doc_id: str, number: int) -> Paragraph | None:
-        """The paragraph with this number in this document, if any."""
+    def paragraph(self, doc_id: str, number: int | str) -> Paragraph | None:
+        """The paragraph of this document with this number (12) or this name as cited
+        ("para. 145.20", "Art. 24(1)", "fn. 27"), if any."""
         first, last = self.data.doc_rows.get(doc_id, (0, 0))
         for p in self.data.paragraphs[first:last]:
-            if p.number == number:
+            if (p.kind == "para" and p.number == number) if isinstance(number, int) else label(p) == number:
                 return p
         return None
+
+    def neighbours(self, paragraph: Paragraph) -> tuple[Paragraph | None, Paragraph | None]:
+        """The paragraphs just before and after this one in its document (footnotes aside)."""
+        first, last = self.data.doc_rows.get(paragraph.doc_id, (0, 0))
+        body = [p for p in self.data.paragraphs[first:last] if p.kind == "para"]
+        i = next((j for j, p in enumerate(body) if p is paragraph or p == paragraph), None)
+        if i is None:
+            return None, None
+        return (body[i - 1] if i > 0 else None), (body[i + 1] if i + 1 < len(body) else None)

@@ -90,6 +90,8 @@ def cmd_index(args: argparse.Namespace) -> int:
     print(f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
           f"{manifest.sentences} sentences into {args.index} in {manifest.build_seconds:.1f} s "
           f"(model {manifest.model}).")
+    for name, why in manifest.skipped.items():
+        print(f"Not indexed: {name}: {why['reason']}", file=sys.stderr)
     return 0
 
 

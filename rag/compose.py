@@ -9,17 +9,12 @@ from .retrieval import Evidence
 from .scorer import Scorer
 from .settings import Settings
 from .terms import terms
-from .types import Answer, Citation, paragraph_label
+from .citations import label, marker, paragraph_name, quote_pages
+from .types import Answer, Citation
 
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "The documents do not answer this question."
-
-
-def marker(citation: Citation, *, with_doc: bool) -> str:
-    """The inline marker of a citation, e.g. "[para. 50]"."""
-    number = paragraph_label(citation.paragraph, citation.numbered_by_source)
-    return f"[{citation.doc_id}, {number}]" if with_doc else f"[{number}]"
 
 
 def score_sentences(question: str, query_terms: list[str], evidence: Evidence, data: IndexData,
@@ -43,7 +38,6 @@ def _covered(c: Candidate, query_terms: set[str]) -> set[str]:
 def compose_answer(question: str, candidates: list[Candidate], evidence: Evidence, data: IndexData,
                    settings: Settings) -> Answer:
     """Quote the best sentences verbatim with citations, or abstain and say why."""
-    with_doc = len(data.manifest.documents) > 1
     docs = data.manifest.documents
     if not candidates:
         return Answer(question=question, text=NO_ANSWER, citations=(), hits=evidence.hits,
@@ -51,8 +45,7 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
                       documents=docs)
     best = candidates[0]
     if best.score < settings.threshold:
-        label = paragraph_label(best.paragraph.number, best.paragraph.numbered_by_source)
-        where = f"{best.paragraph.doc_id}, {label}" if with_doc else label
+        where = paragraph_name(best.paragraph, docs)
         return Answer(
             question=question, text=NO_ANSWER, citations=(), hits=evidence.hits, abstained=True,
             reason=(f"the closest sentence ({where}) has confidence {best.score:.2f}, "
@@ -79,9 +72,10 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
     citations = tuple(
         Citation(doc_id=c.paragraph.doc_id, paragraph=c.paragraph.number, section=c.paragraph.section,
                  quote=c.paragraph.text[c.start:c.end], start=c.start, end=c.end,
-                 score=round(c.score, 4), numbered_by_source=c.paragraph.numbered_by_source)
+                 score=round(c.score, 4), numbered_by_source=c.paragraph.numbered_by_source,
+                 label=label(c.paragraph), pages=quote_pages(c.paragraph, c.start, c.end), kind=c.paragraph.kind)
         for c in chosen
     )
-    text = " ".join(f"{c.quote} {marker(c, with_doc=with_doc)}" for c in citations)
+    text = " ".join(f"{c.quote} {marker(c, docs)}" for c in citations)
     return Answer(question=question, text=text, citations=citations, hits=evidence.hits,
                   abstained=False, confidence=best.score, documents=docs)

@@ -13,7 +13,7 @@ from .embedding import Embedder
 from .errors import InputError
 from .index import Manifest, build_index, read_manifest
 from .paragraphs import split_paragraphs
-from .readers import READERS, doc_id_for, read_document
+from .readers import READERS, doc_id_for
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,7 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
     if target.exists() or doc_id in taken:
         raise InputError(f"a document named '{doc_id}' is already in the corpus; rename the file")
     # Read it where it is first: a binary or non-UTF-8 file is refused before it is copied.
-    doc = read_document(source, doc_id=doc_id)
+    doc = READERS[Path(filename).suffix.lower()](source, doc_id, filename)
     if not split_paragraphs(doc):
         raise InputError(f"'{name}' holds no text to index")
     fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=root)

@@ -80,7 +80,8 @@ class QuestionResult:
 
     def cited(self, answer: Answer | None = None) -> list[tuple[str, int]]:
         answer = answer or self.answer
-        return [(c.doc_id, c.paragraph) for c in answer.citations] if answer is not None else []
+        # A footnote is no paragraph: citing one never counts as citing a gold paragraph.
+        return [(c.doc_id, c.paragraph) for c in answer.citations if c.kind == "para"] if answer is not None else []
 
     def key_hit(self, answer: Answer | None = None) -> bool:
         answer = answer or self.answer

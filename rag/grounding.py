@@ -10,6 +10,7 @@ from typing import Any
 
 from .paragraphs import quotable
 from .readers import read_document
+from .citations import label
 from .types import Paragraph
 
 
@@ -24,7 +25,7 @@ class GroundingFailure:
 
     qid: str
     doc: str
-    para: int
+    para: int | str
     quote: str
     problem: str
 
@@ -33,7 +34,8 @@ class GroundingChecker:
     """Checks citations against the indexed paragraphs and, independently, their source files."""
 
     def __init__(self, paragraphs: list[Paragraph], corpus: Path | None, files: Mapping[str, str]) -> None:
-        self.paragraphs = {(p.doc_id, p.number): p for p in paragraphs}
+        self.paragraphs = {(p.doc_id, label(p)): p for p in paragraphs}
+        self.numbered = {(p.doc_id, p.number): p for p in reversed(paragraphs) if p.kind == "para"}
         self.corpus = corpus
         self.files = dict(files)
         self._sources: dict[str, tuple[str, ...] | None] = {}
@@ -46,13 +48,20 @@ class GroundingChecker:
 
     def check(self, qid: str, citation: Mapping[str, Any]) -> GroundingFailure | None:
         """None if the citation holds, else what is wrong with it."""
-        doc, para, quote = str(citation["doc"]), int(citation["para"]), str(citation["quote"])
+        doc, quote = str(citation["doc"]), str(citation["quote"])
+        cite = citation.get("cite") or None
+        number = int(citation["para"]) if citation.get("para") is not None else None
+        para = number if number is not None else cite
         start, end = int(citation["start"]), int(citation["end"])
 
         def fail(problem: str) -> GroundingFailure:
             return GroundingFailure(qid, doc, para, quote, problem)
 
-        paragraph = self.paragraphs.get((doc, para))
+        # A citation names its paragraph by reference ("para. 145.20", "fn. 3") and by number;
+        # when the two disagree, the number is checked.
+        paragraph = self.paragraphs.get((doc, str(cite))) if cite else None
+        if number is not None and (paragraph is None or paragraph.number != number):
+            paragraph = self.numbered.get((doc, number))
         if paragraph is None:
             return fail(f"{doc} has no paragraph {para}")
         if not quote.strip():

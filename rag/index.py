@@ -18,7 +18,7 @@ import numpy as np
 
 from . import __version__
 from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
-from .errors import CorruptIndex, IndexMissing, StaleIndex
+from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument
 from .paragraphs import split_paragraphs
 from .readers import corpus_files, file_sha256, read_document
 from .selector import shipped_label
@@ -28,7 +28,7 @@ from .types import DocumentInfo, Paragraph
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: paragraphs carry their reference, kind and pages; skipped files listed
 
 
 def pipeline_fingerprint() -> str:
@@ -40,8 +40,9 @@ def pipeline_fingerprint() -> str:
     from . import paragraphs, readers, sentences, terms
 
     digest = hashlib.sha256()
-    for module in (readers, paragraphs, sentences, terms):
-        digest.update(Path(str(module.__file__)).read_bytes())
+    sources = sorted(Path(str(readers.__file__)).parent.glob("*.py"))
+    for path in sources + [Path(str(m.__file__)) for m in (paragraphs, sentences, terms)]:
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
 MANIFEST = "manifest.json"
 FILES = ("paragraphs.jsonl", "paragraphs.npy", "windows.npy", "sentences.npy",
@@ -65,6 +66,7 @@ class Manifest:
     rag_version: str = __version__
     pipeline: str = ""
     selector: str = ""  # the answer selector shipped when the index was built (name@version)
+    skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> sha256 of its bytes, reason
     created: str = ""
     build_seconds: float = 0.0
 
@@ -138,6 +140,13 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def _bytes_sha256(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
+
+
 def _corpus_ref(corpus: Path, index_dir: Path) -> str:
     try:
         return os.path.relpath(corpus.resolve(), index_dir.resolve())
@@ -184,7 +193,18 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     started = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)
     files = corpus_files(corpus)
-    documents = [read_document(path, doc_id=doc_id, root=corpus) for doc_id, path in files]
+    documents = []
+    skipped: dict[str, dict[str, str]] = {}
+    for doc_id, path in files:
+        try:
+            documents.append(read_document(path, doc_id=doc_id, root=corpus))
+        except UnreadableDocument as exc:
+            # One bad file does not stop the others; it is named in the manifest and the log.
+            log.warning("skipped %s", exc)
+            skipped[path.relative_to(corpus).as_posix()] = {"sha256": _bytes_sha256(path), "reason": str(exc)}
+    if not documents:
+        raise EmptyCorpus(f"no document of {corpus} could be read: "
+                          + "; ".join(v["reason"] for v in skipped.values()))
     old = _reusable(index_dir, model, window) if index_dir.exists() else None
     if embedder is not None:
         model = embedder.name
@@ -232,6 +252,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
             doc_id=doc.doc_id, file=doc.path, sha256=doc.sha256, paragraphs=len(paras),
             title=doc.title, date=doc.date, symbol=doc.symbol,
             numbered=all(p.numbered_by_source for p in paras) if paras else False,
+            pages=max(doc.pages, default=0), format=doc.kind,
         )
 
     if embedder is None and old is not None:
@@ -255,7 +276,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         model=model, dimension=dim, max_seq_length=max_tokens, window=window,
         documents=infos, corpus=_corpus_ref(corpus, index_dir), paragraphs=len(paragraphs),
         sentences=len(data.sentences), windows=len(data.window_vectors), pipeline=pipeline_fingerprint(),
-        selector=shipped_label(),
+        selector=shipped_label(), skipped=skipped,
         created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         build_seconds=round(time.perf_counter() - started, 3),
     )
@@ -291,7 +312,10 @@ def _check_corpus(manifest: Manifest, index_dir: Path, corpus: Path | None) -> N
             raise StaleIndex(f"{path} changed since the index was built; run: rag index")
     known = {info.file for info in manifest.documents.values()}
     for _, path in corpus_files(root):
-        if path.relative_to(root).as_posix() not in known:
+        rel = path.relative_to(root).as_posix()
+        if rel in manifest.skipped and manifest.skipped[rel].get("sha256") == _bytes_sha256(path):
+            continue  # a file that could not be read when the index was built, and is unchanged
+        if rel not in known:
             raise StaleIndex(f"{path} is new since the index was built; run: rag index")
 
 
@@ -341,6 +365,7 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
                 raw = json.loads(line)
                 raw["section"] = tuple(raw["section"])
                 raw["lines"] = tuple(raw["lines"])
+                raw["pages"] = tuple(tuple(mark) for mark in raw.get("pages", ()))
                 paragraphs.append(Paragraph(**raw))
         arrays = {name: np.load(index_dir / f"{name}.npy", allow_pickle=False)
                   for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")}

@@ -30,7 +30,10 @@ _ROMAN = re.compile(r"^[IVXLC]+\.\s")
 _LETTER = re.compile(r"^[A-Z]\.\s")
 _DIGIT = re.compile(r"^\d+(\.\d+)*\.?\s")
 _PART = re.compile(r"^(Annex|Chapter|Part|Appendix)\b", re.IGNORECASE)
-_NOTE = re.compile(r"^\s{0,3}\[\^[^\]]+\]:")  # a Markdown footnote definition: "[^3]: Resolution 76/7."
+_NOTE_DEF = re.compile(r"^\s{0,3}\[\^([^\]]+)\]:\s*")
+_SUBNUMBERED = re.compile(r"^(\d{1,4})\.(\d{1,3})\.?\s+(\S.*)$")  # "145.20 Ratify ...": a recommendation
+_ARTICLE = re.compile(r"^Article\s+(\d+(?:\s?(?:bis|ter|quater))?)\s*\.?$", re.IGNORECASE)
+_STRUCTURE = re.compile(r"^(Chapter|Section|Title|Part|Annex)\s+[\w.]+\.?$", re.IGNORECASE)
 _NOTE_REF = re.compile(r"\[\^[^\]\s]+\]")  # a reference to one inside the text: "persons[^3]"
 
 #: A paragraph number may skip this many numbers (a PDF that ran two paragraphs together).
@@ -54,9 +57,13 @@ def strip_markup(line: str) -> str:
 
 
 def quotable(line: str) -> str:
-    """A source line as it may appear in a paragraph: markup and list bullets stripped; empty for
-    lines that are never paragraph text (blank lines, rules, footnote definitions)."""
-    if not line.strip() or _RULE.match(line) or _NOTE.match(line) or line.lstrip().startswith("<meta"):
+    """A source line as it may appear in a paragraph or a note: markup, list bullets and a
+    footnote definition's mark stripped; empty for lines that are never text (blank lines,
+    rules)."""
+    note = _NOTE_DEF.match(line)
+    if note:
+        return strip_markup(line[note.end():])
+    if not line.strip() or _RULE.match(line) or line.lstrip().startswith("<meta"):
         return ""
     text = strip_markup(line)
     bullet = _BULLET.match(text)
@@ -83,30 +90,35 @@ def heading_rank(text: str, level: int, last_letter: str | None = None) -> int:
 @dataclass
 class _Block:
     first_line: int
-    parts: list[tuple[str, bool]] = field(default_factory=list)  # (text, is list item)
+    parts: list[tuple[str, bool, int]] = field(default_factory=list)  # (text, is list item, line)
     last_line: int = 0
     section: tuple[str, ...] = ()
     number: int | None = None
+    ref: str = ""  # how the source prints its reference when it is not the plain number
+    kind: str = "para"
 
     def add(self, line_no: int, text: str, is_list: bool) -> None:
-        self.parts.append((text, is_list))
+        self.parts.append((text, is_list, line_no))
         self.last_line = line_no
 
-    def text(self) -> str:
+    def joined(self) -> tuple[str, list[tuple[int, int]]]:
+        """The block's text and where each of its source lines starts in it."""
         out = ""
+        starts: list[tuple[int, int]] = []
         prev_list = False
-        for text, is_list in self.parts:
-            if not out:
-                out = text
-            elif is_list or prev_list:
-                out += "\n" + text
-            else:
-                out += " " + text
+        for text, is_list, line_no in self.parts:
+            if out:
+                out += "\n" if is_list or prev_list else " "
+            starts.append((len(out), line_no))
+            out += text
             prev_list = is_list
-        return out
+        return out, starts
+
+    def text(self) -> str:
+        return self.joined()[0]
 
     def size(self) -> int:
-        return sum(len(t) for t, _ in self.parts)
+        return sum(len(t) for t, _, _ in self.parts)
 
 
 @dataclass(frozen=True)
@@ -117,6 +129,7 @@ class _Line:
     rank: int = 0
     is_list: bool = False
     para_number: int | None = None
+    mark: str | None = None  # a footnote's mark, on the line that opens it
 
 
 def _classify(doc: Document) -> list[_Line]:
@@ -126,9 +139,11 @@ def _classify(doc: Document) -> list[_Line]:
     for i, raw in enumerate(doc.lines, start=1):
         # Footnote definitions, with their indented continuation lines, are notes on the text,
         # not paragraphs of it: they are left out (a numbered paragraph would swallow them).
-        in_note = bool(_NOTE.match(raw)) or (in_note and raw[:1] in (" ", "\t") and bool(raw.strip()))
+        opens = _NOTE_DEF.match(raw)
+        in_note = bool(opens) or (in_note and raw[:1] in (" ", "\t") and bool(raw.strip()))
         if in_note:
-            out.append(_Line(i, "note", ""))
+            text = strip_markup(raw[opens.end():] if opens else raw)
+            out.append(_Line(i, "note", text, mark=opens.group(1) if opens else None))
             continue
         if not raw.strip() or _RULE.match(raw) or raw.lstrip().startswith("<meta"):
             out.append(_Line(i, "blank", ""))
@@ -211,6 +226,15 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
             sections.push(line)
             current = None
             continue
+        sub = _SUBNUMBERED.match(line.text) if current is not None else None
+        if sub and current is not None and int(sub.group(1)) == current.number:
+            # A numbered recommendation of a UPR report: citable by its own number, under its paragraph.
+            current = _Block(line.number, section=current.section, number=current.number,
+                             ref=f"para. {sub.group(1)}.{sub.group(2)}")
+            blocks.append(current)
+            current.add(line.number, sub.group(3), False)
+            after_blank = False
+            continue
         n = line.para_number
         skips = (n is not None and expected < n <= expected + MAX_SKIP and current is not None
                  and not current.parts[-1][1] and not current.parts[-1][0].rstrip().endswith(":"))
@@ -288,9 +312,120 @@ def _unnumbered(doc: Document, lines: list[_Line]) -> list[_Block]:
     return blocks
 
 
+def _articles(doc: Document, lines: list[_Line]) -> list[_Block] | None:
+    """A treaty or other text in articles, whose paragraph numbers restart in each article:
+    paragraphs are numbered within their article and cited "Art. 24(1)"; an article without
+    numbered paragraphs is one paragraph, "Art. 2". The section path keeps the chapter, section
+    and article headings with their titles. None if the document is not built of articles."""
+    headings = [line for line in lines if line.kind == "heading"]
+    if sum(bool(_ARTICLE.match(h.text)) for h in headings) < 3:
+        return None
+    blocks: list[_Block] = []
+    path: list[tuple[int, str]] = []  # (level, heading) of the enclosing chapters, sections, article
+    levels = {"part": 0, "chapter": 1, "section": 2, "title": 3, "annex": 0}
+    article: str | None = None
+    expected = 1
+    current: _Block | None = None
+    titled: int | None = None  # index in `path` of a heading still waiting for its title line
+    for line in lines:
+        if line.kind in ("blank", "note"):
+            continue
+        if line.kind == "heading":
+            m = _ARTICLE.match(line.text)
+            if m:
+                article, expected, current = re.sub(r"\s+", " ", m.group(1)), 1, None
+                path = [(lvl, t) for lvl, t in path if lvl < 4] + [(4, f"Article {article}")]
+                titled = len(path) - 1
+            elif _STRUCTURE.match(line.text):
+                level = levels[line.text.split()[0].lower()]
+                path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, line.text)]
+                article, current, titled = None, None, len(path) - 1
+            elif titled is not None and current is None:
+                lvl, head = path[titled]
+                path[titled] = (lvl, f"{head} \u2013 {line.text}")
+                titled = None
+            continue
+        titled = None
+        section = tuple(t for _, t in path)
+        if article is None:
+            # Text outside any article: the preamble before the first one, or a closing formula.
+            if current is None or current.ref.startswith("Art."):
+                current = _Block(line.number, section=section, ref="preamble" if not blocks else "")
+                blocks.append(current)
+            current.add(line.number, line.text, line.is_list)
+            continue
+        if line.para_number == expected:
+            current = _Block(line.number, section=section, ref=f"Art. {article}({expected})")
+            blocks.append(current)
+            expected += 1
+            current.add(line.number, _NUMBERED.sub(r"\2", line.text), False)
+            continue
+        if current is None:
+            current = _Block(line.number, section=section, ref=f"Art. {article}")
+            blocks.append(current)
+        current.add(line.number, line.text, line.is_list)
+    for i, block in enumerate(blocks, start=1):
+        block.number = i
+    return blocks
+
+
+def _notes(doc: Document, lines: list[_Line]) -> list[_Block]:
+    """Footnotes ("[^27]: text", as the PDF reader writes them too): each a note of its own,
+    cited "fn. 27", or by its caption for a figure or table ("Figure I")."""
+    notes: list[_Block] = []
+    for line in lines:
+        if line.kind != "note":
+            continue
+        if line.mark is not None:
+            mark = line.mark.strip()
+            ref = mark if re.match(r"^(Figure|Table|Box|Chart|Map|Graph)\b", mark) else f"fn. {mark}"
+            notes.append(_Block(line.number, number=-(len(notes) + 1), ref=ref, kind="note"))
+            if line.text:
+                notes[-1].add(line.number, line.text, False)
+        elif notes and line.text:
+            notes[-1].add(line.number, line.text, False)
+    return notes
+
+
+def _page_starts(doc: Document, block: _Block) -> tuple[tuple[int, int], ...]:
+    """Where each page of the block starts in its text: ((offset, page), ...)."""
+    if not doc.pages:
+        return ()
+    out: list[tuple[int, int]] = []
+    for offset, line_no in block.joined()[1]:
+        page = doc.pages[line_no - 1] if 0 < line_no <= len(doc.pages) else 0
+        if page and (not out or out[-1][1] != page):
+            out.append((offset, page))
+    return tuple(out)
+
+
 def split_paragraphs(doc: Document) -> list[Paragraph]:
-    """Split a document into paragraphs, keeping the document's own numbers when it has them."""
+    """Split a document into paragraphs, keeping the document's own numbers when it has them,
+    then its footnotes, each a note of its own."""
     lines = _classify(doc)
+    blocks, numbered = _body(doc, lines)
+    paragraphs = [
+        Paragraph(
+            doc_id=doc.doc_id,
+            number=int(b.number or 0),
+            text=b.text(),
+            section=b.section,
+            lines=(b.first_line, b.last_line),
+            numbered_by_source=numbered,
+            ref=b.ref,
+            kind=b.kind,
+            pages=_page_starts(doc, b),
+        )
+        for b in blocks + _notes(doc, lines)
+        if b.text()
+    ]
+    return paragraphs
+
+
+def _body(doc: Document, lines: list[_Line]) -> tuple[list[_Block], bool]:
+    articles = _articles(doc, lines)
+    if articles is not None:
+        return articles, True
     blocks, inside, loose, lead = _numbered(doc, lines)
     numbered = len(blocks) >= 2 and loose <= MAX_ORPHAN_SHARE * inside
     lead_size = sum(len(line.text) for line in lead)
@@ -310,15 +445,4 @@ def split_paragraphs(doc: Document) -> list[Paragraph]:
         blocks = _unnumbered(doc, lines)
         for i, block in enumerate(blocks, start=1):
             block.number = i
-    return [
-        Paragraph(
-            doc_id=doc.doc_id,
-            number=int(b.number or 0),
-            text=b.text(),
-            section=b.section,
-            lines=(b.first_line, b.last_line),
-            numbered_by_source=numbered,
-        )
-        for b in blocks
-        if b.text()
-    ]
+    return blocks, numbered

@@ -5,12 +5,18 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .compose import marker
-from .types import Answer, paragraph_label
+from .citations import copy_text, marker, paragraph_name
+from .types import Answer
 
 
 def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
-    """The answer as the JSON object `rag ask --json` and `rag batch` print."""
+    """The answer as the JSON object `rag ask --json` and `rag batch` print.
+
+    Each citation gives its paragraph number (`para`: the document's own number, or the
+    position for a document without numbers; null for a footnote), how the document names it
+    (`cite`: "para. 10", "Art. 24(1)", "fn. 27"), the pages the quote stands on for a paged
+    document, and the citation written out in full (`reference`).
+    """
     return {
         "id": qid,
         "question": answer.question,
@@ -20,12 +26,15 @@ def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
         "confidence": round(answer.confidence, 4),
         "scorer": answer.scorer,
         "citations": [
-            {"doc": c.doc_id, "para": c.paragraph, "section": " > ".join(c.section), "quote": c.quote,
-             "start": c.start, "end": c.end, "score": c.score, "numbered_by_source": c.numbered_by_source}
+            {"doc": c.doc_id, "para": c.paragraph if c.kind == "para" else None, "cite": c.label,
+             "pages": list(c.pages), "section": " > ".join(c.section), "quote": c.quote,
+             "start": c.start, "end": c.end, "score": c.score, "numbered_by_source": c.numbered_by_source,
+             "reference": copy_text(c, answer.documents)}
             for c in answer.citations
         ],
         "retrieved": [
-            {"doc": h.paragraph.doc_id, "para": h.paragraph.number, "score": round(h.score, 6)}
+            {"doc": h.paragraph.doc_id, "para": h.paragraph.number if h.paragraph.kind == "para" else None,
+             "cite": paragraph_name(h.paragraph, {}), "score": round(h.score, 6)}
             for h in answer.hits
         ],
     }
@@ -38,20 +47,16 @@ def answer_json(answer: Answer, *, qid: str | None = None) -> str:
 
 def answer_text(answer: Answer) -> str:
     """A readable rendering for the terminal."""
-    with_doc = len(answer.documents) > 1
     lines = [answer.text]
     if answer.abstained:
         if answer.reason:
             lines.append(f"(Why: {answer.reason}.)")
         if answer.hits:
-            lines.append("Closest paragraphs, not an answer: " + ", ".join(
-                f"{h.paragraph.doc_id + ', ' if with_doc else ''}"
-                f"{paragraph_label(h.paragraph.number, h.paragraph.numbered_by_source)}" for h in answer.hits[:3]))
+            lines.append("Closest paragraphs, not an answer: " + "; ".join(
+                paragraph_name(h.paragraph, answer.documents) for h in answer.hits[:3]))
         return "\n".join(lines)
     lines.append("")
     for c in answer.citations:
-        info = answer.documents.get(c.doc_id)
-        title = info.title if info and info.title else c.doc_id
         section = f" ({' > '.join(c.section)})" if c.section else ""
-        lines.append(f"{marker(c, with_doc=with_doc)} {title}, {paragraph_label(c.paragraph)}{section}")
+        lines.append(f"{marker(c, answer.documents)} {copy_text(c, answer.documents)}{section}")
     return "\n".join(lines)

@@ -16,6 +16,8 @@ class Document:
     date: str | None = None
     symbol: str | None = None
     sha256: str = ""
+    pages: tuple[int, ...] = ()  # the page of each line, for formats that have pages
+    kind: str = "text"  # "text", "pdf", "docx" or "html": the reader that made it
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +30,9 @@ class Paragraph:
     section: tuple[str, ...] = ()
     lines: tuple[int, int] = (0, 0)  # 1-based, inclusive line span in the source file
     numbered_by_source: bool = True
-
-
-def paragraph_label(number: int, numbered_by_source: bool = True) -> str:
-    """How a paragraph is named in a citation: "para. 12", "para. 3, counted in order", or
-    "preamble" for the text before paragraph 1 of a resolution (paragraph 0)."""
-    if numbered_by_source and number == 0:
-        return "preamble"
-    return f"para. {number}" if numbered_by_source else f"para. {number}, counted in order"
+    ref: str = ""  # the source's own reference when it is not "para. <number>": "Art. 24(1)", "fn. 27"
+    kind: str = "para"  # "para", or "note" for a footnote or a figure's caption
+    pages: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where each page of it starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +55,8 @@ class DocumentInfo:
     date: str | None = None
     symbol: str | None = None
     numbered: bool = True
+    pages: int = 0  # pages of a paged document (PDF), else 0
+    format: str = "text"  # the reader that read it: "text", "pdf", "docx", "html"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +80,9 @@ class Citation:
     end: int
     score: float
     numbered_by_source: bool = True
+    label: str = ""  # the paragraph's name in the citation: "para. 10", "Art. 24(1)", "fn. 27"
+    pages: tuple[int, ...] = ()  # the pages the quote stands on, for documents with pages
+    kind: str = "para"  # "para", or "note" for a footnote
 
 
 @dataclass(frozen=True, slots=True)

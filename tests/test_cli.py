@@ -27,7 +27,7 @@ def test_ask_json_cites_paragraph_56(workdir, capsys):
     for key in ("id", "question", "answer", "abstained", "citations", "retrieved"):
         assert key in record
     assert set(record["citations"][0]) >= {"doc", "para", "section", "quote", "start", "end", "score"}
-    assert set(record["retrieved"][0]) == {"doc", "para", "score"}
+    assert set(record["retrieved"][0]) == {"doc", "para", "cite", "score"}
 
 
 def test_three_ways_in_give_the_same_answer(workdir, assistant, capsys):

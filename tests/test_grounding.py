@@ -42,7 +42,7 @@ def test_the_source_file_is_checked_independently_of_the_index(assistant):
     assert "not in the source file" in c.check("q", cit).problem
 
 
-def test_a_quote_across_a_page_rule_is_grounded_and_footnotes_are_not_text(tmp_path):
+def test_a_quote_across_a_page_rule_is_grounded_and_footnotes_are_notes_of_their_own(tmp_path):
     from rag.paragraphs import split_paragraphs
     from rag.readers import read_document
 
@@ -52,7 +52,12 @@ def test_a_quote_across_a_page_rule_is_grounded_and_footnotes_are_not_text(tmp_p
         encoding="utf-8")
     paras = split_paragraphs(read_document(tmp_path / "decl.md", root=tmp_path))
     assert [p.text for p in paras] == ["The first meeting was held in Vienna from 17 to 21 January 2011.",
-                                       "The second meeting followed."]
+                                       "The second meeting followed.", "Resolution 64/293. Continued note."]
+    assert [(p.kind, p.ref) for p in paras] == [("para", ""), ("para", ""), ("note", "fn. 1")]
+    note = paras[2]
+    assert GroundingChecker(paras, tmp_path, {note.doc_id: "decl.md"}).check(
+        "q", {"doc": note.doc_id, "para": None, "cite": "fn. 1", "quote": note.text, "start": 0,
+              "end": len(note.text)}) is None
     c = GroundingChecker(paras, tmp_path, {paras[0].doc_id: "decl.md"})
     quote = paras[0].text
     assert c.check("q", {"doc": paras[0].doc_id, "para": 1, "quote": quote, "start": 0, "end": len(quote)}) is None

@@ -35,7 +35,7 @@ def small_corpus(tmp_path):
 
 def test_manifest_records_model_windows_and_hashes(bundled_index):
     manifest = json.loads((bundled_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
     assert manifest["window"] == {"tokens": 200, "overlap": 48}
@@ -180,13 +180,29 @@ def test_bad_corpus_does_not_touch_the_index(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     build_index(corpus, index, embedder=embedder, progress=False)
     before = (index / "manifest.json").read_text()
-    (corpus / "bad.md").write_bytes(b"\xff\xfe\x00bad")
-    with pytest.raises(Exception, match="bad.md"):
-        build_index(corpus, index, embedder=embedder, progress=False)
+    solo = tmp_path / "solo"
+    solo.mkdir()
+    (solo / "bad.md").write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(EmptyCorpus, match="bad.md"):  # nothing readable: the index is kept
+        build_index(solo, index, embedder=embedder, progress=False)
     assert (index / "manifest.json").read_text() == before
     with pytest.raises(EmptyCorpus):
         build_index(tmp_path / "missing", index, embedder=embedder, progress=False)
     assert (index / "manifest.json").read_text() == before
+
+
+def test_an_unreadable_file_is_skipped_named_and_the_rest_indexed(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    (corpus / "bad.md").write_bytes(b"\xff\xfe\x00bad")
+    (corpus / "fake.pdf").write_bytes(b"this is no PDF")
+    manifest = build_index(corpus, index, embedder=embedder, progress=False)
+    assert set(manifest.documents) == {"alpha", "beta"}
+    assert set(manifest.skipped) == {"bad.md", "fake.pdf"}
+    assert "not a PDF" in manifest.skipped["fake.pdf"]["reason"]
+    load_index(index)  # the skipped files, unchanged, do not make the index stale
+    (corpus / "fake.pdf").write_bytes(b"still no PDF")
+    with pytest.raises(StaleIndex, match="fake.pdf"):
+        load_index(index)
 
 
 def test_long_paragraphs_are_embedded_as_windows(tmp_path, embedder):

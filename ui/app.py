@@ -20,7 +20,9 @@ import gradio as gr
 from rag.assistant import Assistant
 from rag.corpus import DEFAULT_MAX_BYTES, add_document
 from rag.errors import RagError
-from rag.types import Answer, Citation, Paragraph, paragraph_label
+from rag.readers import READERS
+from rag.citations import copy_text, label as cite_label, pages_text, paragraph_pages
+from rag.types import Answer, Citation, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -80,9 +82,8 @@ def title_of(assistant: Assistant, doc_id: str) -> str:
 
 
 def citation_label(assistant: Assistant, c: Citation) -> str:
-    """What "copy citation" gives, e.g. "<document title>, para. 41"."""
-    counted = "" if c.numbered_by_source else " (paragraphs counted in order)"
-    return f"{title_of(assistant, c.doc_id)}, {paragraph_label(c.paragraph)}{counted}"
+    """What "copy citation" gives, e.g. "<document title> (<symbol>), para. 41, p. 7"."""
+    return copy_text(c, assistant.documents)
 
 
 def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
@@ -99,10 +100,10 @@ def _highlighted(text: str, spans: list[tuple[int, int]]) -> str:
 
 def _neighbours(assistant: Assistant, p: Paragraph) -> str:
     parts = []
-    for number, where in ((p.number - 1, "before"), (p.number + 1, "after")):
-        n = assistant.paragraph(p.doc_id, number)
+    before, after = assistant.neighbours(p)
+    for n, where in ((before, "before"), (after, "after")):
         if n is not None:
-            name = paragraph_label(n.number, n.numbered_by_source).replace("para.", "Paragraph", 1)
+            name = cite_label(n).replace("para.", "Paragraph", 1)
             parts.append(f"<details><summary>{html.escape(name[:1].upper() + name[1:])} ({where})</summary>"
                          f"<div class='para'>{html.escape(n.text)}</div></details>")
     return "".join(parts)
@@ -114,8 +115,9 @@ def _card(assistant: Assistant, p: Paragraph, spans: list[tuple[int, int]], *, l
     copy = (f"<button class='copy-cite' data-cite='{html.escape(cite, quote=True)}'>Copy citation</button>"
             if cite else "")
     counted = "" if p.numbered_by_source else "<span class='badge'>numbered in order of appearance</span>"
+    page = f", {pages_text(paragraph_pages(p))}" if p.pages else ""
     return (f"<div class='card{' not-answer' if not_answer else ''}'>"
-            f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, {paragraph_label(p.number)}"
+            f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, {html.escape(cite_label(p))}{page}"
             f"<span class='badge'>{html.escape(label)}</span>{counted}</div>"
             f"<div class='section'>{html.escape(section)}</div>"
             f"<div class='para'>{_highlighted(p.text, spans)}</div>{copy}{_neighbours(assistant, p)}</div>")
@@ -130,12 +132,12 @@ def evidence_html(assistant: Assistant, answer: Answer) -> str:
         return (f"<div class='evidence'><p class='warn'>The documents do not answer this question.</p>"
                 f"<p>Why: {why}.</p><p>The closest paragraphs found are shown below; they are "
                 f"<b>not</b> an answer.</p>{cards}</div>")
-    grouped: dict[tuple[str, int], list[Citation]] = {}
+    grouped: dict[tuple[str, str], list[Citation]] = {}
     for c in answer.citations:
-        grouped.setdefault((c.doc_id, c.paragraph), []).append(c)
+        grouped.setdefault((c.doc_id, cite_label(c)), []).append(c)
     cited: list[str] = []
-    for (doc_id, number), cites in grouped.items():
-        p = assistant.paragraph(doc_id, number)
+    for (doc_id, name), cites in grouped.items():
+        p = assistant.paragraph(doc_id, name)
         if p is None:
             continue
         cited.append(_card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
@@ -172,7 +174,7 @@ def respond(holder: AssistantHolder, question: str, history: list[dict[str, Any]
 def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any]:
     """Add an uploaded document to the corpus and the index; (message, document choices)."""
     if not file:
-        return "Choose a Markdown (.md) or text (.txt) file first.", gr.skip()
+        return "Choose a document first (PDF, Word, HTML, Markdown or text).", gr.skip()
     path = Path(file if isinstance(file, str) else getattr(file, "name", str(file)))
     name = getattr(file, "orig_name", None) or path.name
     with holder.lock:
@@ -226,9 +228,9 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
                                       label="Abstention threshold (higher = more cautious)", elem_id="threshold")
         with gr.Accordion("Add a document", open=False):
             limit = holder.max_upload_bytes // 1024
-            gr.Markdown(f"Upload a Markdown (.md) or text (.txt) file, up to {limit} KB. It is added to the "
+            gr.Markdown(f"Upload a PDF, Word (.docx), HTML, Markdown (.md) or text (.txt) file, up to {limit} KB. It is added to the "
                         "corpus and indexed; the page then answers from it too.")
-            file = gr.File(label="Document", file_types=[".md", ".txt"], elem_id="upload")
+            file = gr.File(label="Document", file_types=sorted(READERS), elem_id="upload")
             add = gr.Button("Add to the corpus", elem_id="add")
             added = gr.Markdown(elem_id="upload-status")
 

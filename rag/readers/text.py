@@ -1,15 +1,14 @@
-"""Read a corpus file into a Document: one reader per format behind `read_document`."""
+"""Markdown and plain text files: UTF-8 lines as they are, with front matter and masthead read."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from .errors import DuplicateDocument, EmptyCorpus, UnreadableDocument
-from .types import Document
+from ..errors import UnreadableDocument
+from ..types import Document
 
 log = logging.getLogger(__name__)
 
@@ -102,65 +101,6 @@ def read_text(path: Path, doc_id: str, rel: str) -> Document:
     )
 
 
-Reader = Callable[[Path, str, str], Document]
-
-READERS: dict[str, Reader] = {".md": read_text, ".markdown": read_text, ".txt": read_text}
-
-
-def doc_id_for(rel: Path) -> str:
-    """A stable, readable document id from a path relative to the corpus folder."""
-    stem = rel.with_suffix("").as_posix()
-    slug = re.sub(r"[^A-Za-z0-9/_.-]+", "-", stem).strip("-./")
-    return slug or "document"
-
-
-def file_sha256(path: Path) -> str:
-    """The hash recorded in the manifest for a corpus file."""
+def text_sha256(path: Path) -> str:
+    """The hash of a text file as read (BOM and encoding aside): what the manifest records."""
     return hashlib.sha256(_decode(path).encode("utf-8")).hexdigest()
-
-
-def corpus_files(corpus: str | Path) -> list[tuple[str, Path]]:
-    """The (doc_id, path) of every readable-format file under a corpus folder, sorted.
-
-    Raises:
-        EmptyCorpus: the folder is missing or holds no supported file.
-        DuplicateDocument: two files would share a document id.
-    """
-    root = Path(corpus)
-    if not root.is_dir():
-        raise EmptyCorpus(f"corpus folder {root} does not exist; create it and put .md or .txt files in it")
-    found: dict[str, Path] = {}
-    for path in sorted(root.rglob("*")):
-        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        if path.suffix.lower() not in READERS:
-            log.info("skipping %s: no reader for %s files", path, path.suffix or "extensionless")
-            continue
-        doc_id = doc_id_for(path.relative_to(root))
-        if doc_id in found:
-            raise DuplicateDocument(
-                f"{found[doc_id].relative_to(root)} and {path.relative_to(root)} would both be "
-                f"document '{doc_id}'; rename one of them"
-            )
-        found[doc_id] = path
-    if not found:
-        raise EmptyCorpus(
-            f"corpus folder {root} holds no document (supported: {', '.join(sorted(READERS))})"
-        )
-    return sorted(found.items())
-
-
-def read_document(path: str | Path, *, doc_id: str | None = None, root: str | Path | None = None) -> Document:
-    """Read one file with the reader for its format."""
-    path = Path(path)
-    reader = READERS.get(path.suffix.lower())
-    if reader is None:
-        raise UnreadableDocument(f"{path}: unsupported format (supported: {', '.join(sorted(READERS))})")
-    rel = path.relative_to(root).as_posix() if root is not None else path.name
-    return reader(path, doc_id or doc_id_for(Path(rel)), rel)
-
-
-def read_corpus(corpus: str | Path) -> Iterator[Document]:
-    """Read every document of a corpus folder."""
-    for doc_id, path in corpus_files(corpus):
-        yield read_document(path, doc_id=doc_id, root=corpus)

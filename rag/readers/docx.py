@@ -1,0 +1,74 @@
+"""Word (.docx) files, read with python-docx: headings by their style, paragraphs and table rows
+in the order of the document body, footnotes left out of the text (python-docx does not read
+them, so no note is glued into a paragraph)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import zipfile
+from pathlib import Path
+
+from ..errors import UnreadableDocument
+from ..types import Document
+from .text import _DATE, _SYMBOL
+
+log = logging.getLogger(__name__)
+
+_HEADING_STYLE = re.compile(r"^(Heading|Title)\s*(\d)?", re.IGNORECASE)
+
+
+def read_docx(path: Path, doc_id: str, rel: str) -> Document:
+    """Read a .docx file's body into Markdown-like lines."""
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    if not zipfile.is_zipfile(path):
+        raise UnreadableDocument(f"{path.name}: not a Word document (a .docx file is a zip package)")
+    try:
+        document = docx.Document(str(path))
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise UnreadableDocument(f"{path.name}: not a Word document ({exc}); "
+                                 "it may be another zip file renamed to .docx") from exc
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    lines: list[str] = []
+    title: str | None = document.core_properties.title or None
+    for block in document.iter_inner_content():
+        if isinstance(block, Paragraph):
+            text = re.sub(r"[ \t\u00a0]+", " ", block.text).strip()
+            if not text:
+                continue
+            style = block.style.name if block.style is not None else ""
+            m = _HEADING_STYLE.match(style or "")
+            if m:
+                level = 1 if m.group(1).lower() == "title" else min(int(m.group(2) or 1) + 1, 6)
+                if title is None and m.group(1).lower() == "title":
+                    title = text
+                lines += [f"{'#' * level} {text}", ""]
+            else:
+                lines += [text, ""]
+        elif isinstance(block, Table):
+            # A table's rows stand as lines of their own (cells joined by " | "), set apart by
+            # blank lines: they never run into the paragraph before or after them.
+            for row in block.rows:
+                cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
+                if cells:
+                    lines.append(" | ".join(cells))
+            lines.append("")
+    if not any(line.strip() for line in lines):
+        raise UnreadableDocument(f"{path.name}: the Word document holds no text")
+    head = "\n".join(lines[:40])
+    date = _DATE.search(head)
+    symbol = _SYMBOL.search(head)
+    if title is None:
+        title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
+    return Document(doc_id=doc_id, path=rel, lines=tuple(lines), title=title,
+                    date=date.group(1) if date else None, symbol=symbol.group(1) if symbol else None,
+                    sha256=hashlib.sha256(data).hexdigest(), kind="docx")

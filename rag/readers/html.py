@@ -1,0 +1,80 @@
+"""HTML files, read with selectolax: the text of headings, paragraphs, list items and table rows
+in document order; scripts, styles, navigation, headers, footers and forms are never text."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+from ..errors import UnreadableDocument
+from ..types import Document
+from .text import _DATE, _SYMBOL
+
+log = logging.getLogger(__name__)
+
+_DROP = "script, style, noscript, template, nav, header, footer, form, iframe, object, svg, button, select"
+_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, tr, blockquote, pre, dt, dd, figcaption, caption"
+
+
+def read_html(path: Path, doc_id: str, rel: str) -> Document:
+    """Read an HTML page's readable text into Markdown-like lines."""
+    from selectolax.parser import HTMLParser
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
+    if b"\x00" in data[:8192]:
+        raise UnreadableDocument(f"{path.name}: looks like a binary file, not HTML")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        m = re.search(rb"charset=[\"']?([A-Za-z0-9_-]+)", data[:4096])
+        try:
+            text = data.decode(m.group(1).decode() if m else "cp1252")
+        except (LookupError, UnicodeDecodeError) as exc:
+            raise UnreadableDocument(f"{path.name}: its text encoding cannot be read; save it as UTF-8") from exc
+    tree = HTMLParser(text)
+    dropped = len(tree.css("script"))
+    for node in tree.css(_DROP):
+        node.decompose()
+    if dropped:
+        log.info("%s: %d script(s) left out", path.name, dropped)
+    title_node = tree.css_first("title")
+    title = re.sub(r"\s+", " ", title_node.text()).strip() if title_node else None
+    root = tree.body or tree.root
+    lines: list[str] = []
+    if root is not None:
+        for node in root.css(_BLOCKS):
+            # A block inside another block (a <p> in an <li>) is read with its parent.
+            parent, nested = node.parent, False
+            while parent is not None and parent is not root:
+                if parent.tag in ("p", "li", "tr", "blockquote", "pre", "dd", "dt", "caption", "figcaption"):
+                    nested = True
+                    break
+                parent = parent.parent
+            if nested:
+                continue
+            if node.tag == "tr":
+                cells = [re.sub(r"\s+", " ", c.text()).strip() for c in node.css("td, th")]
+                body = " | ".join(c for c in cells if c)
+            else:
+                body = re.sub(r"\s+", " ", node.text(separator=" ")).strip()
+            if not body:
+                continue
+            if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                lines += [f"{'#' * int(node.tag[1])} {body}", ""]
+            else:
+                lines += [body, ""]
+    if not any(line.strip() for line in lines):
+        raise UnreadableDocument(f"{path.name}: the page holds no readable text")
+    head = "\n".join(lines[:40])
+    date = _DATE.search(head)
+    symbol = _SYMBOL.search(head)
+    if title is None:
+        title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
+    return Document(doc_id=doc_id, path=rel, lines=tuple(lines), title=title,
+                    date=date.group(1) if date else None, symbol=symbol.group(1) if symbol else None,
+                    sha256=hashlib.sha256(data).hexdigest(), kind="html")
