@@ -98,8 +98,9 @@ class _Block:
     kind: str = "para"
 
     def add(self, line_no: int, text: str, is_list: bool) -> None:
-        self.parts.append((text, is_list, line_no))
         self.last_line = line_no
+        if text:
+            self.parts.append((text, is_list, line_no))
 
     def joined(self) -> tuple[str, list[tuple[int, int]]]:
         """The block's text and where each of its source lines starts in it."""
@@ -166,6 +167,10 @@ def _classify(doc: Document) -> list[_Line]:
         if bullet:
             text = text[bullet.end():]
         nm = _NUMBERED.match(text)
+        bare = re.fullmatch(r"(\d{1,4})\.", text)
+        if bare:  # a paragraph number on a line of its own ("1." above its items a), b))
+            out.append(_Line(i, "text", "", para_number=int(bare.group(1))))
+            continue
         is_list = bool(bullet) or bool(_LIST_ITEM.match(text))
         out.append(
             _Line(i, "text", text, is_list=is_list, para_number=int(nm.group(1)) if nm else None)
@@ -237,7 +242,7 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
             continue
         n = line.para_number
         skips = (n is not None and expected < n <= expected + MAX_SKIP and current is not None
-                 and not current.parts[-1][1] and not current.parts[-1][0].rstrip().endswith(":"))
+                 and current.parts and not current.parts[-1][1] and not current.parts[-1][0].rstrip().endswith(":"))
         if skips:
             log.info("%s line %d: paragraph %d follows %d; the missing numbers stay inside "
                      "paragraph %d", doc.path, line.number, n, expected - 1, expected - 1)

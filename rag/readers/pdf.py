@@ -34,7 +34,9 @@ from .text import _DATE
 log = logging.getLogger(__name__)
 
 # A document symbol as printed on a UN masthead: "A/HRC/28/9", "S/2025/85", "E/CN.7/2025/11".
-_SYMBOL = re.compile(r"\b((?:A|E|S|CCPR|UNODC|CTOC|HRC|CAT|CRC|CEDAW|TD|UNEP|DP)(?:/[A-Za-z0-9.]+){1,6})(?=\s|$)")
+_ORGANS = r"(?:A|E|S|CCPR|UNODC|CTOC|HRC|CAT|CRC|CEDAW|TD|UNEP|DP)"
+# A joint symbol of two organs is one symbol: "A/79/845-S/2025/203".
+_SYMBOL = re.compile(rf"\b({_ORGANS}(?:/[A-Za-z0-9.]+){{1,6}}(?:-{_ORGANS}(?:/[A-Za-z0-9.]+){{1,6}})?)(?=\s|$)")
 _FURNITURE = (
     re.compile(r"^(GE\.)?\d{2}-\d{4,6}(\s*\([A-Z]\))?(\s+\d{6})?(\s+\d{1,4}/\d{1,4})?$"),  # job numbers
     re.compile(r"^(\d{1,4}/\d{1,4}\s+)?(GE\.)?\d{2}-\d{4,6}"),  # "3/25 25-00725", "GE.14-25061 (E)"
@@ -171,8 +173,9 @@ def _first_page_meta(lines: list[_Line]) -> tuple[str | None, str | None]:
     symbol = None
     for ln in lines[:12]:
         m = re.search(r"(?:^|\s)([A-Z]{1,6}/[A-Za-z0-9./*\u2212\u2013-]+)\s*$", ln.text)
-        if m and _SYMBOL.match(m.group(1)):
-            symbol = re.sub(r"\s*[\u2212\u2013]\s*", "-", m.group(1).replace("*", ""))
+        candidate = re.sub(r"[\u2212\u2013]", "-", m.group(1).replace("*", "")) if m else ""
+        if m and _SYMBOL.fullmatch(candidate):
+            symbol = candidate
             break
     date = _DATE.search(text)
     return symbol, date.group(1) if date else None

@@ -55,18 +55,27 @@ def _clean_heading(text: str) -> str:
     return re.sub(r"[*_`]+", "", text).strip()
 
 
-def _metadata(lines: list[str]) -> tuple[str | None, str | None, str | None, int]:
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]{3,}", text.lower())}
+
+
+def _metadata(lines: list[str], name: str = "") -> tuple[str | None, str | None, str | None, int]:
     meta, skip = _front_matter(lines)
     title = meta.get("title") or None
     date = meta.get("date") or None
     symbol = meta.get("symbol") or None
     head = lines[skip : skip + 40]
     if title is None:
-        for line in head:
-            m = _HEADING.match(line)
-            if m and _clean_heading(m.group(1)):
-                title = _clean_heading(m.group(1))
-                break
+        headings = [_clean_heading(m.group(1)) for line in head if (m := _HEADING.match(line))]
+        headings = [h for h in headings[:3] if h]
+        if headings:
+            # The first heading, unless a heading just below it shares clearly more words with
+            # the file name (a translated title above the original one: "Verdrag ..." over
+            # "Convention on Cybercrime" in "convention-on-cybercrime.md").
+            named = _words(name)
+            shared = [len(_words(h) & named) for h in headings]
+            best = max(range(len(headings)), key=lambda i: (shared[i], -i))
+            title = headings[best] if shared[best] >= shared[0] + 2 else headings[0]
     if date is None:
         m = _DATE.search("\n".join(head))
         date = m.group(1) if m else None
@@ -87,7 +96,7 @@ def read_text(path: Path, doc_id: str, rel: str) -> Document:
     """Read a Markdown or plain text file (UTF-8)."""
     text = _decode(path)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    title, date, symbol, skip = _metadata(lines)
+    title, date, symbol, skip = _metadata(lines, Path(rel).stem)
     # Front matter lines are blanked, not removed, so line numbers stay those of the file.
     body = [""] * skip + lines[skip:]
     return Document(
