@@ -39,6 +39,7 @@ def read_docx(path: Path, doc_id: str, rel: str) -> Document:
     from docx.text.paragraph import Paragraph
 
     lines: list[str] = []
+    tables: list[str] = []
     title: str | None = document.core_properties.title or None
     for block in document.iter_inner_content():
         if isinstance(block, Paragraph):
@@ -55,15 +56,18 @@ def read_docx(path: Path, doc_id: str, rel: str) -> Document:
             else:
                 lines += [text, ""]
         elif isinstance(block, Table):
-            # A table's rows stand as lines of their own (cells joined by " | "), set apart by
-            # blank lines: they never run into the paragraph before or after them.
+            # A table is a note of its own ("Table 1": rows joined by "; ", cells by " | "),
+            # written after the text: it never runs into the paragraph before or after it.
+            rows = []
             for row in block.rows:
-                cells = list(dict.fromkeys(c.text.strip() for c in row.cells if c.text.strip()))
-                if cells:
-                    lines.append(" | ".join(cells))
-            lines.append("")
-    if not any(line.strip() for line in lines):
+                cells = list(dict.fromkeys(re.sub(r"\s+", " ", c.text).strip() for c in row.cells))
+                if any(cells):
+                    rows.append(" | ".join(c for c in cells if c))
+            if rows:
+                tables.append(f"[^Table {len(tables) + 1}]: " + "; ".join(rows))
+    if not any(line.strip() for line in lines + tables):
         raise UnreadableDocument(f"{path.name}: the Word document holds no text")
+    lines += tables
     head = "\n".join(lines[:40])
     date = _DATE.search(head)
     symbol = _SYMBOL.search(head)

@@ -1,4 +1,4 @@
-"""HTML files, read with selectolax: the text of headings, paragraphs, list items and table rows
+"""HTML files, read with selectolax (its lexbor parser): the text of headings, paragraphs, list items and table rows
 in document order; scripts, styles, navigation, headers, footers and forms are never text."""
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from .text import _DATE, _SYMBOL
 log = logging.getLogger(__name__)
 
 _DROP = "script, style, noscript, template, nav, header, footer, form, iframe, object, svg, button, select"
-_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, tr, blockquote, pre, dt, dd, figcaption, caption"
+_BLOCKS = "h1, h2, h3, h4, h5, h6, p, li, table, blockquote, pre, dt, dd, figcaption"
 
 
 def read_html(path: Path, doc_id: str, rel: str) -> Document:
     """Read an HTML page's readable text into Markdown-like lines."""
-    from selectolax.parser import HTMLParser
+    from selectolax.lexbor import LexborHTMLParser
 
     try:
         data = path.read_bytes()
@@ -36,40 +36,51 @@ def read_html(path: Path, doc_id: str, rel: str) -> Document:
             text = data.decode(m.group(1).decode() if m else "cp1252")
         except (LookupError, UnicodeDecodeError) as exc:
             raise UnreadableDocument(f"{path.name}: its text encoding cannot be read; save it as UTF-8") from exc
-    tree = HTMLParser(text)
+    tree = LexborHTMLParser(text)
     dropped = len(tree.css("script"))
     for node in tree.css(_DROP):
         node.decompose()
     if dropped:
         log.info("%s: %d script(s) left out", path.name, dropped)
+    for br in tree.css("br"):
+        br.replace_with(" ")  # a line break inside a paragraph is a space between its words
     title_node = tree.css_first("title")
     title = re.sub(r"\s+", " ", title_node.text()).strip() if title_node else None
     root = tree.body or tree.root
     lines: list[str] = []
+    tables: list[str] = []
     if root is not None:
         for node in root.css(_BLOCKS):
             # A block inside another block (a <p> in an <li>) is read with its parent.
             parent, nested = node.parent, False
             while parent is not None and parent is not root:
-                if parent.tag in ("p", "li", "tr", "blockquote", "pre", "dd", "dt", "caption", "figcaption"):
+                if parent.tag in ("p", "li", "table", "blockquote", "pre", "dd", "dt", "figcaption"):
                     nested = True
                     break
                 parent = parent.parent
             if nested:
                 continue
-            if node.tag == "tr":
-                cells = [re.sub(r"\s+", " ", c.text()).strip() for c in node.css("td, th")]
-                body = " | ".join(c for c in cells if c)
+            if node.tag == "table":
+                # A table is a note of its own ("Table 1", or its caption), after the text.
+                rows = []
+                for tr in node.css("tr"):
+                    cells = [re.sub(r"\s+", " ", c.text()).strip() for c in tr.css("td, th")]
+                    if any(cells):
+                        rows.append(" | ".join(c for c in cells if c))
+                if rows:
+                    tables.append(f"[^Table {len(tables) + 1}]: " + "; ".join(rows))
+                continue
             else:
-                body = re.sub(r"\s+", " ", node.text(separator=" ")).strip()
+                body = re.sub(r"\s+", " ", node.text()).strip()
             if not body:
                 continue
             if node.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
                 lines += [f"{'#' * int(node.tag[1])} {body}", ""]
             else:
                 lines += [body, ""]
-    if not any(line.strip() for line in lines):
+    if not any(line.strip() for line in lines + tables):
         raise UnreadableDocument(f"{path.name}: the page holds no readable text")
+    lines += tables
     head = "\n".join(lines[:40])
     date = _DATE.search(head)
     symbol = _SYMBOL.search(head)

@@ -269,6 +269,12 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
                 if not text and i + 1 < len(body) and not _NUMBERED.match(body[i + 1].text):
                     i += 1
                     text = body[i].text
+                # The rows under it, up to the next numbered paragraph, heading or page, are the
+                # table's (or the figure's labels): they stay with the caption, out of the paragraphs.
+                while (i + 1 < len(body) and body[i + 1].page == line.page
+                       and not _NUMBERED.match(body[i + 1].text) and body[i + 1].size < 1.15 * body_size):
+                    i += 1
+                    text += " | " + body[i].text
                 notes.append((caption.group(1), text, line.page))
                 i += 1
                 continue
