@@ -49,6 +49,10 @@ def main() -> None:
         rebuild_s = time.perf_counter() - started
         print(f"index: {manifest.paragraphs} paragraphs, {manifest.sentences} sentences, {manifest.windows} windows")
         print(f"model load {model_s:.2f} s; full build {build_s:.2f} s; rebuild with nothing changed {rebuild_s:.2f} s")
+        pages = sum(info.pages for info in manifest.documents.values())
+        if pages:
+            print(f"paged documents (PDF): {pages} pages; full build {pages / build_s:.1f} pages/s "
+                  "(reading, splitting and embedding)")
 
         assistant = Assistant.load(index, corpus=args.corpus, scorer=SelectorScorer.load() if args.selector else None)
         assistant.ask(questions[0])

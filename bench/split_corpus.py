@@ -3,7 +3,8 @@
     python bench/split_corpus.py CORPUS_DIR
 
 Prints documents, paragraphs, sentences, how many documents kept their own numbering,
-the longest paragraph, the time taken, and every file that could not be read.
+the longest paragraph, the time taken, pages per second for the paged ones (PDF), and every
+file that could not be read.
 """
 
 from __future__ import annotations
@@ -24,14 +25,20 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     started = time.perf_counter()
-    docs = paragraphs = sentences = numbered = longest = 0
+    docs = paragraphs = sentences = numbered = longest = pages = 0
+    paged_seconds = 0.0
     failures = []
     for doc_id, path in corpus_files(args.corpus):
+        began = time.perf_counter()
         try:
-            paras = split_paragraphs(read_document(path, doc_id=doc_id, root=args.corpus))
+            doc = read_document(path, doc_id=doc_id, root=args.corpus)
+            paras = split_paragraphs(doc)
         except RagError as exc:
             failures.append(str(exc))
             continue
+        if doc.pages:
+            pages += max(doc.pages)
+            paged_seconds += time.perf_counter() - began
         docs += 1
         paragraphs += len(paras)
         numbered += bool(paras and paras[0].numbered_by_source)
@@ -41,6 +48,9 @@ def main() -> None:
     print(f"{docs} documents, {paragraphs} paragraphs, {sentences} sentences; {numbered} documents keep "
           f"their own numbering; longest paragraph {longest:,} characters; "
           f"{time.perf_counter() - started:.1f} s; {len(failures)} unreadable")
+    if pages:
+        print(f"paged documents: {pages} pages read and split in {paged_seconds:.1f} s = "
+              f"{pages / paged_seconds:.1f} pages/s")
     for failure in failures:
         print(f"  {failure}")
 

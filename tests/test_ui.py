@@ -195,6 +195,20 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
 
 
 @pytest.mark.browser
+def test_page_uploads_a_pdf_and_shows_the_page_of_the_answer(browser_page, tmp_path):
+    from pdfmaker import un_report
+
+    page = browser_page
+    _upload(page, un_report(tmp_path / "ruritania.pdf"), expect="Added")
+    _ask(page, "Which recommendation asks Ruritania to ratify the Convention on Cybercrime?")
+    assert "[A/HRC/99/1, para. 4.1, p. 2]" in page.inner_text("#chat")
+    evidence = page.inner_text("#evidence")
+    assert "para. 4.1, p. 2" in evidence and "(A/HRC/99/1), para. 4.1, p. 2" in page.input_value("#citations textarea")
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "page-with-pdf-answer.png"), full_page=True)
+
+
+@pytest.mark.browser
 def test_page_refuses_a_bad_upload(browser_page, tmp_path):
     page = browser_page
     bad = tmp_path / "broken.md"
