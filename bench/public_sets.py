@@ -99,7 +99,7 @@ def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
             gold: list[int] = []
             if r.get("answer"):
                 key = squash(r["answer"])
-                gold = [p.number for p in paragraphs[r["doc"]] if key in squash(p.text)][:1]
+                gold = [p.number for p in paragraphs[r["doc"]] if p.kind == "para" and key in squash(p.text)][:1]
                 if not gold:
                     continue
             fh.write(json.dumps({"id": r["id"], "question": r["question"], "gold_paras": gold,

@@ -164,6 +164,10 @@ class Assistant:
         evidence = self.retriever.search(vector, query_terms, k=self.settings.k if k is None else k,
                                          doc_id=self.document_id(doc_id))
         candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
+        if self.settings.note_penalty and any(c.paragraph.kind == "note" for c in candidates):
+            candidates = sorted(
+                (replace(c, score=max(0.0, c.score - self.settings.note_penalty)) if c.paragraph.kind == "note" else c
+                 for c in candidates), key=lambda c: -c.score)
         return Considered(q, evidence, tuple(candidates))
 
     def compose(self, considered: Considered, *, threshold: float | None = None) -> Answer:

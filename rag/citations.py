@@ -77,13 +77,18 @@ def marker(citation: Citation, documents: Mapping[str, DocumentInfo] | None = No
     return f"[{short_form(citation, documents, with_doc=len(documents) > 1)}]"
 
 
-def copy_text(citation: Citation, documents: Mapping[str, DocumentInfo]) -> str:
-    """What "copy citation" gives: "<title> (<symbol>), para. 10, p. 4"."""
-    info = documents.get(citation.doc_id)
-    title = info.title if info is not None and info.title else citation.doc_id
+def document_title(doc_id: str, documents: Mapping[str, DocumentInfo]) -> str:
+    """ "<title> (<symbol>)", or what of it the document has, or its id."""
+    info = documents.get(doc_id)
+    title = info.title if info is not None and info.title else doc_id
     if info is not None and info.symbol and info.symbol not in title:
         title = f"{title} ({info.symbol})"
-    return f"{title}, {short_form(citation, documents, with_doc=False)}"
+    return title
+
+
+def copy_text(citation: Citation, documents: Mapping[str, DocumentInfo]) -> str:
+    """What "copy citation" gives: "<title> (<symbol>), para. 10, p. 4"."""
+    return f"{document_title(citation.doc_id, documents)}, {short_form(citation, documents, with_doc=False)}"
 
 
 def paragraph_name(paragraph: Paragraph, documents: Mapping[str, DocumentInfo]) -> str:

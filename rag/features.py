@@ -105,8 +105,10 @@ def references(question: str) -> list[tuple[str, int]]:
 def reference_match(refs: list[tuple[str, int]], para: Paragraph, start: int, sentence: str) -> float:
     """1.0 when the sentence is what a numbered reference in the question points at."""
     for kind, n in refs:
-        if kind.startswith("para") and para.numbered_by_source and para.number == n:
+        if kind.startswith("para") and para.numbered_by_source and para.number == n and not para.ref:
             return 1.0
+        if kind == "article" and re.match(rf"Art\. {n}(\(|$)", para.ref):
+            return 1.0  # a treaty's "Art. 24(1)" for a question about article 24
         on_list_line = start > 0 and para.text[start - 1] == "\n"
         if on_list_line and re.match(rf"\(?{n}[.)]\s", sentence):
             return 1.0

@@ -21,7 +21,7 @@ from rag.assistant import Assistant
 from rag.corpus import DEFAULT_MAX_BYTES, add_document
 from rag.errors import RagError
 from rag.readers import READERS
-from rag.citations import copy_text, label as cite_label, pages_text, paragraph_pages
+from rag.citations import copy_text, document_title, label as cite_label, pages_text, paragraph_pages
 from rag.types import Answer, Citation, Paragraph
 
 log = logging.getLogger(__name__)
@@ -77,8 +77,7 @@ class AssistantHolder:
 
 
 def title_of(assistant: Assistant, doc_id: str) -> str:
-    info = assistant.documents.get(doc_id)
-    return info.title if info and info.title else doc_id
+    return document_title(doc_id, assistant.documents)
 
 
 def citation_label(assistant: Assistant, c: Citation) -> str:
