@@ -47,10 +47,14 @@ def pdf_report(path: Path) -> dict[str, object]:
                    and len(p.text) < 40]
     leftovers = [label(p) for p in paras if _LEFTOVER.search(p.text)]
     pages = max(doc.pages, default=0)
+    marks = [int(label(p)[4:]) for p in notes if re.fullmatch(r"fn\. \d+", label(p))]
+    others = [label(p) for p in notes if not re.fullmatch(r"fn\. \d+", label(p))]
     return {"file": path.name, "symbol": doc.symbol, "date": doc.date, "pages": pages,
             "paragraphs": len(body), "numbered": all(p.numbered_by_source for p in body),
             "first-last": f"{numbers[0]}-{numbers[-1]}" if numbers else "-", "gaps": gaps(numbers),
-            "recommendations": len(recs), "notes": len(notes), "heads left": leftovers + symbol_left,
+            "recommendations": len(recs),
+            "footnotes": f"{len(marks)} ({marks[0]}-{marks[-1]}, gaps {gaps(marks)})" if marks else 0,
+            "other notes": ", ".join(others) or "-", "heads left": leftovers + symbol_left,
             "pages/s": round(pages / seconds, 1)}
 
 

@@ -44,7 +44,7 @@ _FURNITURE = (
     re.compile(r"^\d{1,4}(/\d{1,4})?$"),  # page number, "3/25"
     re.compile(r"^(Please recycle|United Nations)\b"),
 )
-_MARK = re.compile(r"^(\*{1,3}|\d{1,3}|[a-z])(?=\s|[A-Z\u201c\"(])")
+_MARK = re.compile(r"^(\*{1,3}|\d{1,3}|[a-z])(?=\s|[A-Z\u201c\"(]|$)")
 _CAPTION = re.compile(r"^((?:Figure|Table|Box|Chart|Map|Graph)\s+[IVXLC\d]+[A-Za-z]?)\.?(?=\s|$)")
 _NUMBERED = re.compile(r"^\d{1,4}\.\s")
 _RULE = re.compile(r"^[_\u2014\u2013-]{5,}$")
@@ -102,6 +102,7 @@ def _page_lines(page, number: int) -> list[_Line]:  # noqa: ANN001
     textpage = page.get_textpage()
     chars: list[tuple[str, float, float, float, float]] = []  # char, left, top, bottom, size
     left, right, bottom, top = (ctypes.c_double() for _ in range(4))
+    loose = raw.FS_RECTF()
     for i in range(textpage.count_chars()):
         code = raw.FPDFText_GetUnicode(textpage.raw, i)
         ch = chr(code) if 0 < code < 0x110000 else ""
@@ -113,7 +114,10 @@ def _page_lines(page, number: int) -> list[_Line]:  # noqa: ANN001
             chars.append(("\n", 0, 0, 0, 0))
             continue
         raw.FPDFText_GetCharBox(textpage.raw, i, left, right, bottom, top)
-        size = raw.FPDFText_GetFontSize(textpage.raw, i)
+        # The print size, as the height of the character's font box: PDFium's font size is the
+        # nominal one, 1.0 in files that scale their text with a matrix instead.
+        raw.FPDFText_GetLooseCharBox(textpage.raw, i, loose)
+        size = loose.top - loose.bottom
         chars.append((ch, left.value, height - top.value, height - bottom.value, size))
     # pdfium's own line breaks first, then pieces that share a baseline are joined left to right.
     pieces: list[list[tuple[str, float, float, float, float]]] = [[]]
@@ -152,11 +156,14 @@ def _squeeze(text: str) -> str:
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()
 
 
-def _furniture(line: _Line, height: float, symbol: str | None, repeated: set[str]) -> bool:
-    """A running header or footer: in the top or bottom band and shaped like one."""
+def _furniture(line: _Line, height: float, symbol: str | None, repeated: set[str], body_size: float = 0.0) -> bool:
+    """A running header or footer: in the top or bottom band and shaped like one (a bare number
+    printed small is a footnote's mark, not a page number)."""
     if not (line.bottom < 0.11 * height or line.top > 0.84 * height):
         return False
     text = line.text
+    if re.fullmatch(r"[\d*]{1,3}", text) and line.size < 0.75 * body_size:
+        return False
     if symbol and text.replace(" ", "") in (symbol, symbol.replace("/", "")):
         return True
     if symbol and text.startswith(symbol) and _FURNITURE[3].match(text[len(symbol):].strip() or "0"):
@@ -235,8 +242,9 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
         out_pages.append(page)
 
     for lines, height in pages:
-        body = [ln for ln in lines if not _furniture(ln, height, symbol, repeated)
-                and not (ln.page == 1 and _masthead(ln, height)) and any(ch.isalnum() for ch in ln.text)]
+        body = [ln for ln in lines if not _furniture(ln, height, symbol, repeated, body_size)
+                and not (ln.page == 1 and _masthead(ln, height))
+                and (any(ch.isalnum() for ch in ln.text) or re.fullmatch(r"\*{1,3}", ln.text))]
         zone = _footnote_zone(body, body_size)
         notes.extend(_notes_from(body[len(body) - zone:]) if zone else [])
         body = body[: len(body) - zone]
