@@ -1,7 +1,7 @@
 """PDF files: the text layer of each page, laid out as a UN document is.
 
 pypdfium2 gives every character with its box and font size (chosen by measurement over
-pdfplumber and pypdf: same text, 20-50 times faster; see docs/READERS.md). From them this
+pdfplumber and pypdf: the same paragraph lines found, 25 to 70 times faster; docs/READERS.md). From them this
 module rebuilds the printed lines of each page and sorts them into
 
 - running headers and footers (the document symbol, the GE./job number, page numbers, bar
