@@ -38,12 +38,9 @@ def _setup_logging(verbose: int) -> None:
     root.setLevel(level)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    try:
-        from transformers.utils import logging as hf_logging
-
-        hf_logging.disable_progress_bar()
-    except ImportError:  # pragma: no cover
-        pass
+    # transformers is imported only where a model is built or exported with torch (importing it
+    # here would cost seconds on every answer); there its progress bars are turned off.
+    os.environ.setdefault("RAG_QUIET_TRANSFORMERS", "1")
 
 
 def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]

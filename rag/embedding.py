@@ -29,6 +29,15 @@ class WindowSettings:
             raise ValueError(f"need 0 <= overlap < tokens, got {self.overlap} and {self.tokens}")
 
 
+def quiet_transformers() -> None:
+    """Turn off transformers' progress bars ("Loading weights") when the command line asked for
+    quiet (RAG_QUIET_TRANSFORMERS); called where transformers is imported anyway."""
+    if os.environ.get("RAG_QUIET_TRANSFORMERS"):
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+
 def resolve_model(name: str) -> str:
     """The path or hub name to load: the packaged MiniLM for its usual names, else `name`."""
     if name in _PACKAGED:
@@ -68,6 +77,7 @@ class MeanPoolingEncoder:
         import torch
         from transformers import AutoModel, AutoTokenizer
 
+        quiet_transformers()
         self._torch = torch
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.tokenizer = AutoTokenizer.from_pretrained(str(folder))
@@ -91,40 +101,66 @@ class MeanPoolingEncoder:
         return out
 
 
+def _onnx_runtime_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("onnxruntime") is not None and importlib.util.find_spec("tokenizers") is not None
+
+
+BACKENDS = ("auto", "onnx", "transformers", "sentence-transformers")
+
+
 class Embedder:
     """A loaded model that turns text (of any length) into unit vectors.
 
-    `backend` "auto" computes mean-pooling models (all-MiniLM-L6-v2 among them) with transformers
-    alone, which loads in about half the time; "sentence-transformers" always uses that library.
-    Both give the same vectors (tests/test_index.py checks it on the packaged model)."""
+    Backends, all giving the same vectors (tests check it on the packaged model):
+    "sentence-transformers" loads that library (the reference, and the only one for models that
+    are not a transformer with mean pooling); "transformers" computes mean pooling with
+    transformers alone; "onnx" runs the model on ONNX Runtime, exported once from its weights,
+    and imports neither torch nor transformers once the export is cached. "auto" takes "onnx"
+    for mean-pooling models when onnxruntime is installed, else "transformers", else
+    sentence-transformers."""
 
     def __init__(self, model: str = DEFAULT_MODEL, *, threads: int | None = 1,
                  window: WindowSettings = WindowSettings(), backend: str = "auto") -> None:
-        import torch
-
-        if backend not in ("auto", "sentence-transformers"):
-            raise ValueError(f"backend must be 'auto' or 'sentence-transformers', got {backend!r}")
-        if threads:
-            torch.set_num_threads(threads)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.name = model
         self.window = window
         path = resolve_model(model)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        folder = _mean_pooling_folder(path) if backend == "auto" else None
-        self.backend = "transformers" if folder else "sentence-transformers"
+        folder = _mean_pooling_folder(path) if backend != "sentence-transformers" else None
+        if backend == "auto":
+            backend = ("onnx" if _onnx_runtime_available() else "transformers") if folder else "sentence-transformers"
+        elif folder is None and backend != "sentence-transformers":
+            raise ValueError(f"model '{model}' is not a mean-pooling transformer; the {backend} backend "
+                             "cannot run it (use backend 'sentence-transformers')")
+        self.backend = backend
         try:
-            if folder is not None:
-                self.model: Any = MeanPoolingEncoder(folder)
+            if backend == "onnx":
+                from .onnx_encoder import OnnxEncoder
+
+                self.model: Any = OnnxEncoder(folder, threads=threads)  # type: ignore[arg-type]
                 self.max_tokens = self.model.max_seq_length
                 self.dimension = self.model.dimension
             else:
-                from sentence_transformers import SentenceTransformer
+                import torch
 
-                self.model = SentenceTransformer(path, device="cpu")
-                self.max_tokens = int(self.model.max_seq_length or 256)
-                dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
-                    else self.model.get_sentence_embedding_dimension()
-                self.dimension = int(dim or 0)
+                if threads:
+                    torch.set_num_threads(threads)
+                if backend == "transformers":
+                    self.model = MeanPoolingEncoder(folder)  # type: ignore[arg-type]
+                    self.max_tokens = self.model.max_seq_length
+                    self.dimension = self.model.dimension
+                else:
+                    from sentence_transformers import SentenceTransformer
+
+                    quiet_transformers()
+                    self.model = SentenceTransformer(path, device="cpu")
+                    self.max_tokens = int(self.model.max_seq_length or 256)
+                    dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
+                        else self.model.get_sentence_embedding_dimension()
+                    self.dimension = int(dim or 0)
         except Exception as exc:  # the libraries raise many types for a missing model
             raise ValueError(
                 f"cannot load embedding model '{model}': {exc}. Give a sentence-transformers "
@@ -133,6 +169,8 @@ class Embedder:
         self._splitter: Any = None
 
     def _token_count(self, text: str) -> int:
+        if self.backend == "onnx":
+            return self.model.count_tokens(text)
         return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def windows(self, text: str) -> list[str]:
@@ -142,17 +180,20 @@ class Embedder:
         if self._splitter is None:
             from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-            self._splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-                self.model.tokenizer, chunk_size=min(self.window.tokens, self.max_tokens - 2),
-                chunk_overlap=self.window.overlap,
-            )
+            size = min(self.window.tokens, self.max_tokens - 2)
+            if self.backend == "onnx":  # the same word-piece count, from the `tokenizers` tokenizer
+                self._splitter = RecursiveCharacterTextSplitter(
+                    chunk_size=size, chunk_overlap=self.window.overlap, length_function=self._token_count)
+            else:
+                self._splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
+                    self.model.tokenizer, chunk_size=size, chunk_overlap=self.window.overlap)
         return [w for w in self._splitter.split_text(text) if w.strip()] or [text]
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
         """Unit vectors (float32, one row per text) for texts that fit the model."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if isinstance(self.model, MeanPoolingEncoder):
+        if self.backend in ("transformers", "onnx"):
             if progress:
                 from tqdm import tqdm
 

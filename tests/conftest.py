@@ -1,12 +1,17 @@
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+# The ONNX export of the model goes to a cache of the test run's own, never the user's.
+os.environ["RAG_CACHE"] = tempfile.mkdtemp(prefix="rag-test-cache-")
+atexit.register(shutil.rmtree, os.environ["RAG_CACHE"], ignore_errors=True)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 ROOT = Path(__file__).resolve().parent.parent

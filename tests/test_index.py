@@ -221,10 +221,12 @@ def test_bundled_corpus_is_where_the_readme_says(tmp_path):
     assert (BUNDLED / "cybercrime-expert-group-2017.md").is_file()
 
 
-def test_the_light_query_encoder_gives_sentence_transformers_vectors(embedder):
-    """Questions are encoded with transformers alone (faster to load); documents were indexed
-    with sentence-transformers: the vectors must be the same."""
-    assert embedder.backend == "transformers"
+@pytest.mark.parametrize("backend", ["onnx", "transformers"])
+def test_the_light_encoders_give_sentence_transformers_vectors(backend):
+    """Questions are encoded on ONNX Runtime (or with transformers alone), both faster to load;
+    documents are indexed with sentence-transformers: the vectors must be the same."""
+    embedder = Embedder("all-MiniLM-L6-v2", threads=1, backend=backend)
+    assert embedder.backend == backend
     reference = Embedder("all-MiniLM-L6-v2", threads=1, backend="sentence-transformers")
     assert reference.backend == "sentence-transformers"
     texts = ["Who opened the meeting?", "What is agenda item 6?",
@@ -236,3 +238,18 @@ def test_the_light_query_encoder_gives_sentence_transformers_vectors(embedder):
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
     assert embedder.max_tokens == reference.max_tokens == 256
     assert embedder.windows(texts[2] * 10) == reference.windows(texts[2] * 10)
+    long = embedder.encode_query(texts[2] * 10) @ reference.encode_query(texts[2] * 10)
+    assert long > 0.999  # a question longer than the model reads: windows averaged the same way
+
+
+def test_answering_imports_neither_torch_nor_transformers(bundled_index):
+    """A new process that loads the index and answers (the default backend, the ONNX export
+    cached) never imports torch, transformers or sentence-transformers."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from rag.assistant import Assistant; "
+            f"a = Assistant.load({str(bundled_index)!r}); print(a.ask('What is agenda item 6?').citations[0].paragraph); "
+            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["56", "[]"]

@@ -1,0 +1,157 @@
+"""A mean-pooling sentence encoder on ONNX Runtime: the same vectors as sentence-transformers,
+without importing torch or transformers when answering.
+
+The ONNX file is exported once from the model's own weights (torch is needed for that step
+only) into a cache folder, with a record of the weights it came from; a later process loads it
+if the record still matches, and exports again if the weights changed or the file is damaged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+EXPORT_VERSION = 1  # bump when the exported graph changes
+
+
+def cache_root() -> Path:
+    """Where exported models are kept: $RAG_CACHE, else the user's cache folder."""
+    if os.environ.get("RAG_CACHE"):
+        return Path(os.environ["RAG_CACHE"])
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "rag-citations"
+
+
+def _weights_file(folder: Path) -> Path:
+    for name in ("model.safetensors", "pytorch_model.bin"):
+        if (folder / name).is_file():
+            return folder / name
+    raise FileNotFoundError(f"no model.safetensors or pytorch_model.bin in {folder}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _fingerprint(folder: Path) -> str:
+    """What identifies the weights cheaply: their file's size and modification time and the
+    model config; the full hash is recorded at export and checked when these change."""
+    weights = _weights_file(folder)
+    stat = weights.stat()
+    config = (folder / "config.json").read_bytes() if (folder / "config.json").is_file() else b""
+    return hashlib.sha256(f"{EXPORT_VERSION}:{stat.st_size}:{int(stat.st_mtime)}:".encode() + config).hexdigest()[:16]
+
+
+def export(folder: Path, target: Path) -> None:
+    """Export the transformer of a mean-pooling model folder to `target` (an ONNX file)."""
+    import torch
+    from transformers import AutoModel
+
+    from .embedding import quiet_transformers
+
+    quiet_transformers()
+    model = AutoModel.from_pretrained(str(folder)).eval()
+
+    class Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    ids = torch.ones((2, 8), dtype=torch.long)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on shapes, expected for this graph
+        out = Path(tmp) / "model.onnx"
+        torch.onnx.export(Hidden(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(out),
+                          input_names=["input_ids", "attention_mask", "token_type_ids"],
+                          output_names=["hidden"], opset_version=17, dynamo=False,
+                          dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
+                                        ("input_ids", "attention_mask", "token_type_ids", "hidden")})
+        os.replace(out, target)
+
+
+def exported_model(folder: Path) -> Path:
+    """The ONNX file for this model folder, exported now if the cache has none that matches."""
+    place = cache_root() / "onnx" / _fingerprint(folder)
+    onnx_file, record_file = place / "model.onnx", place / "export.json"
+    if onnx_file.is_file() and record_file.is_file():
+        try:
+            record = json.loads(record_file.read_text(encoding="utf-8"))
+            if record.get("onnx_bytes") == onnx_file.stat().st_size and record.get("source") == str(folder):
+                return onnx_file
+        except (OSError, ValueError):
+            pass
+        log.warning("the cached ONNX export in %s does not match its record; exporting again", place)
+    log.info("exporting %s to ONNX (once; about 20 s)", folder)
+    export(folder, onnx_file)
+    record = {"source": str(folder), "weights_sha256": _sha256(_weights_file(folder)),
+              "onnx_bytes": onnx_file.stat().st_size, "onnx_sha256": _sha256(onnx_file),
+              "export_version": EXPORT_VERSION}
+    record_file.write_text(json.dumps(record, indent=2), encoding="utf-8")
+    return onnx_file
+
+
+class OnnxEncoder:
+    """Tokenize with `tokenizers`, run the exported transformer, mean-pool, normalise."""
+
+    def __init__(self, folder: Path, *, threads: int | None = 1) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        self.max_seq_length = int(config.get("max_seq_length") or 256)
+        self.dimension = int(model_config["hidden_size"])
+        self.tokenizer.enable_truncation(self.max_seq_length)
+        self.tokenizer.no_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or 0
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(exported_model(folder)), options,
+                                            providers=["CPUExecutionProvider"])
+
+    def count_tokens(self, text: str) -> int:
+        """Word pieces of a text, without the special tokens and without truncation."""
+        self.tokenizer.no_truncation()
+        try:
+            return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+        finally:
+            self.tokenizer.enable_truncation(self.max_seq_length)
+
+    def encode(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for first in range(0, len(order), batch_size):
+            rows = order[first:first + batch_size]
+            encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
+            width = max(len(e.ids) for e in encoded)
+            ids = np.zeros((len(rows), width), dtype=np.int64)
+            mask = np.zeros((len(rows), width), dtype=np.int64)
+            for j, e in enumerate(encoded):
+                ids[j, :len(e.ids)] = e.ids
+                mask[j, :len(e.ids)] = 1
+            hidden = self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask,
+                                                   "token_type_ids": np.zeros_like(ids)})[0]
+            weights = mask[..., None].astype(np.float32)
+            mean = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
+            out[rows] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)
+        return out
