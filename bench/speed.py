@@ -25,12 +25,33 @@ from rag.embedding import Embedder
 from rag.index import build_index
 
 
+def compare_backends(index: Path) -> None:
+    """Texts per second of each encoder on the same texts (the index's paragraphs and sentences),
+    all cores, median of 3 runs."""
+    from rag.index import load_index
+
+    data = load_index(index, check_corpus=False)
+    texts = [p.text for p in data.paragraphs] + [data.paragraphs[r].text[a:b] for r, a, b in data.sentences]
+    for backend in ("sentence-transformers", "transformers", "onnx"):
+        encoder = Embedder(threads=None, backend=backend)
+        encoder.encode_windows(texts[:32])
+        runs = []
+        for _ in range(3):
+            t = time.perf_counter()
+            encoder.encode_windows(texts)
+            runs.append(time.perf_counter() - t)
+        print(f"encoding {len(texts)} texts with {backend}: median {statistics.median(runs):.2f} s = "
+              f"{len(texts) / statistics.median(runs):.0f} texts/s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="corpus")
     parser.add_argument("--questions", default="eval/dev.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--selector", action="store_true", help="answer with the answer selector (--scorer selector)")
+    parser.add_argument("--backends", action="store_true",
+                        help="also compare the encoders' throughput on the corpus's paragraphs and sentences")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -54,6 +75,8 @@ def main() -> None:
             print(f"paged documents (PDF): {pages} pages; full build {pages / build_s:.1f} pages/s "
                   "(reading, splitting and embedding)")
 
+        if args.backends:
+            compare_backends(index)
         assistant = Assistant.load(index, corpus=args.corpus, scorer=SelectorScorer.load() if args.selector else None)
         assistant.ask(questions[0])
         times = []

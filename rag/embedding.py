@@ -130,7 +130,8 @@ class Embedder:
         path = resolve_model(model)
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         folder = _mean_pooling_folder(path) if backend != "sentence-transformers" else None
-        if backend == "auto":
+        automatic = backend == "auto"
+        if automatic:
             backend = ("onnx" if _onnx_runtime_available() else "transformers") if folder else "sentence-transformers"
         elif folder is None and backend != "sentence-transformers":
             raise ValueError(f"model '{model}' is not a mean-pooling transformer; the {backend} backend "
@@ -140,7 +141,16 @@ class Embedder:
             if backend == "onnx":
                 from .onnx_encoder import OnnxEncoder
 
-                self.model: Any = OnnxEncoder(folder, threads=threads)  # type: ignore[arg-type]
+                try:
+                    self.model: Any = OnnxEncoder(folder, threads=threads)  # type: ignore[arg-type]
+                except Exception as exc:
+                    if not automatic:
+                        raise
+                    # The export needs torch.onnx and the onnx package; without them, or if it
+                    # fails, the same vectors come from transformers, only slower to load.
+                    log.warning("ONNX Runtime encoder unavailable (%s); using transformers", exc)
+                    backend = self.backend = "transformers"
+            if backend == "onnx":
                 self.max_tokens = self.model.max_seq_length
                 self.dimension = self.model.dimension
             else:

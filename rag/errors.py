@@ -6,7 +6,7 @@ RagError
     UnreadableDocument, DuplicateDocument, EmptyCorpus
     BadQuestionFile
   IndexProblem
-    IndexMissing, StaleIndex, CorruptIndex
+    IndexMissing, StaleIndex, CorruptIndex, UnsafeIndexFolder
 """
 
 from __future__ import annotations
@@ -58,3 +58,8 @@ class StaleIndex(IndexProblem):
 
 class CorruptIndex(IndexProblem):
     """An index file is damaged or inconsistent with the manifest."""
+
+
+class UnsafeIndexFolder(IndexProblem):
+    """The index folder given is not one an index may be written to (it holds other files, or
+    it is, holds or sits inside the corpus)."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import __version__
 from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
-from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument
+from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
 from .paragraphs import split_paragraphs
 from .readers import corpus_files, file_sha256, read_document
 from .selector import shipped_label
@@ -121,14 +121,70 @@ class IndexData:
         self.doc_rows = rows
 
 
+def _is_inside(a: Path, b: Path) -> bool:
+    a, b = a.resolve(), b.resolve()
+    return a == b or b in a.parents
+
+
+def check_index_folder(index_dir: Path, corpus: Path | None = None) -> None:
+    """Refuse an index folder that building would harm: one that holds files but is not an
+    index (no manifest), or one that is, holds or sits inside the corpus.
+
+    Raises:
+        UnsafeIndexFolder: with what to do instead.
+    """
+    if corpus is not None and (_is_inside(index_dir, corpus) or _is_inside(corpus, index_dir)):
+        raise UnsafeIndexFolder(f"the index folder {index_dir} and the corpus {corpus} overlap; "
+                                "choose an --index outside the corpus (and not above it)")
+    if index_dir.exists():
+        if not index_dir.is_dir():
+            raise UnsafeIndexFolder(f"{index_dir} is a file, not an index folder; choose another --index")
+        if any(index_dir.iterdir()) and not (index_dir / MANIFEST).is_file():
+            raise UnsafeIndexFolder(f"{index_dir} holds files but no {MANIFEST}: it is not an index, and "
+                                    "building would replace it; choose another --index or empty it")
+
+
+def recover_index(target: Path) -> None:
+    """Finish a swap that a crash interrupted: if the index folder is gone but the previous one
+    waits beside it (`.<name>-old`), put it back; stray temporary folders of a killed build are
+    removed."""
+    old = target.with_name(f".{target.name}-old")
+    if not target.exists() and (old / MANIFEST).is_file():
+        log.warning("restoring %s from %s (a build was interrupted while swapping)", target, old)
+        os.replace(old, target)
+
+
+def current_folder(target: Path) -> Path:
+    """The folder to read an index from: itself, or, while a build is swapping it (or after a
+    kill in that instant), the previous index waiting beside it. Reading never moves anything."""
+    old = target.with_name(f".{target.name}-old")
+    if not target.exists() and (old / MANIFEST).is_file():
+        return old
+    return target
+
+
+def _clean_strays(target: Path) -> None:
+    for stray in target.parent.glob(f".{target.name}-tmp-*"):
+        if stray.is_dir():
+            log.info("removing %s, left by an interrupted build", stray)
+            shutil.rmtree(stray, ignore_errors=True)
+    old = target.with_name(f".{target.name}-old")
+    if target.exists() and old.exists():
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Write a folder through `write(tmp)` and move it into place; on failure keep the old one."""
+    """Write a folder through `write(tmp)` and move it into place; on failure keep the old one.
+
+    At every instant either the old or the new folder is in place, or the old one waits as
+    `.<name>-old` for `recover_index` to put back (a kill between the two renames)."""
     target.parent.mkdir(parents=True, exist_ok=True)
+    recover_index(target)
+    _clean_strays(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}-tmp-", dir=target.parent))
     old = target.with_name(f".{target.name}-old")
     try:
         write(tmp)
-        shutil.rmtree(old, ignore_errors=True)
         if target.exists():
             os.replace(target, old)
         os.replace(tmp, target)
@@ -192,6 +248,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
 
     started = time.perf_counter()
     corpus, index_dir = Path(corpus), Path(index_dir)
+    check_index_folder(index_dir, corpus)
     files = corpus_files(corpus)
     documents = []
     skipped: dict[str, dict[str, str]] = {}
@@ -326,7 +383,7 @@ def read_manifest(index_dir: str | Path) -> Manifest:
         IndexMissing: there is no manifest.
         CorruptIndex: it cannot be read.
     """
-    mpath = Path(index_dir) / MANIFEST
+    mpath = current_folder(Path(index_dir)) / MANIFEST
     if not mpath.is_file():
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
     try:
@@ -346,7 +403,7 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
     """
     import bm25s
 
-    index_dir = Path(index_dir)
+    index_dir = current_folder(Path(index_dir))
     manifest = read_manifest(index_dir)
     if manifest.format_version != FORMAT_VERSION:
         raise StaleIndex(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run: rag index")

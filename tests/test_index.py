@@ -9,7 +9,7 @@ from conftest import BUNDLED, DOC, write
 
 from rag.assistant import Assistant
 from rag.embedding import Embedder
-from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex
+from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnsafeIndexFolder
 from rag.index import build_index, load_index, write_atomically
 
 
@@ -253,3 +253,32 @@ def test_answering_imports_neither_torch_nor_transformers(bundled_index):
             "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["56", "[]"]
+
+
+def test_a_folder_that_is_not_an_index_is_never_replaced(tmp_path, embedder):
+    corpus, _ = small_corpus(tmp_path)
+    mine = tmp_path / "mydocs"
+    write(mine / "thesis.md", "My thesis, not an index.")
+    with pytest.raises(UnsafeIndexFolder, match="not an index"):
+        build_index(corpus, mine, embedder=embedder, progress=False)
+    assert (mine / "thesis.md").read_text() == "My thesis, not an index."
+    for index in (corpus, corpus / "index", tmp_path):  # the corpus itself, inside it, above it
+        with pytest.raises(UnsafeIndexFolder, match="overlap"):
+            build_index(corpus, index, embedder=embedder, progress=False)
+    assert sorted(p.name for p in corpus.iterdir()) == ["alpha.md", "beta.txt"]
+    build_index(corpus, tmp_path / "empty-dir", embedder=embedder, progress=False)  # new: fine
+    (tmp_path / "empty").mkdir()
+    build_index(corpus, tmp_path / "empty", embedder=embedder, progress=False)  # empty: fine
+
+
+def test_a_kill_between_the_two_renames_leaves_the_old_index_and_strays_are_cleaned(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    # what a kill leaves after the first rename of a swap, and a killed build's temporary folder
+    index.rename(tmp_path / ".index-old")
+    (tmp_path / ".index-tmp-dead").mkdir()
+    (tmp_path / ".index-tmp-dead" / "paragraphs.npy").write_bytes(b"half")
+    assert len(load_index(index).paragraphs) == 4  # reading finds the old index beside
+    build_index(corpus, index, embedder=embedder, progress=False)
+    assert (index / "manifest.json").is_file()
+    assert not (tmp_path / ".index-old").exists() and not (tmp_path / ".index-tmp-dead").exists()
