@@ -235,6 +235,108 @@ def _doc_part(old: IndexData, doc_id: str) -> tuple[list[Paragraph], np.ndarray,
             sentences, old.sentence_vectors[swmask], sw_owner)
 
 
+_Part = tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+#: Documents are embedded together until they hold this many texts (paragraphs and sentences):
+#: one call, sorted by length, fills the batches; each document is then checkpointed.
+GROUP_TEXTS = 2048
+
+
+class _Checkpoints:
+    """Each embedded document's part of a build in progress, kept beside the index folder
+    (`.<index>-build/`) until the index is written, so a stopped build resumes where it was."""
+
+    def __init__(self, index_dir: Path, model: str, window: WindowSettings) -> None:
+        self.folder = index_dir.with_name(f".{index_dir.name}-build")
+        self.key = {"model": model, "window": asdict(window), "pipeline": pipeline_fingerprint(),
+                    "format_version": FORMAT_VERSION}
+        stamp = self.folder / "build.json"
+        try:
+            same = json.loads(stamp.read_text(encoding="utf-8")) == self.key
+        except (OSError, ValueError):
+            same = False
+        if self.folder.exists() and not same:
+            shutil.rmtree(self.folder, ignore_errors=True)  # made by another model or splitter
+
+    def _file(self, doc_id: str, sha256: str) -> Path:
+        return self.folder / f"{hashlib.sha256(doc_id.encode()).hexdigest()[:16]}-{sha256[:16]}.npz"
+
+    def load(self, doc_id: str, sha256: str) -> _Part | None:
+        path = self._file(doc_id, sha256)
+        if not path.is_file():
+            return None
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                paras = [_paragraph(json.loads(line)) for line in str(z["paragraphs"]).splitlines()]
+                return paras, z["wv"], z["wo"], z["sents"], z["sv"], z["swo"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.warning("ignoring a damaged checkpoint %s (%s)", path, exc)
+            return None
+
+    def save(self, doc_id: str, sha256: str, part: _Part) -> None:
+        if not self.folder.exists():
+            self.folder.mkdir(parents=True)
+            (self.folder / "build.json").write_text(json.dumps(self.key), encoding="utf-8")
+        paras, wv, wo, sents, sv, swo = part
+        text = "\n".join(json.dumps(asdict(p), ensure_ascii=False) for p in paras)
+        tmp = self._file(doc_id, sha256).with_suffix(".tmp.npz")
+        np.savez(tmp, paragraphs=np.array(text), wv=wv, wo=wo, sents=sents, sv=sv, swo=swo)
+        os.replace(tmp, self._file(doc_id, sha256))
+
+    def clear(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _embed(todo: list[tuple[str, list[Paragraph], np.ndarray]], embedder: Embedder, parts: dict[str, _Part],
+           checkpoints: _Checkpoints, hashes: dict[str, str], progress: bool) -> None:
+    """Embed the documents' paragraphs and sentences, several documents to a call, and
+    checkpoint each document as its group finishes."""
+    total = sum(len(paras) + len(rows) for _, paras, rows in todo)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+
+        bar = tqdm(total=total, unit="texts", desc=f"embedding {len(todo)} documents", smoothing=0.1)
+    done = 0
+    group: list[tuple[str, list[Paragraph], np.ndarray]] = []
+    size = 0
+    for k, item in enumerate(todo):
+        group.append(item)
+        size += len(item[1]) + len(item[2])
+        if size < GROUP_TEXTS and k + 1 < len(todo):
+            continue
+        texts: list[str] = []
+        spans = []
+        for _, paras, rows in group:
+            a = len(texts)
+            texts += [p.text for p in paras]
+            b = len(texts)
+            texts += [paras[i].text[x:y] for i, x, y in rows]
+            spans.append((a, b, len(texts)))
+        vectors, owners = embedder.encode_windows(texts)
+        for (doc_id, paras, rows), (a, b, c) in zip(group, spans):
+            pw = (owners >= a) & (owners < b)
+            sw = (owners >= b) & (owners < c)
+            part: _Part = (paras, vectors[pw], (owners[pw] - a).astype(np.int32), rows,
+                           vectors[sw], (owners[sw] - b).astype(np.int32))
+            parts[doc_id] = part
+            checkpoints.save(doc_id, hashes[doc_id], part)
+        done += len(group)
+        if bar is not None:
+            bar.update(size)
+            bar.set_postfix_str(f"{done}/{len(todo)} documents")
+        group, size = [], 0
+    if bar is not None:
+        bar.close()
+
+
+def _paragraph(raw: dict) -> Paragraph:
+    raw["section"] = tuple(raw["section"])
+    raw["lines"] = tuple(raw["lines"])
+    raw["pages"] = tuple(tuple(mark) for mark in raw.get("pages", ()))
+    return Paragraph(**raw)
+
+
 def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", *,
                 model: str = DEFAULT_MODEL, window: WindowSettings = WindowSettings(),
                 embedder: Embedder | None = None, progress: bool = True) -> Manifest:
@@ -272,6 +374,31 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
             embedder = Embedder(model, threads=None, window=window, backend="sentence-transformers")
         return embedder
 
+    # Plan: each document's part comes from the old index (unchanged), from a checkpoint of a
+    # build that was stopped, or has to be embedded.
+    checkpoints = _Checkpoints(index_dir, model, window)
+    parts: dict[str, _Part] = {}
+    todo: list[tuple[str, list[Paragraph], np.ndarray]] = []
+    for doc in documents:
+        prev = old.manifest.documents.get(doc.doc_id) if old else None
+        if old is not None and prev is not None and prev.sha256 == doc.sha256:
+            log.info("%s unchanged: reusing its vectors", doc.path)
+            parts[doc.doc_id] = _doc_part(old, doc.doc_id)
+            continue
+        saved = checkpoints.load(doc.doc_id, doc.sha256)
+        if saved is not None:
+            log.info("%s: vectors from the stopped build's checkpoint", doc.path)
+            parts[doc.doc_id] = saved
+            continue
+        paras = split_paragraphs(doc)
+        if not paras:
+            log.warning("%s has no text to index", doc.path)
+        rows = [(i, s.start, s.end) for i, p in enumerate(paras) for s in split_sentences(p.text)]
+        todo.append((doc.doc_id, paras, np.asarray(rows, dtype=np.int32).reshape(-1, 3)))
+    if todo:
+        _embed(todo, get_embedder(), parts, checkpoints, {d.doc_id: d.sha256 for d in documents}, progress)
+
+    # Assemble, in the corpus's order.
     paragraphs: list[Paragraph] = []
     parts_w: list[np.ndarray] = []
     parts_wo: list[np.ndarray] = []
@@ -281,20 +408,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     infos: dict[str, DocumentInfo] = {}
     sentence_total = 0
     for doc in documents:
-        prev = old.manifest.documents.get(doc.doc_id) if old else None
-        if old is not None and prev is not None and prev.sha256 == doc.sha256:
-            log.info("%s unchanged: reusing its vectors", doc.path)
-            paras, wv, wo, sents, sv, swo = _doc_part(old, doc.doc_id)
-        else:
-            log.info("embedding %s", doc.path)
-            paras = split_paragraphs(doc)
-            if not paras:
-                log.warning("%s has no text to index", doc.path)
-            wv, wo = get_embedder().encode_windows([p.text for p in paras], progress=progress)
-            rows = [(i, s.start, s.end) for i, p in enumerate(paras) for s in split_sentences(p.text)]
-            sents = np.asarray(rows, dtype=np.int32).reshape(-1, 3)
-            texts = [paras[i].text[a:b] for i, a, b in rows]
-            sv, swo = get_embedder().encode_windows(texts, progress=progress)
+        paras, wv, wo, sents, sv, swo = parts[doc.doc_id]
         base = len(paragraphs)
         parts_w.append(wv)
         parts_wo.append(wo + base)
@@ -351,6 +465,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
 
     write_atomically(index_dir, write)
+    checkpoints.clear()
     log.info("indexed %d documents, %d paragraphs, %d sentences in %.1f s", len(infos),
              len(paragraphs), len(data.sentences), manifest.build_seconds)
     return manifest
@@ -419,11 +534,7 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
         with open(index_dir / "paragraphs.jsonl", encoding="utf-8") as fh:
             paragraphs = []
             for line in fh:
-                raw = json.loads(line)
-                raw["section"] = tuple(raw["section"])
-                raw["lines"] = tuple(raw["lines"])
-                raw["pages"] = tuple(tuple(mark) for mark in raw.get("pages", ()))
-                paragraphs.append(Paragraph(**raw))
+                paragraphs.append(_paragraph(json.loads(line)))
         arrays = {name: np.load(index_dir / f"{name}.npy", allow_pickle=False)
                   for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")}
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False)

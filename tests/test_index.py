@@ -282,3 +282,49 @@ def test_a_kill_between_the_two_renames_leaves_the_old_index_and_strays_are_clea
     build_index(corpus, index, embedder=embedder, progress=False)
     assert (index / "manifest.json").is_file()
     assert not (tmp_path / ".index-old").exists() and not (tmp_path / ".index-tmp-dead").exists()
+
+
+def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
+    """A build killed (SIGKILL) after some documents were embedded: the next build embeds only
+    the others, and gives the same index as a build that was never stopped."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    corpus = tmp_path / "corpus"
+    topics = ["water", "rail", "ports", "forests", "schools", "roads", "power", "health"]
+    for i, topic in enumerate(topics):
+        write(corpus / f"doc{i}.md", f"# Report on {topic}\n\n1. The committee on {topic} met in spring.\n"
+              f"2. It adopted a plan on {topic} for the next five years.\n")
+    index = tmp_path / "index"
+    child = ("import sys, time, rag.index as ix\n"
+             "from rag.embedding import Embedder\n"
+             "ix.GROUP_TEXTS = 1\n"  # one document per call, so one checkpoint per document
+             "slow = Embedder.encode_windows\n"
+             "def encode_windows(self, texts, **kw):\n"
+             "    out = slow(self, texts, **kw); time.sleep(0.7); return out\n"
+             "Embedder.encode_windows = encode_windows\n"
+             f"ix.build_index({str(corpus)!r}, {str(index)!r}, progress=False)\n")
+    proc = subprocess.Popen([sys.executable, "-c", child])
+    checkpoints = tmp_path / ".index-build"
+    deadline = time.time() + 120
+    while len(list(checkpoints.glob("*.npz"))) < 3 and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    saved = len(list(checkpoints.glob("*.npz")))
+    assert 3 <= saved < len(topics) and not (index / "manifest.json").exists()
+
+    counting = CountingEmbedder(embedder)
+    build_index(corpus, index, embedder=counting, progress=False)
+    per_doc = 2 + 2  # two paragraphs and two sentences each
+    assert counting.encoded == (len(topics) - saved) * per_doc
+    assert not checkpoints.exists()  # cleared once the index is written
+    resumed = load_index(index)
+    clean = tmp_path / "clean"
+    build_index(corpus, clean, embedder=embedder, progress=False)
+    fresh = load_index(clean)
+    assert resumed.paragraphs == fresh.paragraphs
+    assert np.allclose(resumed.window_vectors, fresh.window_vectors, atol=1e-5)
+    assert np.array_equal(resumed.sentences, fresh.sentences)
