@@ -123,14 +123,14 @@ def main() -> None:
                             "--corpus", args.corpus], check=True, capture_output=True)
             cold.append(time.perf_counter() - t)
         print(f"cold `rag ask` in a new process: median {statistics.median(cold):.2f} s over {len(cold)} runs")
-        for what in ("import torch, transformers", "import sentence_transformers"):
+        for what in ("import onnxruntime, tokenizers", "import torch, transformers", "import sentence_transformers"):
             imports = []
             for _ in range(args.rounds):
                 t = time.perf_counter()
                 subprocess.run([sys.executable, "-c", what], check=True, capture_output=True)
                 imports.append(time.perf_counter() - t)
             print(f"`{what}` in a new process: median {statistics.median(imports):.2f} s"
-                  + (" (answering does this)" if "torch" in what else " (only building does this)"))
+                  + (" (answering does this)" if "onnx" in what else " (only building does this)"))
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {rss:.0f} MiB")
 
