@@ -31,10 +31,10 @@ serve: setup index/manifest.json
 test: setup
 	$(BIN)/python -m pytest -q
 	$(BIN)/rag index --quiet
-	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev --min-recall5 0.95 --min-accuracy 0.78 \
-		--min-abstention 0.84 --max-wrong-abstention 0.10
+	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev --min-recall5 0.95 --min-accuracy 0.85 \
+		--min-abstention 0.20 --max-wrong-abstention 0.05
 	$(BIN)/rag eval eval/paraphrase.jsonl --out eval/reports/paraphrase --min-recall5 0.85 \
-		--min-accuracy 0.24 --min-abstention 0.75 --max-wrong-abstention 0.70
+		--min-accuracy 0.60 --min-abstention 0.35 --max-wrong-abstention 0.20
 
 eval: setup index/manifest.json
 	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev
