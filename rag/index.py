@@ -354,8 +354,12 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     files = corpus_files(corpus)
     documents = []
     skipped: dict[str, dict[str, str]] = {}
+    root = corpus.resolve()
     for doc_id, path in files:
         try:
+            if path.is_symlink() and root not in path.resolve().parents:
+                raise UnreadableDocument(f"{path.relative_to(corpus).as_posix()}: a link to a file outside "
+                                         "the corpus folder; copy the file in if it should be indexed")
             documents.append(read_document(path, doc_id=doc_id, root=corpus))
         except UnreadableDocument as exc:
             # One bad file does not stop the others; it is named in the manifest and the log.

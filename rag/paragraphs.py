@@ -23,9 +23,18 @@ _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _NUMBERED = re.compile(r"^(\d{1,4})\.\s+(\S.*)$")
 _BULLET = re.compile(r"^[-*+•]\s+")
 _LIST_ITEM = re.compile(r"^(\([a-z0-9ivx]{1,5}\)|[a-z]\)|\d{1,3}\.)\s+")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
-_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# A link: its text (which may hold brackets: "[[call us]]") and a target that may hold one level
+# of parentheses ("...Foo_(bar)").
+_LINK = re.compile(r"!?\[((?:[^\[\]]|\[[^\[\]]*\])*)\]\((?:[^()\s]|\([^()\s]*\))*(?:\s+\"[^\"]*\")?\)")
+_AUTOLINK = re.compile(r"<((?:https?|ftp)://[^\s<>]+|mailto:[^\s<>]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)>")
+# Emphasis a reader does not see: **bold**, *italic*, and __bold__ around more than one word
+# (an identifier such as __init__ is kept as written).
+_EMPHASIS = re.compile(r"(\*\*)(.+?)\*\*|__(?=\S)(.*?\s.*?)(?<=\S)__(?!\w)|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
+# An HTML tag: a known element name and attributes written name="value" (so "a<b and c>d" is text).
+_TAG = re.compile(r"</?(?:a|abbr|b|big|blockquote|br|center|cite|code|del|div|em|font|h[1-6]|hr|i|img|ins|"
+                  r"kbd|li|mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|table|tbody|td|th|thead|tr|"
+                  r"tt|u|ul|meta|section|article|header|footer|nav)"
+                  r"(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))*\s*/?>", re.IGNORECASE)
 _ROMAN = re.compile(r"^[IVXLC]+\.\s")
 _LETTER = re.compile(r"^[A-Z]\.\s")
 _DIGIT = re.compile(r"^\d+(\.\d+)*\.?\s")
@@ -49,9 +58,10 @@ def strip_markup(line: str) -> str:
     """Remove Markdown and HTML markup that is not part of the quotable text."""
     text = _NOTE_REF.sub("", line)
     text = _LINK.sub(r"\1", text)
+    text = _AUTOLINK.sub(lambda m: m.group(1).removeprefix("mailto:"), text)  # shown without brackets
     text = _TAG.sub("", text)
     for _ in range(2):
-        text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or "", text)
+        text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", text)
     text = text.replace("`", "")
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()
 

@@ -328,3 +328,14 @@ def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
     assert resumed.paragraphs == fresh.paragraphs
     assert np.allclose(resumed.window_vectors, fresh.window_vectors, atol=1e-5)
     assert np.array_equal(resumed.sentences, fresh.sentences)
+
+
+def test_a_link_to_a_file_outside_the_corpus_is_refused_by_name(tmp_path, embedder):
+    corpus, index = small_corpus(tmp_path)
+    secret = write(tmp_path / "outside" / "secret.txt", "The password is swordfish.\n")
+    (corpus / "passwd.txt").symlink_to(secret)
+    (corpus / "inside.md").symlink_to(corpus / "alpha.md")  # a link within the corpus is a document
+    manifest = build_index(corpus, index, embedder=embedder, progress=False)
+    assert "outside the corpus" in manifest.skipped["passwd.txt"]["reason"]
+    assert "passwd" not in manifest.documents and "inside" in manifest.documents
+    assert all("swordfish" not in p.text for p in load_index(index).paragraphs)

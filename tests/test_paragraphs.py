@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 from conftest import DOC, write
 
 from rag.paragraphs import split_paragraphs, strip_markup
@@ -150,3 +151,17 @@ def test_a_resolution_keeps_its_operative_numbers_and_its_preamble_is_paragraph_
     assert preamble.text.endswith("as the International Day of Indigenous Women,")
     assert preamble.lines == (8, 16)
     assert paras[1].text.startswith("Decides to proclaim 5 September")
+
+
+
+@pytest.mark.parametrize("line, shown", [
+    ("See <https://unodc.org> or <john@x.org>.", "See https://unodc.org or john@x.org."),
+    ("[Foo](https://en.wikipedia.org/wiki/Foo_(bar)) is a page.", "Foo is a page."),
+    ("a<b and c>d", "a<b and c>d"),
+    ("call __init__ now", "call __init__ now"),
+    ("[[call us]](https://evil.example/phish)", "[call us]"),
+    ("**bold**, *italic* and __two words__", "bold, italic and two words"),
+    ("x <b>bold</b> <span class=\"a\">y</span>", "x bold y"),
+])
+def test_markup_is_stripped_as_a_reader_sees_the_page(line, shown):
+    assert strip_markup(line) == shown

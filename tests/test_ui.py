@@ -109,6 +109,19 @@ def test_upload_is_indexed_and_answered(site, tmp_path):
     assert (site.corpus / "water-board.md").is_file()
 
 
+def test_a_hostile_document_is_quoted_as_plain_text(site, tmp_path):
+    src = write(tmp_path / "hostile.md", (
+        "# Helpdesk notes\n\n1. For urgent help [[call us]](https://evil.example/phish) or write to "
+        "<help@desk.example> at once.\n2. The script <img src=x onerror=alert(1)> was removed.\n"))
+    text, _ = upload(site, _Named(src, "hostile.md"))
+    assert "Added" in text
+    history, evidence, _, _, _ = respond(site, "How do I get urgent help?", [], 5, None, 0.0)
+    bubble = history[-1]["content"]
+    assert "help@desk.example" in bubble and "[call us]" not in bubble  # brackets escaped
+    assert "\\[call us\\]" in bubble and "](" not in bubble.replace("\\]\\(", "")
+    assert "<a " not in evidence and "<img" not in evidence and "onerror=alert" not in evidence.replace("&lt;", "")
+
+
 # ---- in a real browser -------------------------------------------------------------------
 
 

@@ -146,7 +146,7 @@ def evidence_html(assistant: Assistant, answer: Answer) -> str:
 
 def chat_markdown(text: str) -> str:
     """Answer text for the chat bubble: Markdown characters escaped so quotes show as written."""
-    escaped = re.sub(r"([\\`*_#<>|~])", r"\\\1", text)
+    escaped = re.sub(r"([\\`*_#<>|~\[\]()!])", r"\\\1", text)  # no live link, image or HTML
     return re.sub(r"(?m)^(\s*)(\d+)\.", r"\1\2\\.", escaped)
 
 
