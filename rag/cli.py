@@ -79,8 +79,12 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def cmd_index(args: argparse.Namespace) -> int:
     from .embedding import WindowSettings
-    from .index import build_index
+    from .index import build_index, verify_index
 
+    if args.verify:
+        checked = verify_index(args.index)
+        print(f"{args.index}: all {len(checked.files)} files match the sizes and hashes of the manifest.")
+        return 0
     manifest = build_index(args.corpus or "corpus", args.index, model=args.model,
                            window=WindowSettings(args.window_tokens, args.window_overlap),
                            progress=not args.quiet)
@@ -164,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window-tokens", type=int, default=200, help="tokens per window for long paragraphs")
     p.add_argument("--window-overlap", type=int, default=48, help="tokens shared by neighbouring windows")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--verify", action="store_true",
+                   help="check every file of the index against its manifest's sizes and hashes; build nothing")
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer one question")

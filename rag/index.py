@@ -10,7 +10,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -28,7 +28,7 @@ from .types import DocumentInfo, Paragraph
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 2  # 2: paragraphs carry their reference, kind and pages; skipped files listed
+FORMAT_VERSION = 3  # 2: paragraphs carry their reference, kind and pages; 3: file sizes and hashes
 
 
 def pipeline_fingerprint() -> str:
@@ -67,6 +67,7 @@ class Manifest:
     pipeline: str = ""
     selector: str = ""  # the answer selector shipped when the index was built (name@version)
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # file -> sha256 of its bytes, reason
+    files: dict[str, dict] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     created: str = ""
     build_seconds: float = 0.0
 
@@ -194,6 +195,48 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+#: Files up to this size are hashed on every load; larger ones only by `verify_index`.
+HASH_ON_LOAD_BYTES = 8 * 1024 * 1024
+
+
+def _file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_files(index_dir: Path, manifest: Manifest, *, all_hashes: bool = False) -> None:
+    """Every index file has the size the manifest records, and (for the small ones, or all of
+    them with `all_hashes`) the same sha256.
+
+    Raises:
+        CorruptIndex: naming the first file that differs.
+    """
+    for name, meta in manifest.files.items():
+        path = index_dir / name
+        if not path.is_file():
+            raise CorruptIndex(f"{path} is missing; run: rag index")
+        size = path.stat().st_size
+        if size != meta.get("bytes"):
+            raise CorruptIndex(f"{path} has {size} bytes, the manifest says {meta.get('bytes')}: it was "
+                               "changed or damaged; run: rag index")
+        if (all_hashes or size <= HASH_ON_LOAD_BYTES) and _file_hash(path) != meta.get("sha256"):
+            raise CorruptIndex(f"{path} does not match its hash in the manifest: it was changed or "
+                               "damaged; run: rag index")
+
+
+def verify_index(index_dir: str | Path) -> Manifest:
+    """Check every file of an index against the sizes and hashes of its manifest."""
+    folder = current_folder(Path(index_dir))
+    manifest = read_manifest(folder)
+    if not manifest.files:
+        raise CorruptIndex(f"{folder} records no file hashes (built by an older version); run: rag index")
+    check_files(folder, manifest, all_hashes=True)
+    return manifest
 
 
 def _bytes_sha256(path: Path) -> str:
@@ -466,7 +509,10 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         np.save(tmp / "sentences_vectors.npy", data.sentence_vectors, allow_pickle=False)
         np.save(tmp / "sentence_windows.npy", data.sentence_window_owner, allow_pickle=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
-        (tmp / MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        # Every file's size and hash go into the manifest, written last.
+        files = {path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": _file_hash(path)}
+                 for path in sorted(tmp.rglob("*")) if path.is_file()}
+        (tmp / MANIFEST).write_text(replace(manifest, files=files).to_json(), encoding="utf-8")
 
     write_atomically(index_dir, write)
     checkpoints.clear()
@@ -532,6 +578,7 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
     for name in FILES:
         if not (index_dir / name).is_file():
             raise CorruptIndex(f"{index_dir / name} is missing; run: rag index")
+    check_files(index_dir, manifest)
     if check_corpus:
         _check_corpus(manifest, index_dir, Path(corpus) if corpus is not None else None)
     try:

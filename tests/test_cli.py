@@ -129,3 +129,16 @@ def test_odd_document_names_in_a_question_file_are_failed_lines_not_crashes(assi
     result = run_batch(assistant, path)
     assert [("no document" in r["error"]) for r in result.records] == [True, True, True]
     assert all(len(r["error"]) < 400 for r in result.records)
+
+
+def test_index_verify_checks_every_file(workdir, capsys):
+    assert main(["index", "--verify"]) == 0
+    assert "match the sizes and hashes" in capsys.readouterr().out
+    with open(workdir / "index" / "sentences_vectors.npy", "r+b") as fh:  # one byte flipped, same size
+        fh.seek(-1, 2)
+        last = fh.read(1)
+        fh.seek(-1, 2)
+        fh.write(bytes([last[0] ^ 1]))
+    assert main(["index", "--verify"]) != 0
+    err = capsys.readouterr().err.strip()
+    assert "sentences_vectors.npy does not match its hash" in err and len(err.splitlines()) == 1

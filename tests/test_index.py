@@ -35,7 +35,7 @@ def small_corpus(tmp_path):
 
 def test_manifest_records_model_windows_and_hashes(bundled_index):
     manifest = json.loads((bundled_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
     assert manifest["window"] == {"tokens": 200, "overlap": 48}
@@ -152,11 +152,16 @@ def test_missing_and_corrupt_index(tmp_path, bundled_index):
     shutil.rmtree(broken)
     shutil.copytree(bundled_index, broken)
     (broken / "paragraphs.npy").write_bytes(b"garbage")
-    with pytest.raises(CorruptIndex, match="damaged file"):
+    with pytest.raises(CorruptIndex, match="changed or damaged"):
         load_index(broken, check_corpus=False)
     shutil.rmtree(broken)
     shutil.copytree(bundled_index, broken)
     np.save(broken / "paragraphs.npy", np.zeros((3, 384), np.float32))
+    with pytest.raises(CorruptIndex, match="changed or damaged"):
+        load_index(broken, check_corpus=False)
+    manifest = json.loads((broken / "manifest.json").read_text())
+    manifest["files"] = {}  # an index whose manifest lists no files still gets its shapes checked
+    (broken / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(CorruptIndex, match="inconsistent"):
         load_index(broken, check_corpus=False)
 
@@ -339,3 +344,23 @@ def test_a_link_to_a_file_outside_the_corpus_is_refused_by_name(tmp_path, embedd
     assert "outside the corpus" in manifest.skipped["passwd.txt"]["reason"]
     assert "passwd" not in manifest.documents and "inside" in manifest.documents
     assert all("swordfish" not in p.text for p in load_index(index).paragraphs)
+
+
+def test_a_tampered_index_file_is_caught_on_load_and_by_verify(tmp_path, embedder):
+    from rag.index import verify_index
+
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    manifest = json.loads((index / "manifest.json").read_text())
+    assert {"paragraphs.jsonl", "paragraphs.npy", "bm25/params.index.json"} <= set(manifest["files"])
+    assert verify_index(index).files == manifest["files"]
+    lines = (index / "paragraphs.jsonl").read_text(encoding="utf-8")
+    forged = lines.replace("It adopted a plan on water.", "It adopted a plan on waste.")  # same size
+    (index / "paragraphs.jsonl").write_text(forged, encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="paragraphs.jsonl does not match its hash"):
+        load_index(index)
+    with pytest.raises(CorruptIndex, match="paragraphs.jsonl"):
+        verify_index(index)
+    (index / "paragraphs.jsonl").write_text(lines + "\n", encoding="utf-8")
+    with pytest.raises(CorruptIndex, match="bytes, the manifest says"):
+        load_index(index)
