@@ -49,9 +49,24 @@ def test_abstention_is_plain_and_shows_closest_paragraphs_as_not_an_answer(site)
     assert "<mark>" not in page
 
 
-def test_empty_question_is_reported_not_answered(site):
-    history, _, _, status, _ = respond(site, "   ", [], 5, "All documents", 0.5)
-    assert history == [] and "empty" in status
+def test_empty_or_too_long_questions_are_answered_in_the_chat_with_the_reason(site):
+    history, _, _, status, kept = respond(site, "   ", [], 5, "All documents", 0.5)
+    assert "Cannot answer" in history[-1]["content"] and "empty" in history[-1]["content"] and status == ""
+    long = "Which meeting " * 300
+    history, _, _, _, kept = respond(site, long, [], 5, "All documents", 0.5)
+    assert "the limit is 2,000" in history[-1]["content"] and kept == long  # left in the box to shorten
+    assert len(history[0]["content"]) < 400
+
+
+def test_every_answer_shows_its_confidence_against_the_threshold(site):
+    answer = site.current().ask("What is agenda item 6 of the meeting?")
+    page = evidence_html(site.current(), answer, 0.45)
+    assert f"Confidence {answer.confidence:.2f} (threshold 0.45)" in page and "near miss" not in page
+    near = evidence_html(site.current(), answer, answer.confidence + 0.03)  # refused by a hair
+    assert "near miss: just below the threshold" in near
+    _, html_out, _, _, _ = respond(site, "What is agenda item 6 of the meeting?", [], 5, "All documents",
+                                   round(answer.confidence - 0.02, 2))
+    assert "just above the threshold" in html_out
 
 
 @pytest.mark.parametrize("name, expected", [

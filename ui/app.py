@@ -47,10 +47,25 @@ CSS = """
 .evidence .badge { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #eef; margin-left: 6px; }
 .evidence .warn { color: #8a4b00; font-weight: 600; }
 .evidence button.copy-cite { font-size: 12px; margin-top: 6px; cursor: pointer; }
+.evidence .confidence { font-size: 13px; color: #333; margin-bottom: 10px; }
+.evidence .confidence .bar { position: relative; height: 8px; background: #eee; border-radius: 4px; margin-top: 3px; width: 260px; }
+.evidence .confidence .fill { position: absolute; left: 0; top: 0; bottom: 0; background: #3b6ea5; border-radius: 4px; }
+.evidence .confidence .mark { position: absolute; top: -3px; bottom: -3px; width: 2px; background: #c0392b; }
+#question-count { font-size: 12px; color: #57606a; text-align: right; }
+#question-count.over { color: #c0392b; font-weight: 600; }
 """
 
-# Copies a citation on click; delegated so that it works for evidence rendered later.
+# Copies a citation on click; delegated so that it works for evidence rendered later. Counts the
+# characters of the question as it is typed, against the limit the counter element carries.
 HEAD = """<script>
+document.addEventListener('input', function (e) {
+  if (!e.target.closest || !e.target.closest('#question')) return;
+  const c = document.querySelector('#question-count span');
+  if (!c) return;
+  const limit = parseInt(c.getAttribute('data-limit'), 10), n = e.target.value.length;
+  c.textContent = n + ' / ' + limit + ' characters' + (n > limit ? ' (too long: ask it in fewer words)' : '');
+  c.parentElement.classList.toggle('over', n > limit);
+});
 document.addEventListener('click', function (e) {
   const b = e.target.closest('button.copy-cite');
   if (!b) return;
@@ -122,13 +137,36 @@ def _card(assistant: Assistant, p: Paragraph, spans: list[tuple[int, int]], *, l
             f"<div class='para'>{_highlighted(p.text, spans)}</div>{copy}{_neighbours(assistant, p)}</div>")
 
 
-def evidence_html(assistant: Assistant, answer: Answer) -> str:
-    """The evidence panel: each cited paragraph whole, its quoted sentences highlighted."""
+NEAR_MISS = 0.05
+
+
+def confidence_html(answer: Answer, threshold: float) -> str:
+    """A small labelled bar: the answer's confidence against the threshold, and whether it was a
+    near miss (within 0.05 of the threshold, either side)."""
+    c = max(0.0, min(1.0, answer.confidence))
+    near = abs(answer.confidence - threshold) <= NEAR_MISS
+    if near and answer.confidence < threshold:
+        note = " &mdash; a near miss: just below the threshold; lower it to see the closest sentence"
+    elif near:
+        note = " &mdash; a near miss: just above the threshold; check the quote"
+    else:
+        note = ""
+    return (f"<div class='confidence'>Confidence {answer.confidence:.2f} (threshold {threshold:.2f}){note}"
+            f"<div class='bar' title='confidence {answer.confidence:.2f}, threshold {threshold:.2f}'>"
+            f"<div class='fill' style='width:{c * 100:.0f}%'></div>"
+            f"<div class='mark' style='left:{threshold * 100:.0f}%'></div></div></div>")
+
+
+def evidence_html(assistant: Assistant, answer: Answer, threshold: float | None = None) -> str:
+    """The evidence panel: the confidence bar, then each cited paragraph whole, its quoted
+    sentences highlighted."""
+    bar = confidence_html(answer, assistant.settings.threshold if threshold is None else threshold) \
+        if answer.hits else ""
     if answer.abstained:
         cards = "".join(_card(assistant, h.paragraph, [], label=f"closest #{h.rank}, not an answer",
                               cite=None, not_answer=True) for h in answer.hits[:3])
         why = html.escape(answer.reason or "")
-        return (f"<div class='evidence'><p class='warn'>The documents do not answer this question.</p>"
+        return (f"<div class='evidence'>{bar}<p class='warn'>The documents do not answer this question.</p>"
                 f"<p>Why: {why}.</p><p>The closest paragraphs found are shown below; they are "
                 f"<b>not</b> an answer.</p>{cards}</div>")
     grouped: dict[tuple[str, str], list[Citation]] = {}
@@ -141,7 +179,7 @@ def evidence_html(assistant: Assistant, answer: Answer) -> str:
             continue
         cited.append(_card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
                            cite=citation_label(assistant, cites[0])))
-    return f"<div class='evidence'>{''.join(cited)}</div>"
+    return f"<div class='evidence'>{bar}{''.join(cited)}</div>"
 
 
 def chat_markdown(text: str) -> str:
@@ -162,12 +200,16 @@ def respond(holder: AssistantHolder, question: str, history: list[dict[str, Any]
     try:
         answer = assistant.ask(question, k=int(k), doc_id=_doc_choice(doc), threshold=float(threshold))
     except RagError as exc:
-        return history, gr.skip(), gr.skip(), f"**Cannot answer:** {html.escape(str(exc))}", question
+        # Said in the conversation, where the user looks; the question stays in the box to edit.
+        shown = question if len(question) <= 300 else question[:300] + " …"
+        history.append({"role": "user", "content": chat_markdown(shown)})
+        history.append({"role": "assistant", "content": chat_markdown(f"Cannot answer: {exc}.")})
+        return history, gr.skip(), gr.skip(), "", question
     history.append({"role": "user", "content": chat_markdown(answer.question)})
     history.append({"role": "assistant", "content": chat_markdown(
         answer.text if not answer.abstained else f"{answer.text} (Why: {answer.reason}.)")})
     cites = "\n".join(dict.fromkeys(citation_label(assistant, c) for c in answer.citations))
-    return history, evidence_html(assistant, answer), cites, "", ""
+    return history, evidence_html(assistant, answer, float(threshold)), cites, "", ""
 
 
 def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any]:
@@ -207,6 +249,8 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
                 chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat")
                 question = gr.Textbox(label="Your question", placeholder="e.g. Who opened the meeting?",
                                       elem_id="question", lines=1, max_lines=4)
+                limit = settings.max_question_chars
+                gr.HTML(f"<div id='question-count'><span data-limit='{limit}'>0 / {limit} characters</span></div>")
                 with gr.Row():
                     ask = gr.Button("Ask", variant="primary", elem_id="ask")
                     clear = gr.Button("Clear conversation")
