@@ -11,25 +11,38 @@ export HF_HUB_OFFLINE := 1
 setup: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml
+	@echo "==> creating the virtual environment in $(VENV)"
 	$(PYTHON) -m venv $(VENV)
+	@echo "==> upgrading pip (a few seconds)"
 	$(BIN)/pip install -q --upgrade pip
-	# The CPU build of torch first: an unpinned torch would pull a multi-gigabyte CUDA build.
+	@echo "==> installing the CPU build of torch 2.13.0 (about 200 MB; a minute or two)"
+	@# The CPU build first: an unpinned torch would pull a multi-gigabyte CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
+	@echo "==> installing this package and its libraries (sentence-transformers, faiss, gradio, ...; a minute or two)"
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@
+	@echo "==> setup done"
 
-index/manifest.json: setup $(wildcard corpus/*) models/answer-selector/selector.json
+# Rebuilt only when a document, the package or the shipped selector changed (incrementally: only
+# changed documents are embedded again).
+index/manifest.json: $(VENV)/.installed $(wildcard corpus/* rag/*.py rag/readers/*.py) models/answer-selector/selector.json
+	@echo "==> indexing corpus/ into index/ (the first time also exports the model to ONNX, about 20 s)"
 	$(BIN)/rag index
+	@touch $@
 
 demo: setup index/manifest.json
+	@echo "==> asking a question from the command line"
 	$(BIN)/rag ask "What is agenda item 6 of the meeting?"
+	@echo "==> starting the chat page on http://127.0.0.1:7860 (Ctrl-C to stop)"
 	$(BIN)/rag serve
 
 serve: setup index/manifest.json
 	$(BIN)/rag serve
 
 test: setup
+	@echo "==> running the tests (a few minutes; the browser tests need Debian's chromium)"
 	$(BIN)/python -m pytest -q
+	@echo "==> indexing corpus/ and checking the evaluation floors"
 	$(BIN)/rag index --quiet
 	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev --min-recall5 0.95 --min-accuracy 0.85 \
 		--min-abstention 0.20 --max-wrong-abstention 0.05

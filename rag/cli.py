@@ -122,13 +122,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_file
 
     assistant = _load(args)
-    report = evaluate_file(assistant, args.questions, args.out)
+    floors = {"min_recall5": args.min_recall5, "min_accuracy": args.min_accuracy,
+              "min_abstention": args.min_abstention, "max_wrong_abstention": args.max_wrong_abstention}
+    report = evaluate_file(assistant, args.questions, args.out, floors)
     print(report.summary())
     for r in report.rows:
         if "error" in r.record:
             print(f"  question {r.id}: {r.record['error']}", file=sys.stderr)
-    failures = report.gate(min_recall5=args.min_recall5, min_accuracy=args.min_accuracy,
-                           min_abstention=args.min_abstention, max_wrong_abstention=args.max_wrong_abstention)
+    failures = report.gate(**{k: v for k, v in floors.items() if v is not None})
     for failure in failures:
         print(f"FAIL: {failure}", file=sys.stderr)
     return 1 if failures else 0

@@ -354,9 +354,15 @@ def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> R
     return Report(figures=figures, rows=rows, curve=curve)
 
 
-def evaluate_file(assistant: Assistant, questions: str | Path, out: str | Path | None) -> Report:
-    """Evaluate and, if `out` is given, write report.json, report.html and answers.jsonl there."""
+def evaluate_file(assistant: Assistant, questions: str | Path, out: str | Path | None,
+                  floors: dict[str, float | None] | None = None) -> Report:
+    """Evaluate and, if `out` is given, write report.json, report.html and answers.jsonl there.
+    `floors` (the keyword arguments of `Report.gate`) are checked and their outcome recorded in
+    the report (`figures["floors"]`)."""
     report = evaluate(assistant, questions)
+    asked = {k: v for k, v in (floors or {}).items() if v is not None}
+    if asked:
+        report.figures["floors"] = {"asked": asked, "failed": report.gate(**asked)}
     if out is not None:
         from .report import write_report
 

@@ -45,7 +45,8 @@ def _plots(report: Report) -> dict[str, str]:
     ax.axvline(f["abstention"]["threshold"], color="k", linestyle=":", label=f"threshold {f['abstention']['threshold']}")
     ax.set_xlabel("abstention threshold")
     ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=7, loc="center right")
+    # Below the axes, so that it never covers the curves.
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, frameon=False)
     ax.set_title("Abstention trade-off")
     out["curve"] = _png(fig)
 
@@ -116,13 +117,31 @@ def _failure(r: QuestionResult) -> str | None:
     return None
 
 
+def _shorten(quote: str, limit: int = 240) -> str:
+    """A quote for the failures table: whole if short, else cut at a word with an ellipsis."""
+    if len(quote) <= limit:
+        return quote
+    return quote[:limit].rsplit(" ", 1)[0] + " \u2026"
+
+
+def _floors(report: Report) -> str:
+    floors = report.figures.get("floors")
+    if not floors:
+        return "<p>No floors were asked for (<code>--min-*</code>, <code>--max-wrong-abstention</code>).</p>"
+    asked = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in floors["asked"].items())
+    if not floors["failed"]:
+        return f"<p class='pass'><b>Floors passed</b> ({html.escape(asked)}).</p>"
+    items = "".join(f"<li>{html.escape(x)}</li>" for x in floors["failed"])
+    return f"<p class='fail'><b>Floors failed</b> ({html.escape(asked)}):</p><ul>{items}</ul>"
+
+
 def _table(report: Report) -> str:
     rows = []
     for r in report.rows:
         why = _failure(r)
         if why is None:
             continue
-        quotes = " | ".join(c["quote"][:160] for c in r.record.get("citations", []))
+        quotes = " | ".join(_shorten(c["quote"]) for c in r.record.get("citations", []))
         rows.append(
             "<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in (
                 r.id, r.question or "", ", ".join(map(str, r.gold_paras or [])) or "none",
@@ -146,8 +165,9 @@ def write_report(report: Report, out: Path) -> None:
     page = f"""<!doctype html><html><head><meta charset="utf-8"><title>Evaluation report</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1200px}}pre{{background:#f4f4f4;padding:1em}}
 img{{margin:0.5em;border:1px solid #ddd}}table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}th{{background:#eee}}</style></head><body>
-<h1>Evaluation report</h1><pre>{summary}</pre><div>{imgs}</div>
+td,th{{border:1px solid #ccc;padding:4px;vertical-align:top}}th{{background:#eee}}
+.pass{{color:#1a7f37}}.fail{{color:#c0392b}}</style></head><body>
+<h1>Evaluation report</h1>{_floors(report)}<pre>{summary}</pre><div>{imgs}</div>
 {_reliability_table(report)}
 <h2>Failures</h2>{_table(report)}</body></html>"""
     (out / "report.html").write_text(page, encoding="utf-8")

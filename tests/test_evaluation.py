@@ -77,8 +77,12 @@ def test_rag_eval_writes_reports_and_gates(evaldir, capsys):
     bins = f["calibration"]["bins"]
     assert len(bins) == 10 and sum(b["questions"] for b in bins) == f["calibration"]["questions"] == 3
     assert len((evaldir / "rep" / "answers.jsonl").read_text().splitlines()) == 5
+    assert "No floors were asked for" in page
     assert main(["eval", "q.jsonl", "--out", "rep2", "--min-recall5", "1.01"]) == 1
     assert "recall@5 1.0 is below the floor 1.01" in capsys.readouterr().err
+    assert "Floors failed" in (evaldir / "rep2" / "report.html").read_text()
+    assert main(["eval", "q.jsonl", "--out", "rep4", "--min-recall5", "0.5"]) == 0
+    assert "Floors passed" in (evaldir / "rep4" / "report.html").read_text()
     assert main(["eval", "q.jsonl", "--out", "rep3", "--min-abstention", "1.01",
                  "--max-wrong-abstention", "-0.01"]) == 1
     err = capsys.readouterr().err

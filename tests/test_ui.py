@@ -190,8 +190,11 @@ def _ask(page, question: str, *, until: str | None = "#evidence mark") -> None:
 @pytest.mark.browser
 def test_page_answers_with_highlighted_evidence(browser_page):
     page = browser_page
+    page.fill("#question textarea", "What is agenda item 6 of the meeting?")
+    assert page.inner_text("#question-count") == "38 / 2000 characters"
     _ask(page, "What is agenda item 6 of the meeting?")
     assert "[para. 56]" in page.inner_text("#chat")
+    assert "Confidence" in page.inner_text("#evidence .confidence")
     assert "para. 56" in page.inner_text("#evidence")
     assert page.inner_text("#evidence mark").startswith("6. Examining options to strengthen existing responses")
     assert page.input_value("#citations textarea").splitlines()[0].endswith("para. 56")
