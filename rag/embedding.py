@@ -226,7 +226,14 @@ class Embedder:
             for piece in self.windows(text):
                 pieces.append(piece)
                 owners.append(row)
-        return self.encode(pieces, progress=progress), np.asarray(owners, dtype=np.int32)
+        # The same text is encoded once: a one-sentence paragraph is also its own sentence, and
+        # documents repeat their formulas. Identical input, identical vector.
+        unique = list(dict.fromkeys(pieces))
+        if len(unique) == len(pieces):
+            return self.encode(pieces, progress=progress), np.asarray(owners, dtype=np.int32)
+        where = {text: i for i, text in enumerate(unique)}
+        vectors = self.encode(unique, progress=progress)
+        return vectors[[where[piece] for piece in pieces]], np.asarray(owners, dtype=np.int32)
 
     def encode_query(self, text: str) -> np.ndarray:
         """One unit vector for a question (windows averaged if it is longer than the model reads)."""

@@ -418,7 +418,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     def get_embedder() -> Embedder:
         nonlocal embedder
         if embedder is None:
-            embedder = Embedder(model, threads=None, window=window, backend="sentence-transformers")
+            embedder = Embedder(model, threads=None, window=window)  # ONNX Runtime for mean-pooling models
         return embedder
 
     # Plan: each document's part comes from the old index (unchanged), from a checkpoint of a
