@@ -85,14 +85,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         checked = verify_index(args.index)
         print(f"{args.index}: all {len(checked.files)} files match the sizes and hashes of the manifest.")
         return 0
+    from .index import MAX_FILE_MB
+
     manifest = build_index(args.corpus or "corpus", args.index, model=args.model,
                            window=WindowSettings(args.window_tokens, args.window_overlap),
-                           progress=not args.quiet)
+                           progress=not args.quiet, max_file_mb=args.max_file_mb or MAX_FILE_MB)
     print(f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
           f"{manifest.sentences} sentences into {args.index} in {manifest.build_seconds:.1f} s "
           f"(model {manifest.model}).")
-    for name, why in manifest.skipped.items():
-        print(f"Not indexed: {name}: {why['reason']}", file=sys.stderr)
+    for why in manifest.skipped.values():
+        print(f"Not indexed: {why['reason']}", file=sys.stderr)
     return 0
 
 
@@ -169,6 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--window-tokens", type=int, default=200, help="tokens per window for long paragraphs")
     p.add_argument("--window-overlap", type=int, default=48, help="tokens shared by neighbouring windows")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--max-file-mb", type=float, default=None,
+                   help="corpus files larger than this are skipped (default: 20)")
     p.add_argument("--verify", action="store_true",
                    help="check every file of the index against its manifest's sizes and hashes; build nothing")
     p.set_defaults(func=cmd_index)

@@ -20,7 +20,7 @@ from . import __version__
 from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
 from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
 from .paragraphs import split_paragraphs
-from .readers import corpus_files, file_sha256, read_document
+from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
 from .sentences import split_sentences
 from .terms import terms
@@ -280,6 +280,9 @@ def _doc_part(old: IndexData, doc_id: str) -> tuple[list[Paragraph], np.ndarray,
 
 _Part = tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
+#: A corpus file larger than this (MB) is not read: 20 MB of text is hours of embedding here.
+MAX_FILE_MB = 20.0
+
 #: Documents are embedded together until they hold this many texts (paragraphs and sentences):
 #: one call, sorted by length, fills the batches; each document is then checkpointed.
 GROUP_TEXTS = 2048
@@ -382,8 +385,11 @@ def _paragraph(raw: dict) -> Paragraph:
 
 def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", *,
                 model: str = DEFAULT_MODEL, window: WindowSettings = WindowSettings(),
-                embedder: Embedder | None = None, progress: bool = True) -> Manifest:
+                embedder: Embedder | None = None, progress: bool = True,
+                max_file_mb: float = MAX_FILE_MB) -> Manifest:
     """Index every document of `corpus` into `index_dir`, re-embedding only changed documents.
+    Files that cannot be indexed (unreadable, too large, empty, a duplicate, a link out of the
+    corpus, not a document) are listed with the reason in the manifest's `skipped`.
 
     Raises:
         EmptyCorpus, DuplicateDocument, UnreadableDocument: the corpus cannot be indexed;
@@ -398,16 +404,30 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     documents = []
     skipped: dict[str, dict[str, str]] = {}
     root = corpus.resolve()
+    seen: dict[str, str] = {}  # sha256 of a document's content -> its file
     for doc_id, path in files:
+        rel = path.relative_to(corpus).as_posix()
         try:
             if path.is_symlink() and root not in path.resolve().parents:
-                raise UnreadableDocument(f"{path.relative_to(corpus).as_posix()}: a link to a file outside "
-                                         "the corpus folder; copy the file in if it should be indexed")
-            documents.append(read_document(path, doc_id=doc_id, root=corpus))
+                raise UnreadableDocument(f"{rel}: a link to a file outside the corpus folder; copy the "
+                                         "file in if it should be indexed")
+            size = path.stat().st_size
+            if size > max_file_mb * 1024 * 1024:
+                raise UnreadableDocument(f"{rel}: is {size / 1024 / 1024:.1f} MB; the limit is {max_file_mb:g} MB "
+                                         "(rag index --max-file-mb)")
+            doc = read_document(path, doc_id=doc_id, root=corpus)
+            if not any(line.strip() for line in doc.lines):
+                raise UnreadableDocument(f"{rel}: is empty (no text to index)")
+            if doc.sha256 in seen:
+                raise UnreadableDocument(f"{rel}: has the same content as {seen[doc.sha256]}; indexed once")
+            seen[doc.sha256] = rel
+            documents.append(doc)
         except UnreadableDocument as exc:
             # One bad file does not stop the others; it is named in the manifest and the log.
             log.warning("skipped %s", exc)
-            skipped[path.relative_to(corpus).as_posix()] = {"sha256": _bytes_sha256(path), "reason": str(exc)}
+            skipped[rel] = {"sha256": _bytes_sha256(path), "reason": str(exc)}
+    for rel, why in ignored_files(corpus).items():
+        skipped.setdefault(rel, {"sha256": "", "reason": f"{rel}: {why}"})
     if not documents:
         raise EmptyCorpus(f"no document of {corpus} could be read: "
                           + "; ".join(v["reason"] for v in skipped.values()))

@@ -339,10 +339,11 @@ def test_a_link_to_a_file_outside_the_corpus_is_refused_by_name(tmp_path, embedd
     corpus, index = small_corpus(tmp_path)
     secret = write(tmp_path / "outside" / "secret.txt", "The password is swordfish.\n")
     (corpus / "passwd.txt").symlink_to(secret)
-    (corpus / "inside.md").symlink_to(corpus / "alpha.md")  # a link within the corpus is a document
+    (corpus / "inside.md").symlink_to(corpus / "alpha.md")  # within the corpus: read, and a duplicate
     manifest = build_index(corpus, index, embedder=embedder, progress=False)
     assert "outside the corpus" in manifest.skipped["passwd.txt"]["reason"]
-    assert "passwd" not in manifest.documents and "inside" in manifest.documents
+    assert "same content as alpha.md" in manifest.skipped["inside.md"]["reason"]
+    assert set(manifest.documents) == {"alpha", "beta"}
     assert all("swordfish" not in p.text for p in load_index(index).paragraphs)
 
 
@@ -364,3 +365,25 @@ def test_a_tampered_index_file_is_caught_on_load_and_by_verify(tmp_path, embedde
     (index / "paragraphs.jsonl").write_text(lines + "\n", encoding="utf-8")
     with pytest.raises(CorruptIndex, match="bytes, the manifest says"):
         load_index(index)
+
+
+def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path, embedder):
+    import os
+
+    corpus, index = small_corpus(tmp_path)
+    (corpus / "copy-of-alpha.md").write_bytes((corpus / "alpha.md").read_bytes())
+    (corpus / "blank.md").write_text("\n\n   \n", encoding="utf-8")
+    (corpus / "huge.txt").write_text("The committee met. " * 80_000, encoding="utf-8")  # about 1.5 MB
+    (corpus / ".draft.md").write_text("A hidden draft.", encoding="utf-8")
+    (corpus / "gone.md").symlink_to(tmp_path / "nowhere.md")
+    os.mkfifo(corpus / "pipe.md")
+    (corpus / "notes.odt").write_bytes(b"PK")
+    manifest = build_index(corpus, index, embedder=embedder, progress=False, max_file_mb=1)
+    reasons = {name: v["reason"] for name, v in manifest.skipped.items()}
+    assert set(manifest.documents) == {"alpha", "beta"}
+    assert "same content as alpha.md" in reasons["copy-of-alpha.md"]
+    assert "is empty" in reasons["blank.md"]
+    assert "MB; the limit is 1 MB" in reasons["huge.txt"]
+    assert "hidden" in reasons[".draft.md"] and "does not exist" in reasons["gone.md"]
+    assert "not a regular file" in reasons["pipe.md"] and "no reader for .odt" in reasons["notes.odt"]
+    load_index(index)  # nothing of that makes the index stale

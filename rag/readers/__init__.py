@@ -82,6 +82,30 @@ def corpus_files(corpus: str | Path) -> list[tuple[str, Path]]:
     return sorted(found.items())
 
 
+def ignored_files(corpus: str | Path) -> dict[str, str]:
+    """Files of a corpus folder that are not documents, with the reason: hidden names, links
+    that lead nowhere, pipes and other special files, unsupported formats."""
+    root = Path(corpus)
+    out: dict[str, str] = {}
+    if not root.is_dir():
+        return out
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts[:-1]):
+            continue  # inside a hidden folder: not looked at
+        name = rel.as_posix()
+        if rel.name.startswith("."):
+            if path.is_file():
+                out[name] = "a hidden file (its name starts with a dot)"
+        elif path.is_symlink() and not path.exists():
+            out[name] = "a link to a file that does not exist"
+        elif path.exists() and not path.is_file() and not path.is_dir():
+            out[name] = "not a regular file (a pipe, socket or device)"
+        elif path.is_file() and path.suffix.lower() not in READERS:
+            out[name] = f"no reader for {path.suffix or 'files without an extension'} (supported: {', '.join(sorted(READERS))})"
+    return out
+
+
 def read_document(path: str | Path, *, doc_id: str | None = None, root: str | Path | None = None) -> Document:
     """Read one file with the reader for its format.
 
@@ -102,4 +126,5 @@ def read_corpus(corpus: str | Path) -> Iterator[Document]:
         yield read_document(path, doc_id=doc_id, root=corpus)
 
 
-__all__ = ["READERS", "Reader", "corpus_files", "doc_id_for", "file_sha256", "read_corpus", "read_document"]
+__all__ = ["READERS", "Reader", "corpus_files", "doc_id_for", "file_sha256", "ignored_files", "read_corpus",
+           "read_document"]
