@@ -82,5 +82,9 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
         Path(tmp).unlink(missing_ok=True)
         target.unlink(missing_ok=True)
         raise
+    if doc_id not in manifest.documents:  # read, but not indexed: a duplicate, say
+        target.unlink(missing_ok=True)
+        why = manifest.skipped.get(filename, {}).get("reason", "it could not be indexed")
+        raise InputError(f"'{name}' was not added: {why.split(': ', 1)[-1]}")
     log.info("added %s as document %s", filename, doc_id)
     return doc_id, manifest

@@ -405,6 +405,10 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     skipped: dict[str, dict[str, str]] = {}
     root = corpus.resolve()
     seen: dict[str, str] = {}  # sha256 of a document's content -> its file
+    try:  # of two files with the same content, the one already indexed stays
+        indexed = {i.sha256: i.file for i in read_manifest(index_dir).documents.values()}
+    except (IndexMissing, CorruptIndex):
+        indexed = {}
     for doc_id, path in files:
         rel = path.relative_to(corpus).as_posix()
         try:
@@ -418,6 +422,9 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
             doc = read_document(path, doc_id=doc_id, root=corpus)
             if not any(line.strip() for line in doc.lines):
                 raise UnreadableDocument(f"{rel}: is empty (no text to index)")
+            keeper = indexed.get(doc.sha256)
+            if keeper is not None and keeper != rel and (corpus / keeper).is_file():
+                raise UnreadableDocument(f"{rel}: has the same content as {keeper}; indexed once")
             if doc.sha256 in seen:
                 raise UnreadableDocument(f"{rel}: has the same content as {seen[doc.sha256]}; indexed once")
             seen[doc.sha256] = rel

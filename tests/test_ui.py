@@ -264,3 +264,12 @@ def test_two_users_at_once_each_get_their_own_answer(page_url):
         assert "[para. 56]" in first.inner_text("#chat") and "87 Member States" not in first.inner_text("#chat")
         assert "87 Member States" in second.inner_text("#chat") and "[para. 56]" not in second.inner_text("#chat")
         browser.close()
+
+
+def test_uploading_a_copy_of_an_indexed_document_is_refused_and_leaves_nothing(site, tmp_path):
+    src = tmp_path / "again.md"
+    src.write_bytes((site.corpus / "cybercrime-expert-group-2017.md").read_bytes())
+    before = sorted(p.name for p in site.corpus.iterdir())
+    text, _ = upload(site, _Named(src, "again.md"))
+    assert "Not added" in text and "same content" in text
+    assert sorted(p.name for p in site.corpus.iterdir()) == before
