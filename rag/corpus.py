@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .embedding import Embedder
-from .errors import InputError
+from .errors import InputError, UnreadableDocument
 from .index import Manifest, build_index, read_manifest
 from .paragraphs import split_paragraphs
 from .readers import READERS, doc_id_for
@@ -27,7 +27,8 @@ def safe_name(name: str) -> str:
         InputError: nothing usable is left, or the format is not one we read.
     """
     base = re.split(r"[\\/]", name or "")[-1]
-    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip(".-_")
+    # Letters and digits of any script are kept ("доклад.md", "报告.md"); anything else is a dash.
+    base = re.sub(r"[^\w.-]+", "-", base).strip(".-_")
     base = re.sub(r"\.{2,}", ".", base)
     suffix = Path(base).suffix.lower()
     if suffix not in READERS:
@@ -68,7 +69,13 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
     if target.exists() or doc_id in taken:
         raise InputError(f"a document named '{doc_id}' is already in the corpus; rename the file")
     # Read it where it is first: a binary or non-UTF-8 file is refused before it is copied.
-    doc = READERS[Path(filename).suffix.lower()](source, doc_id, filename)
+    try:
+        doc = READERS[Path(filename).suffix.lower()](source, doc_id, filename)
+    except UnreadableDocument as exc:  # name the file as the user called it, not our temporary copy
+        reason = str(exc)
+        for shown in (str(source), source.name):
+            reason = reason.replace(shown, f"'{name}'")
+        raise InputError(reason) from exc
     if not split_paragraphs(doc):
         raise InputError(f"'{name}' holds no text to index")
     fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=root)

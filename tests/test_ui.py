@@ -71,7 +71,8 @@ def test_every_answer_shows_its_confidence_against_the_threshold(site):
 
 @pytest.mark.parametrize("name, expected", [
     ("notes.md", "notes.md"), ("../../etc/passwd.md", "passwd.md"), ("C:\\x\\My Report (v2).TXT", "My-Report-v2.txt"),
-    (".hidden.md", "hidden.md"),
+    (".hidden.md", "hidden.md"), ("доклад.md", "доклад.md"), ("报告 2024.md", "报告-2024.md"),
+    ("تقرير.txt", "تقرير.txt"),
 ])
 def test_upload_names_are_sanitised(name, expected):
     assert safe_name(name) == expected
@@ -273,3 +274,15 @@ def test_uploading_a_copy_of_an_indexed_document_is_refused_and_leaves_nothing(s
     text, _ = upload(site, _Named(src, "again.md"))
     assert "Not added" in text and "same content" in text
     assert sorted(p.name for p in site.corpus.iterdir()) == before
+
+
+def test_a_refused_upload_is_named_as_the_user_called_it(site, tmp_path):
+    src = tmp_path / "upload-8f3a1c.bin"  # how a server keeps an upload
+    src.write_bytes(b"\x00\x01binary")
+    text, _ = upload(site, _Named(src, "Rapport annuel.md"))
+    assert "Not added" in text and "Rapport annuel.md" in text and "binary" in text
+    assert str(tmp_path) not in text and "upload-8f3a1c" not in text and "remove it from the corpus" not in text
+    good = tmp_path / "x.md"
+    good.write_text("# Доклад\n\n1. Комитет собрался в Вене.\n2. Он принял план.\n", encoding="utf-8")
+    text, _ = upload(site, _Named(good, "доклад.md"))
+    assert "Added" in text and "`доклад`" in text

@@ -35,7 +35,7 @@ _TEXT_FORMATS = {".md", ".markdown", ".txt"}
 def doc_id_for(rel: Path) -> str:
     """A stable, readable document id from a path relative to the corpus folder."""
     stem = rel.with_suffix("").as_posix()
-    slug = re.sub(r"[^A-Za-z0-9/_.-]+", "-", stem).strip("-./")
+    slug = re.sub(r"[^\w/.-]+", "-", stem).strip("-./")  # letters of any script are kept
     return slug or "document"
 
 

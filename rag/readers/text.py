@@ -27,7 +27,7 @@ def _decode(path: Path) -> str:
     except OSError as exc:
         raise UnreadableDocument(f"{path}: cannot be read ({exc.strerror or exc})") from exc
     if b"\x00" in raw[:8192]:
-        raise UnreadableDocument(f"{path}: looks like a binary file, not text; remove it from the corpus")
+        raise UnreadableDocument(f"{path}: looks like a binary file, not text")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
