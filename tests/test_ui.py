@@ -224,6 +224,11 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
     _ask(page, "What did the harbour committee decide to dredge?")
     assert "[harbour, para. 2]" in page.inner_text("#chat")
     assert "Harbour committee, para. 2" in page.inner_text("#evidence")
+    page.reload()  # a new page load reads the document list from the index: the upload is in it
+    page.wait_for_selector("#question textarea", timeout=30_000)
+    page.click("text=Settings")
+    page.click("#doc input")
+    page.wait_for_selector("ul[role=listbox] >> text=harbour", timeout=10_000)
 
 
 @pytest.mark.browser
@@ -286,3 +291,19 @@ def test_a_refused_upload_is_named_as_the_user_called_it(site, tmp_path):
     good.write_text("# Доклад\n\n1. Комитет собрался в Вене.\n2. Он принял план.\n", encoding="utf-8")
     text, _ = upload(site, _Named(good, "доклад.md"))
     assert "Added" in text and "`доклад`" in text
+
+
+def test_quotes_from_several_documents_are_grouped_by_document(site, tmp_path):
+    from dataclasses import replace
+
+    src = write(tmp_path / "up.md", "# Water board minutes\n\n1. The water board met in Lisbon on 3 May 2024.\n"
+                "2. The board approved a new reservoir for the northern district.\n")
+    upload(site, _Named(src, "water board.md"))
+    a = site.current().ask("Which reservoir did the water board approve?", threshold=0.0)
+    b = site.current().ask("What is agenda item 6 of the meeting?", threshold=0.0)
+    mixed = replace(a, citations=(a.citations[0], b.citations[0], ))
+    page = evidence_html(site.current(), mixed)
+    assert page.count("class='doc-group'") == 2
+    assert page.index("From Water board minutes") < page.index("From Report on the meeting")
+    single = evidence_html(site.current(), b)
+    assert "doc-group" not in single

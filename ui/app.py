@@ -47,6 +47,7 @@ CSS = """
 .evidence .badge { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #eef; margin-left: 6px; }
 .evidence .warn { color: #8a4b00; font-weight: 600; }
 .evidence button.copy-cite { font-size: 12px; margin-top: 6px; cursor: pointer; }
+.evidence h4.doc-group { margin: 14px 0 6px; font-size: 14px; color: #24292f; }
 .evidence .confidence { font-size: 13px; color: #333; margin-bottom: 10px; }
 .evidence .confidence .bar { position: relative; height: 8px; background: #eee; border-radius: 4px; margin-top: 3px; width: 260px; }
 .evidence .confidence .fill { position: absolute; left: 0; top: 0; bottom: 0; background: #3b6ea5; border-radius: 4px; }
@@ -172,14 +173,21 @@ def evidence_html(assistant: Assistant, answer: Answer, threshold: float | None 
     grouped: dict[tuple[str, str], list[Citation]] = {}
     for c in answer.citations:
         grouped.setdefault((c.doc_id, cite_label(c)), []).append(c)
-    cited: list[str] = []
+    # Quotes from several documents are grouped by document, in the order they are first quoted.
+    by_doc: dict[str, list[str]] = {}
     for (doc_id, name), cites in grouped.items():
         p = assistant.paragraph(doc_id, name)
         if p is None:
             continue
-        cited.append(_card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
-                           cite=citation_label(assistant, cites[0])))
-    return f"<div class='evidence'>{bar}{''.join(cited)}</div>"
+        by_doc.setdefault(doc_id, []).append(
+            _card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
+                  cite=citation_label(assistant, cites[0])))
+    if len(by_doc) > 1:
+        parts = [f"<h4 class='doc-group'>From {html.escape(title_of(assistant, d))}</h4>{''.join(cards)}"
+                 for d, cards in by_doc.items()]
+    else:
+        parts = ["".join(cards) for cards in by_doc.values()]
+    return f"<div class='evidence'>{bar}{''.join(parts)}</div>"
 
 
 def chat_markdown(text: str) -> str:
@@ -266,6 +274,7 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
             with gr.Row():
                 k = gr.Slider(1, 20, value=settings.k, step=1, label="Paragraphs retrieved", elem_id="k")
                 doc = gr.Dropdown([ALL_DOCUMENTS, *sorted(assistant.documents)], value=ALL_DOCUMENTS,
+                                  allow_custom_value=True,  # documents added after the page was built
                                   label="Restrict to one document", elem_id="doc")
                 threshold = gr.Slider(0.0, 1.0, value=settings.threshold, step=0.01,
                                       label="Abstention threshold (higher = more cautious)", elem_id="threshold")
@@ -283,6 +292,12 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
         def on_upload(f, progress=gr.Progress(track_tqdm=True)):  # type: ignore[no-untyped-def]
             return upload(holder, f, progress)
 
+        def documents_now():  # type: ignore[no-untyped-def]
+            return gr.update(choices=[ALL_DOCUMENTS, *sorted(holder.current().documents)])
+
+        # Every page load reads the document list of the index as it is now (an upload by another
+        # user, or before a reload, is there).
+        app.load(documents_now, None, [doc])
         outputs = [chat, evidence, citations, status, question]
         ask.click(on_ask, [question, chat, k, doc, threshold], outputs)
         question.submit(on_ask, [question, chat, k, doc, threshold], outputs)
