@@ -192,7 +192,7 @@ def _ask(page, question: str, *, until: str | None = "#evidence mark") -> None:
 def test_page_answers_with_highlighted_evidence(browser_page):
     page = browser_page
     page.fill("#question textarea", "What is agenda item 6 of the meeting?")
-    assert page.inner_text("#question-count") == "38 / 2000 characters"
+    assert page.inner_text("#question-count") == "37 / 2000 characters"
     _ask(page, "What is agenda item 6 of the meeting?")
     assert "[para. 56]" in page.inner_text("#chat")
     assert "Confidence" in page.inner_text("#evidence .confidence")
