@@ -83,8 +83,10 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
     try:
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
+        # The index's own model and windows: other windows would re-embed every document.
+        built = read_manifest(index_dir)
         manifest = build_index(root, index_dir, embedder=embedder, progress=progress,
-                               model=read_manifest(index_dir).model)
+                               model=built.model, window=built.window)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         target.unlink(missing_ok=True)

@@ -307,3 +307,28 @@ def test_quotes_from_several_documents_are_grouped_by_document(site, tmp_path):
     assert page.index("From Water board minutes") < page.index("From Report on the meeting")
     single = evidence_html(site.current(), b)
     assert "doc-group" not in single
+
+
+def test_an_upload_keeps_the_index_windows_and_embeds_only_itself(tmp_path, embedder):
+    from rag.embedding import WindowSettings
+    from rag.index import build_index
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write(corpus / "alpha.md", "# Alpha\n\n1. The alpha group met in Geneva in May.\n2. It adopted a plan.\n")
+    build_index(corpus, index, embedder=embedder, progress=False, window=WindowSettings(128, 32))
+
+    class Counting(type(embedder)):
+        def __init__(self, base):
+            self.__dict__.update(base.__dict__)
+            self.encoded = 0
+
+        def encode(self, texts, *, progress=False):
+            self.encoded += len(texts)
+            return super().encode(texts, progress=progress)
+
+    counting = Counting(embedder)
+    src = write(tmp_path / "beta.md", "# Beta\n\n1. The beta committee met in Rome.\n")
+    add_document(src, "beta.md", corpus, index, embedder=counting)
+    manifest = load_index(index).manifest
+    assert manifest.window == WindowSettings(128, 32) and set(manifest.documents) == {"alpha", "beta"}
+    assert counting.encoded == 1  # beta's one paragraph (also its one sentence); alpha reused
