@@ -137,14 +137,34 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def exposure_warning(host: str, protected: bool) -> str | None:
+    """What `rag serve` says when the page is reachable from other machines."""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return None
+    return (f"Warning: serving on {host} makes the page, and its document upload, reachable by other machines"
+            + ("; they must log in (--auth)." if protected
+               else "; anyone who reaches it can ask and upload. Add --auth USER:PASSWORD."))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
+    auth = None
+    if args.auth is not None:
+        user, sep, password = args.auth.partition(":")
+        if not sep or not user or not password:
+            raise SystemExit("error: --auth takes USER:PASSWORD, both not empty")
+        auth = (user, password)
+    if args.workers <= 0:
+        raise SystemExit(f"error: --workers must be positive, got {args.workers}")
     assistant = _load(args)
     corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
+    warning = exposure_warning(args.host, auth is not None)
+    if warning:
+        print(warning, file=sys.stderr)
     print(f"Serving on http://{args.host}:{args.port} (Ctrl+C to stop)")
     serve(assistant, corpus=corpus or Path("corpus"), host=args.host, port=args.port,
-          max_upload_bytes=args.max_upload_kb * 1024)
+          max_upload_bytes=args.max_upload_kb * 1024, auth=auth, workers=args.workers)
     return 0
 
 
@@ -206,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
     p.add_argument("--max-upload-kb", type=int, default=2048, help="largest document a user may upload")
+    p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
+                   help="ask for this user name and password before the page opens (for a shared deployment)")
+    p.add_argument("--workers", type=int, default=4, help="questions answered at the same time")
     p.set_defaults(func=cmd_serve)
     return parser
 

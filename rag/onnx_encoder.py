@@ -117,6 +117,11 @@ class OnnxEncoder:
 
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        # A second tokenizer, never truncating, counts word pieces: settings are not toggled on a
+        # tokenizer that another thread may be encoding with.
+        self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.counter.no_truncation()
+        self.counter.no_padding()
         model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.max_seq_length = int(config.get("max_seq_length") or 256)
         self.dimension = int(model_config["hidden_size"])
@@ -131,11 +136,7 @@ class OnnxEncoder:
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of a text, without the special tokens and without truncation."""
-        self.tokenizer.no_truncation()
-        try:
-            return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
-        finally:
-            self.tokenizer.enable_truncation(self.max_seq_length)
+        return len(self.counter.encode(text, add_special_tokens=False).ids)
 
     def encode(self, texts: list[str], *, batch_size: int = 32) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch

@@ -332,3 +332,24 @@ def test_an_upload_keeps_the_index_windows_and_embeds_only_itself(tmp_path, embe
     manifest = load_index(index).manifest
     assert manifest.window == WindowSettings(128, 32) and set(manifest.documents) == {"alpha", "beta"}
     assert counting.encoded == 1  # beta's one paragraph (also its one sentence); alpha reused
+
+
+def test_a_shared_page_can_ask_for_a_login_and_an_open_host_is_warned_about(site):
+    import httpx
+
+    from rag.cli import exposure_warning
+
+    assert exposure_warning("127.0.0.1", False) is None
+    assert "anyone who reaches it" in exposure_warning("0.0.0.0", False)
+    assert "must log in" in exposure_warning("0.0.0.0", True)
+    port = _free_port()
+    app = serve(site.current(), corpus=site.corpus, port=port, block=False, auth=("ana", "s3cret"))
+    try:
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(base + "/config").status_code == 401
+        client = httpx.Client()
+        assert client.post(base + "/login", data={"username": "ana", "password": "wrong"}).status_code != 200
+        assert client.post(base + "/login", data={"username": "ana", "password": "s3cret"}).status_code == 200
+        assert client.get(base + "/config").status_code == 200
+    finally:
+        app.close()

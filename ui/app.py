@@ -307,11 +307,14 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
 
 
 def serve(assistant: Assistant, *, corpus: Path, host: str = "127.0.0.1", port: int = 7860,
-          max_upload_bytes: int = DEFAULT_MAX_BYTES, block: bool = True) -> gr.Blocks:
-    """Start the page; the model and index stay loaded for every question."""
+          max_upload_bytes: int = DEFAULT_MAX_BYTES, block: bool = True,
+          auth: tuple[str, str] | None = None, workers: int = 4) -> gr.Blocks:
+    """Start the page; the model and index stay loaded for every question. `auth`: a user name
+    and password asked before the page opens (Gradio's own login); `workers`: questions answered
+    at the same time (an answer is a few milliseconds of work, so more than two rarely queue)."""
     holder = AssistantHolder(assistant, Path(corpus), max_upload_bytes)
     app = build_app(holder)
-    app.queue(default_concurrency_limit=2)
+    app.queue(default_concurrency_limit=workers)
     app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=CSS, head=HEAD,
-               max_file_size=max_upload_bytes, show_error=True, footer_links=[])
+               max_file_size=max_upload_bytes, show_error=True, footer_links=[], auth=auth)
     return app
