@@ -137,6 +137,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def load_for_serving(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """The assistant for the page. A corpus that changed since the index was built (an upload
+    that a crash interrupted, a file added by hand) is indexed first, incrementally, instead of
+    refusing to start; files that cannot be indexed are named."""
+    from .errors import StaleIndex
+    from .index import build_index, current_folder, read_manifest
+
+    try:
+        return _load(args)
+    except StaleIndex as exc:
+        manifest = read_manifest(args.index)
+        corpus = Path(args.corpus) if args.corpus else current_folder(Path(args.index)) / manifest.corpus
+        if not corpus.is_dir():
+            raise
+        print(f"The index is not current ({exc}); indexing {corpus} first.", file=sys.stderr)
+        rebuilt = build_index(corpus, args.index, model=manifest.model, window=manifest.window, progress=False)
+        for why in rebuilt.skipped.values():
+            print(f"Not indexed: {why['reason']}", file=sys.stderr)
+        return _load(args)
+
+
 def exposure_warning(host: str, protected: bool) -> str | None:
     """What `rag serve` says when the page is reachable from other machines."""
     if host in ("127.0.0.1", "localhost", "::1"):
@@ -157,7 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         auth = (user, password)
     if args.workers <= 0:
         raise SystemExit(f"error: --workers must be positive, got {args.workers}")
-    assistant = _load(args)
+    assistant = load_for_serving(args)
     corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
     warning = exposure_warning(args.host, auth is not None)
     if warning:

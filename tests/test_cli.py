@@ -142,3 +142,15 @@ def test_index_verify_checks_every_file(workdir, capsys):
     assert main(["index", "--verify"]) != 0
     err = capsys.readouterr().err.strip()
     assert "sentences_vectors.npy does not match its hash" in err and len(err.splitlines()) == 1
+
+
+def test_the_page_indexes_a_document_added_since_the_index_instead_of_refusing_to_start(workdir, capsys):
+    from rag.cli import build_parser, load_for_serving
+
+    write(workdir / "corpus" / "harbour.md", "# Harbour\n\n1. The harbour committee met in Valletta.\n")
+    args = build_parser().parse_args(["serve"])
+    assistant = load_for_serving(args)
+    assert "harbour" in assistant.documents and "indexing" in capsys.readouterr().err
+    (workdir / "corpus" / "broken.md").write_bytes(b"\xff\xfe\x00binary")
+    assistant = load_for_serving(args)  # the bad file is named, the page still starts
+    assert "broken.md" in capsys.readouterr().err and "harbour" in assistant.documents
