@@ -17,6 +17,16 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "corpus"
 DOC = "cybercrime-expert-group-2017"
+# Only the bundled report is read from corpus/: documents a user added there (the page's uploads)
+# never change what the tests see.
+REPORT = BUNDLED / f"{DOC}.md"
+
+
+def bundled_copy(folder: Path) -> Path:
+    """A corpus folder holding a copy of the bundled report alone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(REPORT, folder / REPORT.name)
+    return folder
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +43,7 @@ def bundled_index(tmp_path_factory, embedder) -> Path:
     from rag.index import build_index
 
     base = tmp_path_factory.mktemp("bundled")
-    shutil.copytree(BUNDLED, base / "corpus")
+    bundled_copy(base / "corpus")
     build_index(base / "corpus", base / "index", embedder=embedder, progress=False)
     return base / "index"
 
@@ -49,9 +59,9 @@ def assistant(bundled_index, embedder):
 @pytest.fixture(scope="session")
 def report_paragraphs():
     from rag.paragraphs import split_paragraphs
-    from rag.readers import read_corpus
+    from rag.readers import read_document
 
-    (doc,) = list(read_corpus(BUNDLED))
+    doc = read_document(REPORT, root=BUNDLED)
     return {p.number: p for p in split_paragraphs(doc)}
 
 
@@ -65,7 +75,7 @@ def copy_site(tmp_path: Path, bundled_index: Path) -> Path:
     """A private copy of the bundled corpus and its index, the index pointing at the copy."""
     import json
 
-    shutil.copytree(BUNDLED, tmp_path / "corpus")
+    bundled_copy(tmp_path / "corpus")
     shutil.copytree(bundled_index, tmp_path / "index")
     manifest = json.loads((tmp_path / "index" / "manifest.json").read_text())
     manifest["corpus"] = "../corpus"

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DOC, write
+from conftest import DOC, REPORT, write
 
 from rag.paragraphs import split_paragraphs, strip_markup
-from rag.readers import read_corpus, read_document
+from rag.readers import read_document
 
 
 def test_bundled_report_has_its_sixty_numbered_paragraphs(report_paragraphs):
@@ -64,17 +64,15 @@ def test_sections_follow_the_heading_outline(report_paragraphs):
 
 
 def test_line_spans_point_into_the_source(report_paragraphs):
-    lines = (report_paragraphs[1].doc_id, )
-    assert lines
     p4 = report_paragraphs[4]
     assert p4.lines[0] < p4.lines[1]  # spans the page break
-    (doc,) = list(read_corpus("corpus"))
+    doc = read_document(REPORT)
     assert doc.lines[p4.lines[0] - 1].startswith("4. In the Doha Declaration")
     assert doc.lines[p4.lines[1] - 1].startswith("responses and to propose")
 
 
 def test_document_metadata():
-    (doc,) = list(read_corpus("corpus"))
+    doc = read_document(REPORT)
     assert doc.title.startswith("Report on the meeting of the Expert Group to Conduct a Comprehensive Study")
     assert doc.date == "24 April 2017"
 
