@@ -20,6 +20,7 @@ from . import __version__
 from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
 from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
 from .paragraphs import split_paragraphs
+from .hashing import sha256_file
 from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
 from .sentences import split_sentences
@@ -201,14 +202,6 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 HASH_ON_LOAD_BYTES = 8 * 1024 * 1024
 
 
-def _file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def check_files(index_dir: Path, manifest: Manifest, *, all_hashes: bool = False) -> None:
     """Every index file has the size the manifest records, and (for the small ones, or all of
     them with `all_hashes`) the same sha256.
@@ -224,7 +217,7 @@ def check_files(index_dir: Path, manifest: Manifest, *, all_hashes: bool = False
         if size != meta.get("bytes"):
             raise CorruptIndex(f"{path} has {size} bytes, the manifest says {meta.get('bytes')}: it was "
                                "changed or damaged; run: rag index")
-        if (all_hashes or size <= HASH_ON_LOAD_BYTES) and _file_hash(path) != meta.get("sha256"):
+        if (all_hashes or size <= HASH_ON_LOAD_BYTES) and sha256_file(path) != meta.get("sha256"):
             raise CorruptIndex(f"{path} does not match its hash in the manifest: it was changed or "
                                "damaged; run: rag index")
 
@@ -240,8 +233,9 @@ def verify_index(index_dir: str | Path) -> Manifest:
 
 
 def _bytes_sha256(path: Path) -> str:
+    """The hash recorded for a skipped file ("" if it cannot be read: a pipe, a dangling link)."""
     try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        return sha256_file(path) if path.is_file() else ""
     except OSError:
         return ""
 
@@ -537,7 +531,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         np.save(tmp / "sentence_windows.npy", data.sentence_window_owner, allow_pickle=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
         # Every file's size and hash go into the manifest, written last.
-        files = {path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": _file_hash(path)}
+        files = {path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
                  for path in sorted(tmp.rglob("*")) if path.is_file()}
         (tmp / MANIFEST).write_text(replace(manifest, files=files).to_json(), encoding="utf-8")
 

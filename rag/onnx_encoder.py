@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .hashing import sha256_file
+
 log = logging.getLogger(__name__)
 
 EXPORT_VERSION = 1  # bump when the exported graph changes
@@ -36,14 +38,6 @@ def _weights_file(folder: Path) -> Path:
         if (folder / name).is_file():
             return folder / name
     raise FileNotFoundError(f"no model.safetensors or pytorch_model.bin in {folder}")
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _fingerprint(folder: Path) -> str:
@@ -101,8 +95,8 @@ def exported_model(folder: Path) -> Path:
         log.warning("the cached ONNX export in %s does not match its record; exporting again", place)
     log.info("exporting %s to ONNX (once; about 20 s)", folder)
     export(folder, onnx_file)
-    record = {"source": str(folder), "weights_sha256": _sha256(_weights_file(folder)),
-              "onnx_bytes": onnx_file.stat().st_size, "onnx_sha256": _sha256(onnx_file),
+    record = {"source": str(folder), "weights_sha256": sha256_file(_weights_file(folder)),
+              "onnx_bytes": onnx_file.stat().st_size, "onnx_sha256": sha256_file(onnx_file),
               "export_version": EXPORT_VERSION}
     record_file.write_text(json.dumps(record, indent=2), encoding="utf-8")
     return onnx_file

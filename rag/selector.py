@@ -9,7 +9,6 @@ with its name, version and the sha256 of the weights, and a model card).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import warnings
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .errors import RagError
+from .hashing import sha256_file
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +78,6 @@ def unpack_state(stored: dict[str, Any]) -> dict[str, Any]:
     elif _EMBEDDINGS in stored:
         state[_EMBEDDINGS] = stored[_EMBEDDINGS].float()
     return state
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def build_model(config: Any) -> Any:
@@ -157,7 +149,7 @@ class AnswerSelector:
             expected = about["sha256"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorProblem(f"the answer selector's {about_path} is unreadable ({exc}); {FIX}") from exc
-        if _sha256(weights) != expected:
+        if sha256_file(weights) != expected:
             raise SelectorProblem(f"the answer selector's weights {weights} do not match selector.json "
                                   f"(damaged or from another version); {FIX}")
         try:

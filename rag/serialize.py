@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .citations import copy_text, marker, paragraph_name
+from .citations import copy_text, label, marker, paragraph_name
 from .types import Answer
 
 
@@ -34,7 +34,7 @@ def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
         ],
         "retrieved": [
             {"doc": h.paragraph.doc_id, "para": h.paragraph.number if h.paragraph.kind == "para" else None,
-             "cite": paragraph_name(h.paragraph, {}), "score": round(h.score, 6)}
+             "cite": label(h.paragraph), "score": round(h.score, 6)}
             for h in answer.hits
         ],
     }

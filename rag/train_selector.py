@@ -28,7 +28,8 @@ from typing import Any
 
 import numpy as np
 
-from .selector import ABOUT, WEIGHTS, _sha256, build_model, pack_state, pair_text, unpack_state
+from .hashing import sha256_file
+from .selector import ABOUT, WEIGHTS, build_model, pack_state, pair_text, unpack_state
 from .selector_data import INDOMAIN_FILE, BadData, MissingData, Pair, indomain_pairs, public_pairs
 
 log = logging.getLogger("rag.train_selector")
@@ -175,7 +176,7 @@ def save(model: Any, tokenizer: Any, config: Any, out: Path, about: dict[str, An
     save_file(pack_state(model.state_dict()), str(tmp / WEIGHTS))
     config.save_pretrained(str(tmp))
     tokenizer.save_pretrained(str(tmp))
-    about = {**about, "sha256": _sha256(tmp / WEIGHTS)}
+    about = {**about, "sha256": sha256_file(tmp / WEIGHTS)}
     (tmp / ABOUT).write_text(json.dumps(about, indent=1) + "\n", encoding="utf-8")
     (tmp / "MODEL_CARD.md").write_text(card, encoding="utf-8")
     old = out.with_name(out.name + ".old")

@@ -154,3 +154,13 @@ def test_the_page_indexes_a_document_added_since_the_index_instead_of_refusing_t
     (workdir / "corpus" / "broken.md").write_bytes(b"\xff\xfe\x00binary")
     assistant = load_for_serving(args)  # the bad file is named, the page still starts
     assert "broken.md" in capsys.readouterr().err and "harbour" in assistant.documents
+
+
+@pytest.mark.parametrize("argv, says", [
+    (["serve", "--auth", "nopassword"], "--auth takes USER:PASSWORD"),
+    (["serve", "--auth", ":secret"], "--auth takes USER:PASSWORD"),
+    (["serve", "--workers", "0"], "--workers must be positive"),
+])
+def test_bad_serve_options_are_one_line_errors(workdir, argv, says):
+    with pytest.raises(SystemExit, match=says):
+        main(argv)

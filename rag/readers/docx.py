@@ -4,7 +4,6 @@ them, so no note is glued into a paragraph)."""
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import zipfile
@@ -12,7 +11,7 @@ from pathlib import Path
 
 from ..errors import UnreadableDocument
 from ..types import Document
-from .text import _DATE, _SYMBOL
+from .text import markup_document, table_note
 
 log = logging.getLogger(__name__)
 
@@ -58,21 +57,10 @@ def read_docx(path: Path, doc_id: str, rel: str) -> Document:
         elif isinstance(block, Table):
             # A table is a note of its own ("Table 1": rows joined by "; ", cells by " | "),
             # written after the text: it never runs into the paragraph before or after it.
-            rows = []
-            for row in block.rows:
-                cells = list(dict.fromkeys(re.sub(r"\s+", " ", c.text).strip() for c in row.cells))
-                if any(cells):
-                    rows.append(" | ".join(c for c in cells if c))
-            if rows:
-                tables.append(f"[^Table {len(tables) + 1}]: " + "; ".join(rows))
-    if not any(line.strip() for line in lines + tables):
-        raise UnreadableDocument(f"{path.name}: the Word document holds no text")
-    lines += tables
-    head = "\n".join(lines[:40])
-    date = _DATE.search(head)
-    symbol = _SYMBOL.search(head)
-    if title is None:
-        title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
-    return Document(doc_id=doc_id, path=rel, lines=tuple(lines), title=title,
-                    date=date.group(1) if date else None, symbol=symbol.group(1) if symbol else None,
-                    sha256=hashlib.sha256(data).hexdigest(), kind="docx")
+            # Merged cells repeat their text in python-docx: each distinct cell once.
+            note = table_note(len(tables) + 1, [
+                list(dict.fromkeys(re.sub(r"\s+", " ", c.text).strip() for c in row.cells)) for row in block.rows])
+            if note:
+                tables.append(note)
+    return markup_document(lines, tables, data=data, doc_id=doc_id, rel=rel, title=title, kind="docx",
+                           empty="the Word document holds no text")

@@ -3,14 +3,13 @@ in document order; scripts, styles, navigation, headers, footers and forms are n
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from pathlib import Path
 
 from ..errors import UnreadableDocument
 from ..types import Document
-from .text import _DATE, _SYMBOL
+from .text import markup_document, table_note
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +61,10 @@ def read_html(path: Path, doc_id: str, rel: str) -> Document:
                 continue
             if node.tag == "table":
                 # A table is a note of its own ("Table 1", or its caption), after the text.
-                rows = []
-                for tr in node.css("tr"):
-                    cells = [re.sub(r"\s+", " ", c.text()).strip() for c in tr.css("td, th")]
-                    if any(cells):
-                        rows.append(" | ".join(c for c in cells if c))
-                if rows:
-                    tables.append(f"[^Table {len(tables) + 1}]: " + "; ".join(rows))
+                note = table_note(len(tables) + 1, [
+                    [re.sub(r"\s+", " ", c.text()).strip() for c in tr.css("td, th")] for tr in node.css("tr")])
+                if note:
+                    tables.append(note)
                 continue
             else:
                 body = re.sub(r"\s+", " ", node.text()).strip()
@@ -78,14 +74,5 @@ def read_html(path: Path, doc_id: str, rel: str) -> Document:
                 lines += [f"{'#' * int(node.tag[1])} {body}", ""]
             else:
                 lines += [body, ""]
-    if not any(line.strip() for line in lines + tables):
-        raise UnreadableDocument(f"{path.name}: the page holds no readable text")
-    lines += tables
-    head = "\n".join(lines[:40])
-    date = _DATE.search(head)
-    symbol = _SYMBOL.search(head)
-    if title is None:
-        title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
-    return Document(doc_id=doc_id, path=rel, lines=tuple(lines), title=title,
-                    date=date.group(1) if date else None, symbol=symbol.group(1) if symbol else None,
-                    sha256=hashlib.sha256(data).hexdigest(), kind="html")
+    return markup_document(lines, tables, data=data, doc_id=doc_id, rel=rel, title=title, kind="html",
+                           empty="the page holds no readable text")

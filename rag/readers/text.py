@@ -113,3 +113,30 @@ def read_text(path: Path, doc_id: str, rel: str) -> Document:
 def text_sha256(path: Path) -> str:
     """The hash of a text file as read (BOM and encoding aside): what the manifest records."""
     return hashlib.sha256(_decode(path).encode("utf-8")).hexdigest()
+
+
+def table_note(number: int, rows: list[list[str]]) -> str | None:
+    """A table as a footnote-style note of its own: "[^Table 1]: cell | cell; cell | cell"."""
+    kept = [" | ".join(c for c in cells if c) for cells in rows if any(cells)]
+    return f"[^Table {number}]: " + "; ".join(kept) if kept else None
+
+
+def markup_document(lines: list[str], notes: list[str], *, data: bytes, doc_id: str, rel: str,
+                    title: str | None, kind: str, empty: str) -> Document:
+    """The Document of a format read into Markdown-like lines (Word, HTML): the notes after the
+    text, date and symbol read from its head, the first heading as the title if none is given.
+
+    Raises:
+        UnreadableDocument: there is no text at all (`empty` says so for the format).
+    """
+    if not any(line.strip() for line in lines + notes):
+        raise UnreadableDocument(f"{Path(rel).name}: {empty}")
+    lines = lines + notes
+    head = "\n".join(lines[:40])
+    date = _DATE.search(head)
+    symbol = _SYMBOL.search(head)
+    if title is None:
+        title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
+    return Document(doc_id=doc_id, path=rel, lines=tuple(lines), title=title,
+                    date=date.group(1) if date else None, symbol=symbol.group(1) if symbol else None,
+                    sha256=hashlib.sha256(data).hexdigest(), kind=kind)
