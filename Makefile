@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 
-.PHONY: setup demo serve test eval bench clean
+.PHONY: setup demo serve test lint eval bench clean
 
 setup: $(VENV)/.installed
 
@@ -39,7 +39,7 @@ demo: setup index/manifest.json
 serve: setup index/manifest.json
 	$(BIN)/rag serve
 
-test: setup
+test: setup lint
 	@echo "==> running the tests (a few minutes; the browser tests need Debian's chromium)"
 	$(BIN)/python -m pytest -q
 	@echo "==> indexing corpus/ and checking the evaluation floors"
@@ -48,6 +48,12 @@ test: setup
 		--min-abstention 0.20 --max-wrong-abstention 0.05
 	$(BIN)/rag eval eval/paraphrase.jsonl --out eval/reports/paraphrase --min-recall5 0.85 \
 		--min-accuracy 0.60 --min-abstention 0.35 --max-wrong-abstention 0.20
+
+lint: setup
+	@echo "==> checking style (ruff) and types (mypy; the first run takes about a minute)"
+	$(BIN)/ruff check rag ui bench tests
+	$(BIN)/ruff format --check rag ui bench tests
+	$(BIN)/mypy rag ui
 
 eval: setup index/manifest.json
 	$(BIN)/rag eval eval/dev.jsonl --out eval/reports/dev

@@ -13,9 +13,9 @@ import logging
 from dataclasses import replace
 
 from rag.assistant import Assistant
-from rag.scorer import HandScorer
 from rag.evaluation import evaluate
 from rag.retrieval import Retriever
+from rag.scorer import HandScorer
 
 VARIANTS = {
     "full": {},
@@ -32,32 +32,50 @@ VARIANTS = {
     "extra quotes within 0.05, not 0.08": {"settings": {"margin": 0.05}},
     "extra quotes must add question terms": {"settings": {"require_new_terms": True}},
     "no numbered-reference bonus": {"weights": {"reference": 0.0}},
-    "sentence cosine only": {"weights": {"sentence_cosine": 1.0, "sentence_coverage": 0.0, "paragraph_coverage": 0.0,
-                                          "paragraph_cosine": 0.0, "missing_entity": 0.0,
-                                          "missing_type": 0.0, "missing_name": 0.0, "type_found": 0.0,
-                                          "reference": 0.0, "paragraph_rank": 0.0}},
+    "sentence cosine only": {
+        "weights": {
+            "sentence_cosine": 1.0,
+            "sentence_coverage": 0.0,
+            "paragraph_coverage": 0.0,
+            "paragraph_cosine": 0.0,
+            "missing_entity": 0.0,
+            "missing_type": 0.0,
+            "missing_name": 0.0,
+            "type_found": 0.0,
+            "reference": 0.0,
+            "paragraph_rank": 0.0,
+        }
+    },
 }
 
 
 def run(index: str, questions: str) -> None:
     base = Assistant.load(index)
     print(f"\n{questions} on {index}")
-    print(f"{'variant':38} r@1   r@5   correct prec  abst.unans abst.ans | at <=10% wrong: threshold "
-          "abst.unans correct")
+    print(
+        f"{'variant':38} r@1   r@5   correct prec  abst.unans abst.ans | at <=10% wrong: threshold abst.unans correct"
+    )
     for name, change in VARIANTS.items():
         settings = replace(base.settings, **change.get("settings", {}))
-        assistant = Assistant(base.data, base.embedder, settings, index_dir=base.index_dir,
-                              scorer=replace(HandScorer(), **change.get("weights", {})))
+        assistant = Assistant(
+            base.data,
+            base.embedder,
+            settings,
+            index_dir=base.index_dir,
+            scorer=replace(HandScorer(), **change.get("weights", {})),
+        )
         assistant.retriever = Retriever(base.data, **change.get("retriever", {}))
         report = evaluate(assistant, questions)
         f = report.figures
         r, a, ab = f["retrieval"], f["answers"], f["abstention"]
         t = ab["suggested_threshold"] or 0.0
         point = min(report.curve, key=lambda c: abs(c["threshold"] - t))
-        print(f"{name:38} {r['recall@1']:.3f} {r['recall@5']:.3f} {a['correct_cited']:.3f}   "
-              f"{a['citation_precision'] or 0:.3f} {ab['abstained_unanswerable'] or 0:.3f}      "
-              f"{ab['abstained_answerable'] or 0:.3f}    | {t:.3f}     {point['abstained_unanswerable']:.3f}"
-              f"      {point['correct_cited']:.3f}")
+        print(
+            f"{name:38} {r['recall@1']:.3f} {r['recall@5']:.3f} {a['correct_cited']:.3f}   "
+            f"{a['citation_precision'] or 0:.3f} {ab['abstained_unanswerable'] or 0:.3f}      "
+            f"{ab['abstained_answerable'] or 0:.3f}    | {t:.3f}     {point['abstained_unanswerable']:.3f}"
+            f"      {point['correct_cited']:.3f}"
+        )
 
 
 def main() -> None:

@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from public_sets import prepare, prepare_un  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
+from rag.confidence import SelectorScorer  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
 from rag.evaluation import evaluate_file  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
-from rag.confidence import SelectorScorer  # noqa: E402
 from rag.scorer import HandScorer  # noqa: E402
 from rag.selector_data import INDOMAIN_FILE  # noqa: E402
 from rag.settings import Settings  # noqa: E402
@@ -79,20 +79,38 @@ def main() -> None:
         questions = make_set(name, args.data, work, args.squad_per_doc, args.seed)
         if not (work / "index" / "manifest.json").is_file():
             build_index(work / "corpus", work / "index", embedder=embedder, progress=False)
-        assistant = Assistant(load_index(work / "index"), embedder, Settings(threshold=args.threshold),
-                              index_dir=work / "index", scorer=scorer)
+        assistant = Assistant(
+            load_index(work / "index"),
+            embedder,
+            Settings(threshold=args.threshold),
+            index_dir=work / "index",
+            scorer=scorer,
+        )
         report = evaluate_file(assistant, questions, work / "report")
         f = report.figures
-        rows.append((name, f["questions"], f["retrieval"]["recall@5"], f["answers"]["correct_cited"],
-                     f["abstention"]["abstained_answerable"], f["abstention"]["abstained_unanswerable"],
-                     f["calibration"]["expected_calibration_error"], f["confidence"]["answerability_auc"],
-                     f["confidence"]["correct_cited_no_threshold"], f["confidence"]["answerable_median"],
-                     f["confidence"]["unanswerable_median"], f["latency_ms"]["median"]))
+        rows.append(
+            (
+                name,
+                f["questions"],
+                f["retrieval"]["recall@5"],
+                f["answers"]["correct_cited"],
+                f["abstention"]["abstained_answerable"],
+                f["abstention"]["abstained_unanswerable"],
+                f["calibration"]["expected_calibration_error"],
+                f["confidence"]["answerability_auc"],
+                f["confidence"]["correct_cited_no_threshold"],
+                f["confidence"]["answerable_median"],
+                f["confidence"]["unanswerable_median"],
+                f["latency_ms"]["median"],
+            )
+        )
         print(f"{name}: {report.summary().splitlines()[2]}", flush=True)
     threshold = assistant.settings.threshold
-    head = (f"| set ({assistant.scorer.label}, threshold {threshold}) | questions | recall@5 | correct, gold cited "
-            "| wrongly abstains (answerable) | abstains (unanswerable) | ECE | answerability AUC "
-            "| correct, no threshold | median confidence (answerable) | (unanswerable) | median ms |")
+    head = (
+        f"| set ({assistant.scorer.label}, threshold {threshold}) | questions | recall@5 | correct, gold cited "
+        "| wrongly abstains (answerable) | abstains (unanswerable) | ECE | answerability AUC "
+        "| correct, no threshold | median confidence (answerable) | (unanswerable) | median ms |"
+    )
     lines = [head, "|---" * 12 + "|"]
     lines += ["| " + " | ".join("-" if v is None else str(v) for v in row) + " |" for row in rows]
     table = "\n".join(lines)

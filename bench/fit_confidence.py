@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from public_sets import prepare, prepare_un  # noqa: E402
 
 from rag.assistant import Assistant  # noqa: E402
-from rag.confidence import CONFIDENCE_FILE, COLUMNS, ConfidenceModel, SelectorScorer  # noqa: E402
+from rag.confidence import COLUMNS, CONFIDENCE_FILE, ConfidenceModel, SelectorScorer  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
 from rag.features import candidate_features  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
@@ -65,8 +65,11 @@ def collect(assistant: Assistant, scorer: SelectorScorer, questions: Path, k: in
         keys = [squash(a) for a in (row.get("answers") or row.get("answer_keys") or []) if squash(a)]
         ranked, x = scorer.row(q, found, assistant.data)
         best = ranked[0]
-        right = (best.paragraph.number in gold and gold_doc in (None, best.paragraph.doc_id)
-                 and any(key in squash(best.paragraph.text[best.start:best.end]) for key in keys))
+        right = (
+            best.paragraph.number in gold
+            and gold_doc in (None, best.paragraph.doc_id)
+            and any(key in squash(best.paragraph.text[best.start : best.end]) for key in keys)
+        )
         out.append({"x": x[0], "y": float(right), "answerable": bool(gold)})
     return out
 
@@ -78,7 +81,8 @@ def curve_figures(groups: list[dict], model: ConfidenceModel, t: float) -> dict[
     pu = model.probability(np.asarray([g["x"] for g in una])) if una else np.zeros(0)
     ya = np.asarray([g["y"] for g in ans])
     return {
-        "answerable": len(ans), "unanswerable": len(una),
+        "answerable": len(ans),
+        "unanswerable": len(una),
         "top_right": round(float(ya.mean()), 4) if ans else None,
         "right_and_kept": round(float((ya * (pa >= t)).mean()), 4) if ans else None,
         "wrong_abstention": round(float((pa < t).mean()), 4) if ans else None,
@@ -97,10 +101,14 @@ def main() -> None:
     parser.add_argument("--max-wrong", type=float, default=0.10)
     parser.add_argument("--C", type=float, default=0.5)
     parser.add_argument("--rerank", type=int, default=3, help="sentences the selector reads")
-    parser.add_argument("--columns", default=None,
-                        help="comma-separated columns the model may read (the others get weight 0)")
-    parser.add_argument("--without-selector", action="store_true",
-                        help="ablation: fit without the selector's columns (they get weight 0)")
+    parser.add_argument(
+        "--columns", default=None, help="comma-separated columns the model may read (the others get weight 0)"
+    )
+    parser.add_argument(
+        "--without-selector",
+        action="store_true",
+        help="ablation: fit without the selector's columns (they get weight 0)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fraction", type=float, default=1.0, help="of the questions per document (a quick run)")
     args = parser.parse_args()
@@ -116,9 +124,15 @@ def main() -> None:
     scorer = SelectorScorer(selector, placeholder, top=args.rerank)
     embedder = Embedder("all-MiniLM-L6-v2", threads=2)
     by_set: dict[str, list[dict]] = {}
-    plans = [(name, lambda w, n=name, d=docs, p=max(1, int(per * args.fraction)), s=scope:
-              prepare(args.data / n, w, d, p, args.seed, scope=s, split="calibration"))
-             for name, docs, per, scope in SETS]
+    plans = [
+        (
+            name,
+            lambda w, n=name, d=docs, p=max(1, int(per * args.fraction)), s=scope: prepare(  # noqa: B008
+                args.data / n, w, d, p, args.seed, scope=s, split="calibration"
+            ),
+        )
+        for name, docs, per, scope in SETS
+    ]
     plans.append(("un-paraphrase", lambda w: prepare_un(args.data, INDOMAIN_FILE, w, "calibration")))
     cache = args.work / "rows.json"
     if cache.is_file():  # rows of an earlier run with the same selector
@@ -135,8 +149,15 @@ def main() -> None:
         n_ans = sum(g["answerable"] for g in by_set[name])
         print(f"{name}: {len(by_set[name])} questions ({n_ans} answerable)", flush=True)
 
-    cache.write_text(json.dumps({"selector": selector.label, "rerank": scorer.top, "sets": {
-        n: [{**g, "x": [float(v) for v in g["x"]]} for g in gs] for n, gs in by_set.items()}}))
+    cache.write_text(
+        json.dumps(
+            {
+                "selector": selector.label,
+                "rerank": scorer.top,
+                "sets": {n: [{**g, "x": [float(v) for v in g["x"]]} for g in gs] for n, gs in by_set.items()},
+            }
+        )
+    )
     # The logistic model, one row per question (was its best sentence right?); each set weighs the same.
     x = np.concatenate([np.asarray([g["x"] for g in groups]) for groups in by_set.values()])
     y = np.concatenate([np.asarray([g["y"] for g in groups]) for groups in by_set.values()])
@@ -159,13 +180,22 @@ def main() -> None:
         if wrong <= args.max_wrong and gain > best_gain + 1e-9:
             best_t, best_gain = float(t), gain
     figures = {name: curve_figures(g, model, best_t) for name, g in by_set.items()}
-    about = {"selector": selector.label, "fitted_on": "calibration split (rag.selector_data)",
-             "sets": {name: len(g) for name, g in by_set.items()}, "rerank": scorer.top,
-             "max_wrong_abstention": args.max_wrong, "figures_at_threshold": figures}
+    about = {
+        "selector": selector.label,
+        "fitted_on": "calibration split (rag.selector_data)",
+        "sets": {name: len(g) for name, g in by_set.items()},
+        "rerank": scorer.top,
+        "max_wrong_abstention": args.max_wrong,
+        "figures_at_threshold": figures,
+    }
     model = ConfidenceModel(model.coef, model.intercept, best_t, about)
     (selector.folder / CONFIDENCE_FILE).write_text(model.to_json() + "\n", encoding="utf-8")
-    print(json.dumps({"threshold": best_t, "figures": figures,
-                      "weights": dict(zip(COLUMNS, np.round(model.coef, 3).tolist()))}, indent=1))
+    print(
+        json.dumps(
+            {"threshold": best_t, "figures": figures, "weights": dict(zip(COLUMNS, np.round(model.coef, 3).tolist()))},
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

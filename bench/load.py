@@ -4,7 +4,8 @@
 
 Starts the page (`rag serve`, its own process) on a free local port over an existing index, then
 lets `--users` clients
-(gradio_client, one thread each) ask one question each at the same moment, through the same
+ask one question each at the same moment (asyncio and httpx: a light client, so that the
+clients' own work on this machine's cores does not count as the page's), through the same
 endpoint the page's Ask button calls. Prints errors, p50 and p95 of the time from asking to the
 answer, and the total wall time. Bounded: one question per user, local only.
 """
@@ -12,6 +13,7 @@ answer, and the total wall time. Bounded: one question per user, local only.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import os
@@ -19,7 +21,6 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 from rag.assistant import Assistant
@@ -29,6 +30,51 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+async def ask_once(client, url: str, question: str, threshold: float) -> str:  # type: ignore[no-untyped-def]
+    """One question through the Ask button's endpoint (Gradio's two-step HTTP API: post the
+    inputs, then read the event stream until the result); returns the reply's JSON text."""
+    r = await client.post(f"{url}gradio_api/call/on_ask", json={"data": [question, [], 5, "All documents", threshold]})
+    r.raise_for_status()
+    event = r.json()["event_id"]
+    async with client.stream("GET", f"{url}gradio_api/call/on_ask/{event}") as stream:
+        kind = ""
+        async for line in stream.aiter_lines():
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:") and kind in ("complete", "error"):
+                if kind == "error":
+                    raise RuntimeError(line[5:].strip() or "the page reported an error")
+                return line[5:].strip()
+    raise RuntimeError("the event stream ended without a result")
+
+
+async def ask_all(url: str, questions: list[str], users: int, threshold: float):  # type: ignore[no-untyped-def]
+    """`users` questions asked at the same moment; (seconds each, errors, wall seconds)."""
+    import httpx
+
+    times: list[float] = []
+    errors: list[str] = []
+    limits = httpx.Limits(max_connections=2 * users, max_keepalive_connections=2 * users)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+
+        async def one(i: int) -> None:
+            t = time.perf_counter()
+            try:
+                reply = await ask_once(client, url, questions[i % len(questions)], threshold)
+                if "[para." not in reply and "do not answer" not in reply:
+                    errors.append(f"question {i}: no answer in the reply")
+            except Exception as exc:  # any failure of a request is what this benchmark counts
+                errors.append(f"question {i}: {exc!r}")
+            times.append(time.perf_counter() - t)
+
+        await one(0)  # warm: the first question loads what the page loads lazily
+        times.clear()
+        began = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(users)))
+        wall = time.perf_counter() - began
+    return sorted(times), errors, wall
 
 
 def main() -> None:
@@ -41,13 +87,26 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import httpx
-    from gradio_client import Client
 
     questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
-    threshold = Assistant.load(args.index).settings.threshold
+    threshold = Assistant.load(args.index).threshold
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "rag.cli", "serve", "--index", args.index, "--port", str(port),
-                               "--workers", str(args.workers)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "serve",
+            "--index",
+            args.index,
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}/"
     for _ in range(600):
         try:
@@ -55,36 +114,14 @@ def main() -> None:
                 break
         except httpx.HTTPError:
             time.sleep(0.1)
-    clients = [Client(url, verbose=False) for _ in range(args.users)]
-    times: list[float] = []
-    errors: list[str] = []
-    start = threading.Barrier(args.users)
-
-    def ask(i: int) -> None:
-        q = questions[i % len(questions)]
-        start.wait()
-        t = time.perf_counter()
-        try:
-            history = clients[i].predict(q, [], 5, "All documents", threshold, api_name="/on_ask")[0]
-            if not history or "[para." not in json.dumps(history) and "do not answer" not in json.dumps(history):
-                errors.append(f"question {i}: no answer in the reply")
-        except Exception as exc:  # any failure of a request is what this benchmark counts
-            errors.append(f"question {i}: {exc}")
-        times.append(time.perf_counter() - t)
-
-    began = time.perf_counter()
-    threads = [threading.Thread(target=ask, args=(i,)) for i in range(args.users)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    wall = time.perf_counter() - began
+    times, errors, wall = asyncio.run(ask_all(url, questions, args.users, threshold))
     server.terminate()
     server.wait()
-    times.sort()
-    print(f"{args.users} users at once, page --workers {args.workers}: {len(errors)} errors; "
-          f"p50 {statistics.median(times):.2f} s, p95 {times[int(0.95 * (len(times) - 1))]:.2f} s; "
-          f"all answered in {wall:.2f} s")
+    print(
+        f"{args.users} users at once, page --workers {args.workers}: {len(errors)} errors; "
+        f"p50 {statistics.median(times):.2f} s, p95 {times[int(0.95 * (len(times) - 1))]:.2f} s; "
+        f"all answered in {wall:.2f} s"
+    )
     for e in errors[:5]:
         print("  " + e)
 

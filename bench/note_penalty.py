@@ -45,9 +45,11 @@ def main() -> None:
             report = evaluate(assistant, questions)
             a, ab = report.figures["answers"], report.figures["abstention"]
             notes = sum(1 for r in report.rows if r.answer and any(c.kind == "note" for c in r.answer.citations))
-            print(f"{split} (n={len(report.rows)}) penalty {penalty}: correct {a['correct_cited']:.3f}, "
-                  f"abstains answerable {ab['abstained_answerable']:.3f}, unanswerable "
-                  f"{ab['abstained_unanswerable']:.3f}; answers quoting a footnote: {notes}")
+            print(
+                f"{split} (n={len(report.rows)}) penalty {penalty}: correct {a['correct_cited']:.3f}, "
+                f"abstains answerable {ab['abstained_answerable']:.3f}, unanswerable "
+                f"{ab['abstained_unanswerable']:.3f}; answers quoting a footnote: {notes}"
+            )
 
 
 if __name__ == "__main__":

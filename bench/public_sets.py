@@ -25,8 +25,16 @@ from rag.selector_data import hashed_split, squad_split
 from rag.settings import Settings
 
 
-def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: int = 0,
-            scope: bool = False, split: str | None = None) -> Path:
+def prepare(
+    data: Path,
+    work: Path,
+    docs: int,
+    per_doc: int,
+    seed: int,
+    skip: int = 0,
+    scope: bool = False,
+    split: str | None = None,
+) -> Path:
     """Write `docs` documents (after the first `skip`) as a corpus, and up to `per_doc` of their
     questions as an eval file; returns the question file. With `scope`, each question keeps to its
     own document (`doc`): for sets whose questions say "this website" and fit every document.
@@ -64,8 +72,14 @@ def prepare(data: Path, work: Path, docs: int, per_doc: int, seed: int, skip: in
                 gold = [] if q["gold_para"] is None else [int(q["gold_para"]) + 1]
                 keys = [min(q["answers"], key=len)] if gold and q.get("answers") else []
                 name = re.sub(r"[^A-Za-z0-9_.-]+", "-", doc_id).strip("-")
-                row = {"id": q["id"], "question": q["question"], "gold_paras": gold, "gold_doc": name,
-                       "answer_keys": keys, "answers": q.get("answers") or []}
+                row = {
+                    "id": q["id"],
+                    "question": q["question"],
+                    "gold_paras": gold,
+                    "gold_doc": name,
+                    "answer_keys": keys,
+                    "answers": q.get("answers") or [],
+                }
                 if scope:
                     row["doc"] = name
                 fh.write(json.dumps(row) + "\n")
@@ -102,9 +116,19 @@ def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
                 gold = [p.number for p in paragraphs[r["doc"]] if p.kind == "para" and key in squash(p.text)][:1]
                 if not gold:
                     continue
-            fh.write(json.dumps({"id": r["id"], "question": r["question"], "gold_paras": gold,
-                                 "gold_doc": Path(name).stem, "answer_keys": [r["answer"]] if gold else []},
-                                ensure_ascii=False) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": r["id"],
+                        "question": r["question"],
+                        "gold_paras": gold,
+                        "gold_doc": Path(name).stem,
+                        "answer_keys": [r["answer"]] if gold else [],
+                    },
+                    ensure_ascii=False,
+                )
+                + "\n"
+            )
     return out
 
 

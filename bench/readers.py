@@ -43,27 +43,41 @@ def pdf_report(path: Path) -> dict[str, object]:
     recs = [p for p in paras if p.ref.startswith("para. ")]
     notes = [p for p in paras if p.kind == "note"]
     numbers = [p.number for p in body if p.numbered_by_source and p.number > 0]
-    symbol_left = [label(p) for p in paras if doc.symbol and re.search(rf"(^|\s){re.escape(doc.symbol)}(\s|$)", p.text)
-                   and len(p.text) < 40]
+    symbol_left = [
+        label(p)
+        for p in paras
+        if doc.symbol and re.search(rf"(^|\s){re.escape(doc.symbol)}(\s|$)", p.text) and len(p.text) < 40
+    ]
     leftovers = [label(p) for p in paras if _LEFTOVER.search(p.text)]
     pages = max(doc.pages, default=0)
     marks = [int(label(p)[4:]) for p in notes if re.fullmatch(r"fn\. \d+", label(p))]
     others = [label(p) for p in notes if not re.fullmatch(r"fn\. \d+", label(p))]
-    return {"file": path.name, "symbol": doc.symbol, "date": doc.date, "pages": pages,
-            "paragraphs": len(body), "numbered": all(p.numbered_by_source for p in body),
-            "first-last": f"{numbers[0]}-{numbers[-1]}" if numbers else "-", "gaps": gaps(numbers),
-            "recommendations": len(recs),
-            "footnotes": f"{len(marks)} ({marks[0]}-{marks[-1]}, gaps {gaps(marks)})" if marks else 0,
-            "other notes": ", ".join(others) or "-", "heads left": leftovers + symbol_left,
-            "pages/s": round(pages / seconds, 1)}
+    return {
+        "file": path.name,
+        "symbol": doc.symbol,
+        "date": doc.date,
+        "pages": pages,
+        "paragraphs": len(body),
+        "numbered": all(p.numbered_by_source for p in body),
+        "first-last": f"{numbers[0]}-{numbers[-1]}" if numbers else "-",
+        "gaps": gaps(numbers),
+        "recommendations": len(recs),
+        "footnotes": f"{len(marks)} ({marks[0]}-{marks[-1]}, gaps {gaps(marks)})" if marks else 0,
+        "other notes": ", ".join(others) or "-",
+        "heads left": leftovers + symbol_left,
+        "pages/s": round(pages / seconds, 1),
+    }
 
 
 def treaty_report(path: Path) -> dict[str, object]:
     paras = split_paragraphs(read_document(path))
     refs = [label(p) for p in paras]
-    return {"file": path.name[:60], "paragraphs": len(paras),
-            "articles": len({r.split("(")[0] for r in refs if r.startswith("Art.")}),
-            "examples": ", ".join(refs[1:4])}
+    return {
+        "file": path.name[:60],
+        "paragraphs": len(paras),
+        "articles": len({r.split("(")[0] for r in refs if r.startswith("Art.")}),
+        "examples": ", ".join(refs[1:4]),
+    }
 
 
 def compare(files: list[Path]) -> None:
@@ -84,8 +98,10 @@ def compare(files: list[Path]) -> None:
             pages += len(texts)
             opened += sum(1 for t in texts for line in t.splitlines() if re.match(r"^\s*\d{1,3}\.\s+[A-Z]", line))
         seconds = time.perf_counter() - started
-        print(f"  {name:10s} {pages} pages in {seconds:5.1f} s = {pages / seconds:6.1f} pages/s; "
-              f"{opened} numbered-paragraph lines")
+        print(
+            f"  {name:10s} {pages} pages in {seconds:5.1f} s = {pages / seconds:6.1f} pages/s; "
+            f"{opened} numbered-paragraph lines"
+        )
 
 
 def main() -> None:

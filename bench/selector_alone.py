@@ -30,8 +30,11 @@ from rag.scorer import HandScorer  # noqa: E402
 from rag.selector import AnswerSelector  # noqa: E402
 from rag.selector_data import squash  # noqa: E402
 
-QUESTIONS = {"dev": ROOT / "eval" / "dev.jsonl", "paraphrase": ROOT / "eval" / "paraphrase.jsonl",
-             "held-out": ROOT / "eval" / "held-out" / "a-res-80-9.jsonl"}
+QUESTIONS = {
+    "dev": ROOT / "eval" / "dev.jsonl",
+    "paraphrase": ROOT / "eval" / "paraphrase.jsonl",
+    "held-out": ROOT / "eval" / "held-out" / "a-res-80-9.jsonl",
+}
 
 
 def main() -> None:
@@ -44,8 +47,10 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     selector = AnswerSelector.load(args.selector)
     embedder = Embedder("all-MiniLM-L6-v2", threads=1)
-    print(f"| set ({selector.label}, best {args.top} by the hand weights) | answerable | hand's first right "
-          "| selector's first right | a right one among them | answerability AUC of the best logit |")
+    print(
+        f"| set ({selector.label}, best {args.top} by the hand weights) | answerable | hand's first right "
+        "| selector's first right | a right one among them | answerability AUC of the best logit |"
+    )
     print("|---|---|---|---|---|---|")
     for name in args.sets.split(","):
         work = args.work / name
@@ -62,8 +67,10 @@ def main() -> None:
             if gold is None or not top:
                 continue
             keys = [squash(k) for k in (row.get("answers") or keys) if squash(k)]
-            right = [c.paragraph.number in gold and any(k in squash(c.paragraph.text[c.start:c.end]) for k in keys)
-                     for c in top]
+            right = [
+                c.paragraph.number in gold and any(k in squash(c.paragraph.text[c.start : c.end]) for k in keys)
+                for c in top
+            ]
             logits = selector.logits(considered.question, selector_inputs(top, assistant.data))
             if gold:
                 hand.append(right[0])
@@ -72,8 +79,11 @@ def main() -> None:
                 best_a.append(float(logits.max()))
             else:
                 best_u.append(float(logits.max()))
-        print(f"| {name} | {len(hand)} | {np.mean(hand):.2f} | {np.mean(chosen):.2f} | {np.mean(any_right):.2f} "
-              f"| {roc_auc(best_a, best_u)} |", flush=True)
+        print(
+            f"| {name} | {len(hand)} | {np.mean(hand):.2f} | {np.mean(chosen):.2f} | {np.mean(any_right):.2f} "
+            f"| {roc_auc(best_a, best_u)} |",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

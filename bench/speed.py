@@ -40,8 +40,10 @@ def compare_backends(index: Path) -> None:
             t = time.perf_counter()
             encoder.encode_windows(texts)
             runs.append(time.perf_counter() - t)
-        print(f"encoding {len(texts)} texts with {backend}: median {statistics.median(runs):.2f} s = "
-              f"{len(texts) / statistics.median(runs):.0f} texts/s")
+        print(
+            f"encoding {len(texts)} texts with {backend}: median {statistics.median(runs):.2f} s = "
+            f"{len(texts) / statistics.median(runs):.0f} texts/s"
+        )
 
 
 def main() -> None:
@@ -50,8 +52,11 @@ def main() -> None:
     parser.add_argument("--questions", default="eval/dev.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--selector", action="store_true", help="answer with the answer selector (--scorer selector)")
-    parser.add_argument("--backends", action="store_true",
-                        help="also compare the encoders' throughput on the corpus's paragraphs and sentences")
+    parser.add_argument(
+        "--backends",
+        action="store_true",
+        help="also compare the encoders' throughput on the corpus's paragraphs and sentences",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -72,8 +77,10 @@ def main() -> None:
         print(f"model load {model_s:.2f} s; full build {build_s:.2f} s; rebuild with nothing changed {rebuild_s:.2f} s")
         pages = sum(info.pages for info in manifest.documents.values())
         if pages:
-            print(f"paged documents (PDF): {pages} pages; full build {pages / build_s:.1f} pages/s "
-                  "(reading, splitting and embedding)")
+            print(
+                f"paged documents (PDF): {pages} pages; full build {pages / build_s:.1f} pages/s "
+                "(reading, splitting and embedding)"
+            )
 
         if args.backends:
             compare_backends(index)
@@ -91,9 +98,11 @@ def main() -> None:
                 times.append((time.perf_counter() - t) * 1000)
         times.sort()
         med, enc = statistics.median(times), statistics.median(encode_times)
-        print(f"warm ask ({assistant.scorer.label}): median {med:.1f} ms, p95 "
-              f"{times[int(0.95 * (len(times) - 1))]:.1f} ms over {len(times)} questions; question encoding "
-              f"alone median {enc:.1f} ms ({enc / med:.0%} of an answer)")
+        print(
+            f"warm ask ({assistant.scorer.label}): median {med:.1f} ms, p95 "
+            f"{times[int(0.95 * (len(times) - 1))]:.1f} ms over {len(times)} questions; question encoding "
+            f"alone median {enc:.1f} ms ({enc / med:.0%} of an answer)"
+        )
         selector = getattr(assistant.scorer, "selector", None)
         if selector is not None:
             share = []
@@ -104,8 +113,10 @@ def main() -> None:
                 selector.logits(q, items)
                 share.append((time.perf_counter() - t) * 1000)
             sel = statistics.median(share)
-            print(f"the answer selector alone (reading the best {assistant.scorer.top} candidates): "
-                  f"median {sel:.1f} ms ({sel / med:.0%} of an answer)")
+            print(
+                f"the answer selector alone (reading the best {assistant.scorer.top} candidates): "
+                f"median {sel:.1f} ms ({sel / med:.0%} of an answer)"
+            )
             from rag.scorer import HandScorer
 
             assistant.scorer = HandScorer()
@@ -119,8 +130,11 @@ def main() -> None:
         cold = []
         for _ in range(args.rounds):
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "rag.cli", "ask", questions[0], "--index", str(index),
-                            "--corpus", args.corpus], check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "rag.cli", "ask", questions[0], "--index", str(index), "--corpus", args.corpus],
+                check=True,
+                capture_output=True,
+            )
             cold.append(time.perf_counter() - t)
         print(f"cold `rag ask` in a new process: median {statistics.median(cold):.2f} s over {len(cold)} runs")
         for what in ("import onnxruntime, tokenizers", "import torch, transformers", "import sentence_transformers"):
@@ -129,8 +143,10 @@ def main() -> None:
                 t = time.perf_counter()
                 subprocess.run([sys.executable, "-c", what], check=True, capture_output=True)
                 imports.append(time.perf_counter() - t)
-            print(f"`{what}` in a new process: median {statistics.median(imports):.2f} s"
-                  + (" (answering does this)" if "onnx" in what else " (only building does this)"))
+            print(
+                f"`{what}` in a new process: median {statistics.median(imports):.2f} s"
+                + (" (answering does this)" if "onnx" in what else " (only building does this)")
+            )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak memory of this process: {rss:.0f} MiB")
 

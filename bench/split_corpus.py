@@ -45,12 +45,16 @@ def main() -> None:
         for p in paras:
             sentences += len(split_sentences(p.text))
             longest = max(longest, len(p.text))
-    print(f"{docs} documents, {paragraphs} paragraphs, {sentences} sentences; {numbered} documents keep "
-          f"their own numbering; longest paragraph {longest:,} characters; "
-          f"{time.perf_counter() - started:.1f} s; {len(failures)} unreadable")
+    print(
+        f"{docs} documents, {paragraphs} paragraphs, {sentences} sentences; {numbered} documents keep "
+        f"their own numbering; longest paragraph {longest:,} characters; "
+        f"{time.perf_counter() - started:.1f} s; {len(failures)} unreadable"
+    )
     if pages:
-        print(f"paged documents: {pages} pages read and split in {paged_seconds:.1f} s = "
-              f"{pages / paged_seconds:.1f} pages/s")
+        print(
+            f"paged documents: {pages} pages read and split in {paged_seconds:.1f} s = "
+            f"{pages / paged_seconds:.1f} pages/s"
+        )
     for failure in failures:
         print(f"  {failure}")
 

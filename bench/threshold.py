@@ -44,8 +44,10 @@ def main() -> None:
     print("|---|---|---|---|")
     for point in report.curve:
         if 0.35 <= point["threshold"] <= 0.65 and round(point["threshold"] * 100) % 5 == 0:
-            print(f"| {point['threshold']:.2f} | {point['abstained_unanswerable']:.2f} | "
-                  f"{point['abstained_answerable']:.2f} | {point['correct_cited']:.2f} |")
+            print(
+                f"| {point['threshold']:.2f} | {point['abstained_unanswerable']:.2f} | "
+                f"{point['abstained_answerable']:.2f} | {point['correct_cited']:.2f} |"
+            )
     print(f"suggested threshold: {report.figures['abstention']['suggested_threshold']}")
 
 

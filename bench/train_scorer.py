@@ -22,9 +22,9 @@ import random
 from pathlib import Path
 
 import numpy as np
+from public_sets import prepare
 from sklearn.linear_model import LogisticRegression
 
-from public_sets import prepare
 from rag.assistant import Assistant
 from rag.features import FEATURES, candidate_features
 from rag.index import build_index
@@ -45,8 +45,9 @@ def collect(assistant: Assistant, questions: Path) -> tuple[np.ndarray, np.ndarr
         if not question:
             continue
         query_terms = terms(question)
-        evidence = assistant.retriever.search(assistant.embedder.encode_query(question), query_terms,
-                                              k=assistant.settings.k)
+        evidence = assistant.retriever.search(
+            assistant.embedder.encode_query(question), query_terms, k=assistant.settings.k
+        )
         found = candidate_features(question, query_terms, evidence, assistant.data, assistant.idf)
         if not found.candidates:
             continue
@@ -55,10 +56,9 @@ def collect(assistant: Assistant, questions: Path) -> tuple[np.ndarray, np.ndarr
         labels = np.zeros(len(found.candidates), dtype=np.int8)
         if gold:
             counts["answerable"] += 1
-            in_gold = [c.paragraph.doc_id == row["gold_doc"] and c.paragraph.number in gold
-                       for c in found.candidates]
+            in_gold = [c.paragraph.doc_id == row["gold_doc"] and c.paragraph.number in gold for c in found.candidates]
             for i, c in enumerate(found.candidates):
-                quote = squash(c.paragraph.text[c.start:c.end])
+                quote = squash(c.paragraph.text[c.start : c.end])
                 labels[i] = in_gold[i] and any(a in quote for a in answers)
             if not any(in_gold):
                 counts["gold_not_retrieved"] += 1
@@ -99,8 +99,13 @@ def main() -> None:
     parser.add_argument("--skip", type=int, default=12)
     parser.add_argument("--docs", type=int, default=23)
     parser.add_argument("--per-doc", type=int, default=400)
-    parser.add_argument("--also", type=Path, action="append", default=[],
-                        help="more normalised sets (answerable questions only is fine)")
+    parser.add_argument(
+        "--also",
+        type=Path,
+        action="append",
+        default=[],
+        help="more normalised sets (answerable questions only is fine)",
+    )
     parser.add_argument("--also-docs", type=int, default=10)
     parser.add_argument("--also-per-doc", type=int, default=60)
     parser.add_argument("--work", type=Path, required=True)
@@ -111,8 +116,9 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
-    sets = [(args.data, args.skip, args.docs, args.per_doc)] + \
-        [(p, 0, args.also_docs, args.also_per_doc) for p in args.also]
+    sets = [(args.data, args.skip, args.docs, args.per_doc)] + [
+        (p, 0, args.also_docs, args.also_per_doc) for p in args.also
+    ]
     parts = []
     for offset, (data, skip, docs, per_doc) in enumerate(sets):
         work = args.work / data.name
@@ -141,9 +147,14 @@ def main() -> None:
         print(f"  {name:20} {c:+.3f}")
     print(f"  {'intercept':20} {model.intercept_[0]:+.3f}")
     if args.out:
-        about = {"fitted_by": "bench/train_scorer.py", "C": args.C,
-                 "sets": [{"name": d.name, "skip": s, "docs": n, "per_doc": p} for d, s, n, p in sets],
-                 "rows": int(len(y)), "positive_rows": int(y.sum()), "questions": len(ids)}
+        about = {
+            "fitted_by": "bench/train_scorer.py",
+            "C": args.C,
+            "sets": [{"name": d.name, "skip": s, "docs": n, "per_doc": p} for d, s, n, p in sets],
+            "rows": int(len(y)),
+            "positive_rows": int(y.sum()),
+            "questions": len(ids),
+        }
         scorer = LinearScorer(model.coef_[0].astype(np.float64), float(model.intercept_[0]), about)
         args.out.write_text(scorer.to_json() + "\n", encoding="utf-8")
         print(f"wrote {args.out}")

@@ -1,9 +1,9 @@
 """Extractive, cited answers from official documents.
 
-    from rag import Assistant, build_index
-    build_index("corpus", "index")
-    assistant = Assistant.load("index")
-    answer = assistant.ask("Who funded the third meeting?")
+from rag import Assistant, build_index
+build_index("corpus", "index")
+assistant = Assistant.load("index")
+answer = assistant.ask("Who funded the third meeting?")
 """
 
 from __future__ import annotations
@@ -11,21 +11,24 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .assistant import Assistant
+from .confidence import SelectorScorer
 from .errors import (
+    BadSetting,
     CorruptIndex,
     EmptyQuestion,
     IndexMissing,
     IndexProblem,
     InputError,
+    ModelProblem,
     QuestionTooLong,
     RagError,
+    SelectorProblem,
     StaleIndex,
     UnreadableDocument,
+    UnsafeIndexFolder,
 )
-from .confidence import SelectorScorer
 from .index import Manifest, build_index, load_index
 from .scorer import HandScorer
-from .selector import SelectorProblem
 from .serialize import answer_json, answer_record, answer_text
 from .settings import Settings
 from .types import Answer, Citation, Hit, Paragraph
@@ -33,6 +36,7 @@ from .types import Answer, Citation, Hit, Paragraph
 __all__ = [
     "Answer",
     "Assistant",
+    "BadSetting",
     "Citation",
     "CorruptIndex",
     "EmptyQuestion",
@@ -42,6 +46,7 @@ __all__ = [
     "IndexProblem",
     "InputError",
     "Manifest",
+    "ModelProblem",
     "Paragraph",
     "QuestionTooLong",
     "RagError",
@@ -50,6 +55,7 @@ __all__ = [
     "Settings",
     "StaleIndex",
     "UnreadableDocument",
+    "UnsafeIndexFolder",
     "__version__",
     "answer_json",
     "answer_record",

@@ -9,18 +9,18 @@ from pathlib import Path
 
 import numpy as np
 
+from .citations import label
 from .compose import compose_answer, score_sentences
-from .features import Candidate, TermWeights
+from .confidence import SelectorScorer
 from .embedding import Embedder
-from .errors import EmptyQuestion, QuestionTooLong
+from .errors import BadSetting, EmptyQuestion, QuestionTooLong
+from .features import Candidate, TermWeights
 from .index import IndexData, load_index
 from .retrieval import Evidence, Retriever
-from .confidence import SelectorScorer
 from .scorer import HandScorer, Scorer
 from .selector import DEFAULT_SELECTOR
 from .settings import Settings
 from .terms import terms
-from .citations import label
 from .types import Answer, DocumentInfo, Hit, Paragraph
 
 log = logging.getLogger(__name__)
@@ -55,12 +55,19 @@ class Considered:
 class Assistant:
     """Answers questions from one index; load once, ask many."""
 
-    def __init__(self, data: IndexData, embedder: Embedder, settings: Settings = Settings(), *,
-                 index_dir: Path | None = None, scorer: Scorer | None = None) -> None:
+    def __init__(
+        self,
+        data: IndexData,
+        embedder: Embedder,
+        settings: Settings = Settings(),
+        *,
+        index_dir: Path | None = None,
+        scorer: Scorer | None = None,
+    ) -> None:
         self.data = data
         self.embedder = embedder
         self.index_dir = index_dir
-        self.scorer = scorer if scorer is not None else HandScorer()
+        self.scorer: Scorer = scorer if scorer is not None else HandScorer()
         if settings.threshold is None:
             settings = replace(settings, threshold=self.scorer.default_threshold)
         self.settings = settings
@@ -69,9 +76,17 @@ class Assistant:
         self._names: dict[str, str] | None = None
 
     @classmethod
-    def load(cls, index_dir: str | Path = "index", *, corpus: str | Path | None = None,
-             settings: Settings = Settings(), model: str | None = None, threads: int = 1,
-             embedder: Embedder | None = None, scorer: Scorer | None = None) -> Assistant:
+    def load(
+        cls,
+        index_dir: str | Path = "index",
+        *,
+        corpus: str | Path | None = None,
+        settings: Settings = Settings(),
+        model: str | None = None,
+        threads: int = 1,
+        embedder: Embedder | None = None,
+        scorer: Scorer | None = None,
+    ) -> Assistant:
         """Load an index and the model it was built with.
 
         Args:
@@ -92,17 +107,25 @@ class Assistant:
 
         data = load_index(index_dir, corpus=corpus)
         if model is not None and model != data.manifest.model:
-            raise StaleIndex(f"the index was built with model '{data.manifest.model}', not '{model}'; "
-                             f"run: rag index --model {model}")
+            raise StaleIndex(
+                f"the index was built with model '{data.manifest.model}', not '{model}'; run: rag index --model {model}"
+            )
         if embedder is None or embedder.name != data.manifest.model:
             embedder = Embedder(data.manifest.model, threads=threads, window=data.manifest.window)
         if embedder.dimension != data.manifest.dimension:
-            raise StaleIndex(f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
-                             f"the index holds {data.manifest.dimension}; run: rag index")
-        if isinstance(scorer, SelectorScorer) and scorer.selector.folder.resolve() == DEFAULT_SELECTOR.resolve() \
-                and data.manifest.selector != scorer.label:
-            raise StaleIndex(f"the index was built when the shipped answer selector was "
-                             f"'{data.manifest.selector or 'none'}', it is now '{scorer.label}'; run: rag index")
+            raise StaleIndex(
+                f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
+                f"the index holds {data.manifest.dimension}; run: rag index"
+            )
+        if (
+            isinstance(scorer, SelectorScorer)
+            and scorer.selector.folder.resolve() == DEFAULT_SELECTOR.resolve()
+            and data.manifest.selector != scorer.label
+        ):
+            raise StaleIndex(
+                f"the index was built when the shipped answer selector was "
+                f"'{data.manifest.selector or 'none'}', it is now '{scorer.label}'; run: rag index"
+            )
         return cls(data, embedder, settings, index_dir=Path(index_dir), scorer=scorer)
 
     def corpus_dir(self) -> Path | None:
@@ -114,8 +137,7 @@ class Assistant:
     def retrieve(self, question: str, *, k: int, doc_id: str | None = None) -> tuple[Hit, ...]:
         """Only the retrieval step: the top-k paragraphs for a question."""
         q = self.check_question(question)
-        return self.retriever.search(self.embedder.encode_query(q), terms(q), k=k,
-                                     doc_id=self.document_id(doc_id)).hits
+        return self.retriever.search(self.embedder.encode_query(q), terms(q), k=k, doc_id=self.document_id(doc_id)).hits
 
     def document_id(self, name: str | None) -> str | None:
         """The id of the document a user names by its id, file name or symbol ("A/RES/80/9");
@@ -141,12 +163,15 @@ class Assistant:
         if not re.search(r"\w", q):  # only spaces, punctuation or invisible characters
             raise EmptyQuestion("the question has no words; type a question in words")
         if len(q) > self.settings.max_question_chars:
-            raise QuestionTooLong(f"the question has {len(q):,} characters; the limit is "
-                                  f"{self.settings.max_question_chars:,}. Ask it in fewer words")
+            raise QuestionTooLong(
+                f"the question has {len(q):,} characters; the limit is "
+                f"{self.settings.max_question_chars:,}. Ask it in fewer words"
+            )
         return q
 
-    def consider(self, question: str, *, k: int | None = None, doc_id: str | None = None,
-                 vector: np.ndarray | None = None) -> Considered:
+    def consider(
+        self, question: str, *, k: int | None = None, doc_id: str | None = None, vector: np.ndarray | None = None
+    ) -> Considered:
         """Retrieve and score: everything an answer is composed from, at any threshold.
 
         Args:
@@ -160,26 +185,44 @@ class Assistant:
         if vector is None:
             vector = self.embedder.encode_query(q)
         if k is not None and k <= 0:
-            raise ValueError(f"k must be positive, got {k}")
-        evidence = self.retriever.search(vector, query_terms, k=self.settings.k if k is None else k,
-                                         doc_id=self.document_id(doc_id))
+            raise BadSetting(f"k must be positive, got {k}")
+        evidence = self.retriever.search(
+            vector, query_terms, k=self.settings.k if k is None else k, doc_id=self.document_id(doc_id)
+        )
         candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
         if self.settings.note_penalty and any(c.paragraph.kind == "note" for c in candidates):
             candidates = sorted(
-                (replace(c, score=max(0.0, c.score - self.settings.note_penalty)) if c.paragraph.kind == "note" else c
-                 for c in candidates), key=lambda c: -c.score)
+                (
+                    replace(c, score=max(0.0, c.score - self.settings.note_penalty))
+                    if c.paragraph.kind == "note"
+                    else c
+                    for c in candidates
+                ),
+                key=lambda c: -c.score,
+            )
         return Considered(q, evidence, tuple(candidates))
+
+    @property
+    def threshold(self) -> float:
+        """The abstention threshold in force: the settings' own, else the scorer's default."""
+        return self.scorer.default_threshold if self.settings.threshold is None else self.settings.threshold
 
     def compose(self, considered: Considered, *, threshold: float | None = None) -> Answer:
         """The answer at a threshold (default: settings.threshold); pure, so it can be called
         for every point of an abstention curve without asking again."""
-        settings = self.settings if threshold is None else replace(self.settings, threshold=threshold)
-        answer = compose_answer(considered.question, list(considered.candidates), considered.evidence,
-                                self.data, settings)
+        answer = compose_answer(
+            considered.question,
+            list(considered.candidates),
+            considered.evidence,
+            self.data,
+            self.settings,
+            self.threshold if threshold is None else threshold,
+        )
         return replace(answer, scorer=self.scorer.label)
 
-    def ask(self, question: str, *, k: int | None = None, doc_id: str | None = None,
-            threshold: float | None = None) -> Answer:
+    def ask(
+        self, question: str, *, k: int | None = None, doc_id: str | None = None, threshold: float | None = None
+    ) -> Answer:
         """Answer one question with verbatim cited sentences, or abstain.
 
         Args:

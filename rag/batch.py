@@ -31,13 +31,29 @@ class BatchResult:
 
 def error_record(row: QuestionRow, message: str) -> dict[str, Any]:
     """The record written for a question that could not be answered."""
-    return {"id": row.id, "question": row.question, "answer": "", "abstained": True, "reason": None,
-            "confidence": 0.0, "citations": [], "retrieved": [], "error": message}
+    return {
+        "id": row.id,
+        "question": row.question,
+        "answer": "",
+        "abstained": True,
+        "reason": None,
+        "confidence": 0.0,
+        "citations": [],
+        "retrieved": [],
+        "error": message,
+    }
 
 
-def run_batch(assistant: Assistant, questions: str | Path, out: str | Path | None = None, *,
-              k: int | None = None, doc_id: str | None = None, threshold: float | None = None,
-              on_answer: Callable[[int, int], None] | None = None) -> BatchResult:
+def run_batch(
+    assistant: Assistant,
+    questions: str | Path,
+    out: str | Path | None = None,
+    *,
+    k: int | None = None,
+    doc_id: str | None = None,
+    threshold: float | None = None,
+    on_answer: Callable[[int, int], None] | None = None,
+) -> BatchResult:
     """Answer every row of a question file; write JSON lines to `out` (atomically) if given."""
     rows = read_questions(questions)
     records: list[dict[str, Any]] = []

@@ -8,8 +8,13 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .errors import RagError
+from .errors import BadSetting, RagError
+from .settings import BuildSettings, ServeSettings, WindowSettings
+
+if TYPE_CHECKING:
+    from .scorer import Scorer
 
 log = logging.getLogger("rag")
 
@@ -51,16 +56,13 @@ def _settings(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         kwargs["k"] = args.k
     if getattr(args, "threshold", None) is not None:
         kwargs["threshold"] = args.threshold
-    try:
-        return Settings(**kwargs)
-    except ValueError as exc:
-        raise SystemExit(f"error: {exc}") from exc
+    return Settings(**kwargs)
 
 
 def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from .assistant import Assistant
 
-    scorer = None
+    scorer: Scorer | None = None
     choice = getattr(args, "scorer", None)
     if choice == "hand":
         from .scorer import HandScorer
@@ -78,21 +80,26 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from .embedding import WindowSettings
     from .index import build_index, verify_index
 
     if args.verify:
         checked = verify_index(args.index)
         print(f"{args.index}: all {len(checked.files)} files match the sizes and hashes of the manifest.")
         return 0
-    from .index import MAX_FILE_MB
-
-    manifest = build_index(args.corpus or "corpus", args.index, model=args.model,
-                           window=WindowSettings(args.window_tokens, args.window_overlap),
-                           progress=not args.quiet, max_file_mb=args.max_file_mb or MAX_FILE_MB)
-    print(f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
-          f"{manifest.sentences} sentences into {args.index} in {manifest.build_seconds:.1f} s "
-          f"(model {manifest.model}).")
+    build = BuildSettings(args.model, WindowSettings(args.window_tokens, args.window_overlap), args.max_file_mb)
+    manifest = build_index(
+        args.corpus or "corpus",
+        args.index,
+        model=build.model,
+        window=build.window,
+        progress=not args.quiet,
+        max_file_mb=build.max_file_mb,
+    )
+    print(
+        f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
+        f"{manifest.sentences} sentences into {args.index} in {manifest.build_seconds:.1f} s "
+        f"(model {manifest.model})."
+    )
     for why in manifest.skipped.values():
         print(f"Not indexed: {why['reason']}", file=sys.stderr)
     return 0
@@ -113,8 +120,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     assistant = _load(args)
     result = run_batch(assistant, args.questions, args.out, doc_id=args.doc)
     answered = sum(1 for r in result.records if "error" not in r and not r["abstained"])
-    print(f"Wrote {len(result.records)} answers to {args.out}: {answered} answered, "
-          f"{len(result.records) - answered - len(result.failed)} abstained, {len(result.failed)} failed.")
+    print(
+        f"Wrote {len(result.records)} answers to {args.out}: {answered} answered, "
+        f"{len(result.records) - answered - len(result.failed)} abstained, {len(result.failed)} failed."
+    )
     for problem in result.failed:
         print(f"  {problem}", file=sys.stderr)
     return 1 if result.failed else 0
@@ -124,8 +133,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from .evaluation import evaluate_file
 
     assistant = _load(args)
-    floors = {"min_recall5": args.min_recall5, "min_accuracy": args.min_accuracy,
-              "min_abstention": args.min_abstention, "max_wrong_abstention": args.max_wrong_abstention}
+    floors = {
+        "min_recall5": args.min_recall5,
+        "min_accuracy": args.min_accuracy,
+        "min_abstention": args.min_abstention,
+        "max_wrong_abstention": args.max_wrong_abstention,
+    }
     report = evaluate_file(assistant, args.questions, args.out, floors)
     print(report.summary())
     for r in report.rows:
@@ -162,9 +175,11 @@ def exposure_warning(host: str, protected: bool) -> str | None:
     """What `rag serve` says when the page is reachable from other machines."""
     if host in ("127.0.0.1", "localhost", "::1"):
         return None
-    return (f"Warning: serving on {host} makes the page, and its document upload, reachable by other machines"
-            + ("; they must log in (--auth)." if protected
-               else "; anyone who reaches it can ask and upload. Add --auth USER:PASSWORD."))
+    return f"Warning: serving on {host} makes the page, and its document upload, reachable by other machines" + (
+        "; they must log in (--auth)."
+        if protected
+        else "; anyone who reaches it can ask and upload. Add --auth USER:PASSWORD."
+    )
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -174,19 +189,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.auth is not None:
         user, sep, password = args.auth.partition(":")
         if not sep or not user or not password:
-            raise SystemExit("error: --auth takes USER:PASSWORD, both not empty")
+            raise BadSetting("--auth takes USER:PASSWORD, both not empty")
         auth = (user, password)
-    if args.workers <= 0:
-        raise SystemExit(f"error: --workers must be positive, got {args.workers}")
+    served = ServeSettings(args.host, args.port, args.max_upload_kb, args.workers)
     assistant = load_for_serving(args)
     corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
     warning = exposure_warning(args.host, auth is not None)
     if warning:
         print(warning, file=sys.stderr)
     print(f"Serving on http://{args.host}:{args.port} (Ctrl+C to stop)")
-    serve(assistant, corpus=corpus or Path("corpus"), host=args.host, port=args.port,
-          max_upload_bytes=args.max_upload_kb * 1024, auth=auth, workers=args.workers)
+    serve(
+        assistant,
+        corpus=corpus or Path("corpus"),
+        host=served.host,
+        port=served.port,
+        max_upload_bytes=served.max_upload_kb * 1024,
+        auth=auth,
+        workers=served.workers,
+    )
     return 0
+
+
+BUILD, SERVE = BuildSettings(), ServeSettings()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,21 +225,33 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("--k", type=int, default=None, help="paragraphs to retrieve")
             p.add_argument("--threshold", type=float, default=None, help="abstention threshold (0-1)")
             p.add_argument("--doc", default=None, help="only search this document id")
-            p.add_argument("--scorer", default=None,
-                           help="how sentences are scored: 'hand' (default: the hand weights), 'selector' "
-                                "(the shipped answer selector and its calibrated confidence), a selector "
-                                "folder (rag.train_selector), or a linear scorer file (bench/train_scorer.py)")
+            p.add_argument(
+                "--scorer",
+                default=None,
+                help="how sentences are scored: 'hand' (default: the hand weights), 'selector' "
+                "(the shipped answer selector and its calibrated confidence), a selector "
+                "folder (rag.train_selector), or a linear scorer file (bench/train_scorer.py)",
+            )
 
     p = sub.add_parser("index", help="index the corpus folder (only changed documents are re-embedded)")
     common(p, answer=False)
-    p.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
-    p.add_argument("--window-tokens", type=int, default=200, help="tokens per window for long paragraphs")
-    p.add_argument("--window-overlap", type=int, default=48, help="tokens shared by neighbouring windows")
+    p.add_argument("--model", default=BUILD.model, help="sentence-transformers model name or path")
+    p.add_argument("--window-tokens", type=int, default=BUILD.window.tokens, help="tokens per window of long text")
+    p.add_argument(
+        "--window-overlap", type=int, default=BUILD.window.overlap, help="tokens shared by neighbouring windows"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--max-file-mb", type=float, default=None,
-                   help="corpus files larger than this are skipped (default: 20)")
-    p.add_argument("--verify", action="store_true",
-                   help="check every file of the index against its manifest's sizes and hashes; build nothing")
+    p.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=BUILD.max_file_mb,
+        help=f"corpus files larger than this are skipped (default: {BUILD.max_file_mb:g})",
+    )
+    p.add_argument(
+        "--verify",
+        action="store_true",
+        help="check every file of the index against its manifest's sizes and hashes; build nothing",
+    )
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer one question")
@@ -235,21 +271,33 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="eval/reports/latest", help="report folder")
     p.add_argument("--min-recall5", type=float, default=None, help="fail below this recall@5")
     p.add_argument("--min-accuracy", type=float, default=None, help="fail below this answered-and-cited rate")
-    p.add_argument("--min-abstention", type=float, default=None,
-                   help="fail below this share of unanswerable questions abstained on")
-    p.add_argument("--max-wrong-abstention", type=float, default=None,
-                   help="fail above this share of answerable questions abstained on")
+    p.add_argument(
+        "--min-abstention",
+        type=float,
+        default=None,
+        help="fail below this share of unanswerable questions abstained on",
+    )
+    p.add_argument(
+        "--max-wrong-abstention",
+        type=float,
+        default=None,
+        help="fail above this share of answerable questions abstained on",
+    )
     common(p)
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("serve", help="open the chat page")
     common(p)
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=7860)
-    p.add_argument("--max-upload-kb", type=int, default=2048, help="largest document a user may upload")
-    p.add_argument("--auth", default=None, metavar="USER:PASSWORD",
-                   help="ask for this user name and password before the page opens (for a shared deployment)")
-    p.add_argument("--workers", type=int, default=4, help="questions answered at the same time")
+    p.add_argument("--host", default=SERVE.host)
+    p.add_argument("--port", type=int, default=SERVE.port)
+    p.add_argument("--max-upload-kb", type=int, default=SERVE.max_upload_kb, help="largest document a user may upload")
+    p.add_argument(
+        "--auth",
+        default=None,
+        metavar="USER:PASSWORD",
+        help="ask for this user name and password before the page opens (for a shared deployment)",
+    )
+    p.add_argument("--workers", type=int, default=SERVE.workers, help="questions answered at the same time")
     p.set_defaults(func=cmd_serve)
     return parser
 

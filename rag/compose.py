@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+
+from .citations import label, marker, paragraph_name, quote_pages
 from .features import Candidate, TermWeights, candidate_features, list_context
 from .index import IndexData
 from .retrieval import Evidence
 from .scorer import Scorer
 from .settings import Settings
 from .terms import terms
-from .citations import label, marker, paragraph_name, quote_pages
 from .types import Answer, Citation
 
 log = logging.getLogger(__name__)
@@ -17,8 +18,9 @@ log = logging.getLogger(__name__)
 NO_ANSWER = "The documents do not answer this question."
 
 
-def score_sentences(question: str, query_terms: list[str], evidence: Evidence, data: IndexData,
-                    idf: TermWeights, scorer: Scorer) -> list[Candidate]:
+def score_sentences(
+    question: str, query_terms: list[str], evidence: Evidence, data: IndexData, idf: TermWeights, scorer: Scorer
+) -> list[Candidate]:
     """Every sentence of the retrieved paragraphs with its confidence; best first."""
     found = candidate_features(question, query_terms, evidence, data, idf)
     if not found.candidates:
@@ -32,25 +34,43 @@ def _near_duplicate(data: IndexData, a: int, b: int, limit: float) -> bool:
 
 def _covered(c: Candidate, query_terms: set[str]) -> set[str]:
     text = c.paragraph.text
-    return query_terms & set(terms(text[c.start:c.end] + " " + list_context(text, c.start)))
+    return query_terms & set(terms(text[c.start : c.end] + " " + list_context(text, c.start)))
 
 
-def compose_answer(question: str, candidates: list[Candidate], evidence: Evidence, data: IndexData,
-                   settings: Settings) -> Answer:
-    """Quote the best sentences verbatim with citations, or abstain and say why."""
+def compose_answer(
+    question: str,
+    candidates: list[Candidate],
+    evidence: Evidence,
+    data: IndexData,
+    settings: Settings,
+    threshold: float,
+) -> Answer:
+    """Quote the best sentences verbatim with citations, or abstain and say why (below `threshold`)."""
     docs = data.manifest.documents
     if not candidates:
-        return Answer(question=question, text=NO_ANSWER, citations=(), hits=evidence.hits,
-                      abstained=True, reason="nothing in the documents matched the question",
-                      documents=docs)
+        return Answer(
+            question=question,
+            text=NO_ANSWER,
+            citations=(),
+            hits=evidence.hits,
+            abstained=True,
+            reason="nothing in the documents matched the question",
+            documents=docs,
+        )
     best = candidates[0]
-    if best.score < settings.threshold:
+    if best.score < threshold:
         where = paragraph_name(best.paragraph, docs)
         return Answer(
-            question=question, text=NO_ANSWER, citations=(), hits=evidence.hits, abstained=True,
-            reason=(f"the closest sentence ({where}) has confidence {best.score:.2f}, "
-                    f"below the threshold {settings.threshold:.2f}"),
-            confidence=best.score, documents=docs,
+            question=question,
+            text=NO_ANSWER,
+            citations=(),
+            hits=evidence.hits,
+            abstained=True,
+            reason=(
+                f"the closest sentence ({where}) has confidence {best.score:.2f}, below the threshold {threshold:.2f}"
+            ),
+            confidence=best.score,
+            documents=docs,
         )
     chosen = [best]
     wanted = set(terms(question))
@@ -58,7 +78,7 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
     for cand in candidates[1:]:
         if len(chosen) >= settings.max_sentences:
             break
-        if cand.score < max(settings.threshold, best.score - settings.margin):
+        if cand.score < max(threshold, best.score - settings.margin):
             break
         if any(c.paragraph == cand.paragraph and c.start < cand.end and cand.start < c.end for c in chosen):
             continue  # overlaps a quote already chosen
@@ -70,12 +90,28 @@ def compose_answer(question: str, candidates: list[Candidate], evidence: Evidenc
         covered |= adds
         chosen.append(cand)
     citations = tuple(
-        Citation(doc_id=c.paragraph.doc_id, paragraph=c.paragraph.number, section=c.paragraph.section,
-                 quote=c.paragraph.text[c.start:c.end], start=c.start, end=c.end,
-                 score=round(c.score, 4), numbered_by_source=c.paragraph.numbered_by_source,
-                 label=label(c.paragraph), pages=quote_pages(c.paragraph, c.start, c.end), kind=c.paragraph.kind)
+        Citation(
+            doc_id=c.paragraph.doc_id,
+            paragraph=c.paragraph.number,
+            section=c.paragraph.section,
+            quote=c.paragraph.text[c.start : c.end],
+            start=c.start,
+            end=c.end,
+            score=round(c.score, 4),
+            numbered_by_source=c.paragraph.numbered_by_source,
+            label=label(c.paragraph),
+            pages=quote_pages(c.paragraph, c.start, c.end),
+            kind=c.paragraph.kind,
+        )
         for c in chosen
     )
     text = " ".join(f"{c.quote} {marker(c, docs)}" for c in citations)
-    return Answer(question=question, text=text, citations=citations, hits=evidence.hits,
-                  abstained=False, confidence=best.score, documents=docs)
+    return Answer(
+        question=question,
+        text=text,
+        citations=citations,
+        hits=evidence.hits,
+        abstained=False,
+        confidence=best.score,
+        documents=docs,
+    )

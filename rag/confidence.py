@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import SelectorProblem
 from .features import FEATURES, Candidate, CandidateFeatures
 from .index import IndexData
 from .scorer import HandScorer
-from .selector import FIX, AnswerSelector, SelectorInput, SelectorProblem, candidate_heading
+from .selector import FIX, AnswerSelector, SelectorInput, candidate_heading
 
 CONFIDENCE_FILE = "confidence.json"
 #: Columns the fused model reads, after the best sentence's feature row: its hand score, the
@@ -48,7 +49,7 @@ def selector_inputs(candidates: list[Candidate], data: IndexData) -> list[Select
             row -= 1
         info = data.manifest.documents.get(c.paragraph.doc_id)
         heading = candidate_heading(c.paragraph.section, info.title if info else None)
-        out.append(SelectorInput(text[c.start:c.end], previous, heading))
+        out.append(SelectorInput(text[c.start : c.end], previous, heading))
     return out
 
 
@@ -69,35 +70,47 @@ class ConfidenceModel:
         return 1.0 / (1.0 + np.exp(-self.logit(x)))
 
     def to_json(self) -> str:
-        return json.dumps({"columns": list(COLUMNS), "coef": [round(float(c), 6) for c in self.coef],
-                           "intercept": round(float(self.intercept), 6), "threshold": self.threshold,
-                           "about": self.about},
-                          indent=1)
+        return json.dumps(
+            {
+                "columns": list(COLUMNS),
+                "coef": [round(float(c), 6) for c in self.coef],
+                "intercept": round(float(self.intercept), 6),
+                "threshold": self.threshold,
+                "about": self.about,
+            },
+            indent=1,
+        )
 
     @classmethod
     def load(cls, path: Path) -> ConfidenceModel:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             names, coef = raw["columns"], raw["coef"]
-            model = cls(np.asarray(coef, dtype=np.float64), float(raw["intercept"]), float(raw["threshold"]),
-                        raw.get("about", {}))
+            model = cls(
+                np.asarray(coef, dtype=np.float64),
+                float(raw["intercept"]),
+                float(raw["threshold"]),
+                raw.get("about", {}),
+            )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorProblem(f"the answer selector's {path} is missing or unreadable ({exc}); {FIX}") from exc
         if list(names) != list(COLUMNS) or len(coef) != len(COLUMNS):
-            raise SelectorProblem(f"{path} was fitted on other features than this version computes; "
-                                  "refit it with bench/fit_confidence.py")
+            raise SelectorProblem(
+                f"{path} was fitted on other features than this version computes; refit it with bench/fit_confidence.py"
+            )
         return model
 
 
 class SelectorScorer:
     """Ranks candidates by the fused, calibrated confidence (the default way of scoring)."""
 
-    def __init__(self, selector: AnswerSelector, model: ConfidenceModel, *, top: int = 3,
-                 hand: HandScorer = HandScorer()) -> None:
+    def __init__(
+        self, selector: AnswerSelector, model: ConfidenceModel, *, top: int = 3, hand: HandScorer | None = None
+    ) -> None:
         self.selector = selector
         self.model = model
         self.top = top
-        self.hand = hand
+        self.hand = hand or HandScorer()
         self.default_threshold = model.threshold
 
     @property
@@ -115,8 +128,10 @@ class SelectorScorer:
         model = ConfidenceModel.load(selector.folder / CONFIDENCE_FILE)
         fitted_for = model.about.get("selector")
         if fitted_for and fitted_for != selector.label:
-            raise SelectorProblem(f"{selector.folder / CONFIDENCE_FILE} was fitted for {fitted_for}, "
-                                  f"not {selector.label}; refit it with bench/fit_confidence.py")
+            raise SelectorProblem(
+                f"{selector.folder / CONFIDENCE_FILE} was fitted for {fitted_for}, "
+                f"not {selector.label}; refit it with bench/fit_confidence.py"
+            )
         return cls(selector, model, top=int(model.about.get("rerank", 3)))
 
     def row(self, question: str, found: CandidateFeatures, data: IndexData) -> tuple[list[Candidate], np.ndarray]:

@@ -1,4 +1,5 @@
-"""Adding a user's document to the corpus folder: checked, sanitised, indexed, or refused."""
+"""A user's documents: added to the corpus's uploads folder (checked, sanitised, indexed, or
+refused) and removed from it again. The corpus's other documents are never touched here."""
 
 from __future__ import annotations
 
@@ -14,10 +15,24 @@ from .errors import InputError, UnreadableDocument
 from .index import Manifest, build_index, read_manifest
 from .paragraphs import split_paragraphs
 from .readers import READERS, doc_id_for
+from .settings import ServeSettings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_BYTES = 2 * 1024 * 1024
+DEFAULT_MAX_BYTES = ServeSettings().max_upload_kb * 1024
+#: The folder of the corpus that documents added through the page go to (and the only one they
+#: can be removed from); their document ids begin with it ("uploads/report").
+UPLOADS = "uploads"
+
+
+def is_upload(doc_id: str) -> bool:
+    """Whether a document was added through the page (and so may be removed through it)."""
+    return doc_id.startswith(UPLOADS + "/")
+
+
+def uploaded(manifest: Manifest) -> list[str]:
+    """The ids of the documents added through the page, sorted."""
+    return sorted(d for d in manifest.documents if is_upload(d))
 
 
 def safe_name(name: str) -> str:
@@ -39,10 +54,18 @@ def safe_name(name: str) -> str:
     return stem + suffix
 
 
-def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: str | Path, *,
-                 max_bytes: int = DEFAULT_MAX_BYTES, embedder: Embedder | None = None,
-                 progress: bool = False) -> tuple[str, Manifest]:
-    """Copy an uploaded file into the corpus under a safe name and index it incrementally.
+def add_document(
+    source: str | Path,
+    name: str,
+    corpus: str | Path,
+    index_dir: str | Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+) -> tuple[str, Manifest]:
+    """Copy an uploaded file into the corpus's uploads folder under a safe name and index it
+    incrementally.
 
     Nothing changes unless every check passes and the index is rebuilt: a bad file leaves
     the corpus and the index as they were.
@@ -61,10 +84,13 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
     if size == 0:
         raise InputError(f"'{name}' is empty")
     root = corpus.resolve()
-    target = (root / filename).resolve()
-    if target.parent != root:
+    folder = root / UPLOADS
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        raise InputError(f"{UPLOADS}/ in the corpus is not a folder; move it away to add documents")
+    target = (folder / filename).resolve()
+    if target.parent != folder:
         raise InputError(f"'{name}' would be written outside the corpus folder")
-    doc_id = doc_id_for(Path(filename))
+    doc_id = doc_id_for(Path(UPLOADS) / filename)
     taken = {doc_id_for(p.relative_to(root)) for p in root.rglob("*") if p.suffix.lower() in READERS}
     if target.exists() or doc_id in taken:
         raise InputError(f"a document named '{doc_id}' is already in the corpus; rename the file")
@@ -78,22 +104,79 @@ def add_document(source: str | Path, name: str, corpus: str | Path, index_dir: s
         raise InputError(reason) from exc
     if not split_paragraphs(doc):
         raise InputError(f"'{name}' holds no text to index")
-    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=root)
+    created = not folder.exists()
+    folder.mkdir(exist_ok=True)
+
+    def undo() -> None:
+        Path(tmp).unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+
+    fd, tmp = tempfile.mkstemp(prefix=".upload-", dir=folder)
     os.close(fd)
     try:
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
         # The index's own model and windows: other windows would re-embed every document.
         built = read_manifest(index_dir)
-        manifest = build_index(root, index_dir, embedder=embedder, progress=progress,
-                               model=built.model, window=built.window)
+        manifest = build_index(
+            root, index_dir, embedder=embedder, progress=progress, model=built.model, window=built.window
+        )
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        target.unlink(missing_ok=True)
+        undo()
         raise
     if doc_id not in manifest.documents:  # read, but not indexed: a duplicate, say
-        target.unlink(missing_ok=True)
-        why = manifest.skipped.get(filename, {}).get("reason", "it could not be indexed")
+        undo()
+        why = manifest.skipped.get(f"{UPLOADS}/{filename}", {}).get("reason", "it could not be indexed")
         raise InputError(f"'{name}' was not added: {why.split(': ', 1)[-1]}")
     log.info("added %s as document %s", filename, doc_id)
     return doc_id, manifest
+
+
+def remove_document(
+    doc_id: str,
+    corpus: str | Path,
+    index_dir: str | Path,
+    *,
+    embedder: Embedder | None = None,
+    progress: bool = False,
+) -> Manifest:
+    """Take a document added through the page out of the corpus and the index.
+
+    The file is set aside (a hidden name the indexer skips) while the index is rebuilt, deleted
+    once the new index is in place, and put back if the rebuild fails: the corpus and the index
+    always agree.
+
+    Returns:
+        The new manifest.
+
+    Raises:
+        InputError: the document is not in the index, or was not added through the page.
+    """
+    corpus, index_dir = Path(corpus), Path(index_dir)
+    built = read_manifest(index_dir)
+    info = built.documents.get(doc_id)
+    if info is None:
+        raise InputError(f"there is no document '{doc_id}' in the index")
+    if not is_upload(doc_id):
+        raise InputError(
+            f"'{doc_id}' was not added through the page; only documents in {UPLOADS}/ can be removed here "
+            "(remove others from the corpus folder, then run: rag index)"
+        )
+    root = corpus.resolve()
+    path = (root / info.file).resolve()
+    if path.parent != root / UPLOADS or not path.is_file():
+        raise InputError(f"the file of '{doc_id}' is no longer in {UPLOADS}/; run: rag index")
+    aside = path.with_name(f".removing-{path.name}")
+    os.replace(path, aside)
+    try:
+        manifest = build_index(
+            root, index_dir, embedder=embedder, progress=progress, model=built.model, window=built.window
+        )
+    except BaseException:
+        os.replace(aside, path)
+        raise
+    aside.unlink(missing_ok=True)
+    log.info("removed document %s (%s)", doc_id, info.file)
+    return manifest

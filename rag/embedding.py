@@ -5,28 +5,17 @@ from __future__ import annotations
 import json
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .errors import BadSetting
+from .settings import DEFAULT_MODEL, WindowSettings
+
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"}
-
-
-@dataclass(frozen=True, slots=True)
-class WindowSettings:
-    """How text longer than the model's input is cut: tokens per window and overlap."""
-
-    tokens: int = 200
-    overlap: int = 48
-
-    def __post_init__(self) -> None:
-        if self.tokens <= 0 or not 0 <= self.overlap < self.tokens:
-            raise ValueError(f"need 0 <= overlap < tokens, got {self.overlap} and {self.tokens}")
 
 
 def quiet_transformers() -> None:
@@ -62,8 +51,12 @@ def _mean_pooling_folder(path: str) -> Path | None:
     except (OSError, ValueError, KeyError, StopIteration):
         return None
     modes = {k for k, v in pool.items() if k.startswith("pooling_mode") and v}
-    if kinds[:2] != ["Transformer", "Pooling"] or kinds[2:] not in ([], ["Normalize"]) \
-            or modes != {"pooling_mode_mean_tokens"} or config.get("do_lower_case"):
+    if (
+        kinds[:2] != ["Transformer", "Pooling"]
+        or kinds[2:] not in ([], ["Normalize"])
+        or modes != {"pooling_mode_mean_tokens"}
+        or config.get("do_lower_case")
+    ):
         return None
     return folder
 
@@ -91,9 +84,14 @@ class MeanPoolingEncoder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         with torch.inference_mode():
             for first in range(0, len(order), batch_size):
-                rows = order[first:first + batch_size]
-                batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                       max_length=self.max_seq_length, return_tensors="pt")
+                rows = order[first : first + batch_size]
+                batch = self.tokenizer(
+                    [texts[i] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_seq_length,
+                    return_tensors="pt",
+                )
                 hidden = self.transformer(**batch).last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
@@ -121,10 +119,16 @@ class Embedder:
     for mean-pooling models when onnxruntime is installed, else "transformers", else
     sentence-transformers."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, *, threads: int | None = 1,
-                 window: WindowSettings = WindowSettings(), backend: str = "auto") -> None:
+    def __init__(
+        self,
+        model: str = DEFAULT_MODEL,
+        *,
+        threads: int | None = 1,
+        window: WindowSettings = WindowSettings(),
+        backend: str = "auto",
+    ) -> None:
         if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+            raise BadSetting(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         self.name = model
         self.window = window
         path = resolve_model(model)
@@ -134,8 +138,10 @@ class Embedder:
         if automatic:
             backend = ("onnx" if _onnx_runtime_available() else "transformers") if folder else "sentence-transformers"
         elif folder is None and backend != "sentence-transformers":
-            raise ValueError(f"model '{model}' is not a mean-pooling transformer; the {backend} backend "
-                             "cannot run it (use backend 'sentence-transformers')")
+            raise BadSetting(
+                f"model '{model}' is not a mean-pooling transformer; the {backend} backend "
+                "cannot run it (use backend 'sentence-transformers')"
+            )
         self.backend = backend
         try:
             if backend == "onnx":
@@ -168,11 +174,14 @@ class Embedder:
                     quiet_transformers()
                     self.model = SentenceTransformer(path, device="cpu")
                     self.max_tokens = int(self.model.max_seq_length or 256)
-                    dim = self.model.get_embedding_dimension() if hasattr(self.model, "get_embedding_dimension") \
+                    dim = (
+                        self.model.get_embedding_dimension()
+                        if hasattr(self.model, "get_embedding_dimension")
                         else self.model.get_sentence_embedding_dimension()
+                    )
                     self.dimension = int(dim or 0)
         except Exception as exc:  # the libraries raise many types for a missing model
-            raise ValueError(
+            raise BadSetting(
                 f"cannot load embedding model '{model}': {exc}. Give a sentence-transformers "
                 "model folder or a name available offline"
             ) from exc
@@ -193,10 +202,12 @@ class Embedder:
             size = min(self.window.tokens, self.max_tokens - 2)
             if self.backend == "onnx":  # the same word-piece count, from the `tokenizers` tokenizer
                 self._splitter = RecursiveCharacterTextSplitter(
-                    chunk_size=size, chunk_overlap=self.window.overlap, length_function=self._token_count)
+                    chunk_size=size, chunk_overlap=self.window.overlap, length_function=self._token_count
+                )
             else:
                 self._splitter = RecursiveCharacterTextSplitter.from_huggingface_tokenizer(
-                    self.model.tokenizer, chunk_size=size, chunk_overlap=self.window.overlap)
+                    self.model.tokenizer, chunk_size=size, chunk_overlap=self.window.overlap
+                )
         return [w for w in self._splitter.split_text(text) if w.strip()] or [text]
 
     def encode(self, texts: list[str], *, progress: bool = False) -> np.ndarray:
@@ -208,12 +219,17 @@ class Embedder:
                 from tqdm import tqdm
 
                 step = 256
-                parts = [self.model.encode(texts[i:i + step]) for i in tqdm(range(0, len(texts), step),
-                                                                           desc="Embedding", unit="x256")]
+                parts = [
+                    self.model.encode(texts[i : i + step])
+                    for i in tqdm(range(0, len(texts), step), desc="Embedding", unit="x256")
+                ]
                 return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
             return np.ascontiguousarray(self.model.encode(texts), dtype=np.float32)
         vectors = self.model.encode(
-            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
+            texts,
+            batch_size=32,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
             show_progress_bar=progress,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)

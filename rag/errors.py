@@ -5,8 +5,14 @@ RagError
     EmptyQuestion, QuestionTooLong
     UnreadableDocument, DuplicateDocument, EmptyCorpus
     BadQuestionFile
+    BadSetting (also a ValueError)
+    MissingData (also a FileNotFoundError), BadData (also a ValueError)
   IndexProblem
     IndexMissing, StaleIndex, CorruptIndex, UnsafeIndexFolder
+  ModelProblem
+    SelectorProblem, BadScorer
+
+Library code raises only these; the command line turns them into one-line messages.
 """
 
 from __future__ import annotations
@@ -44,6 +50,18 @@ class BadQuestionFile(InputError):
     """A question file cannot be read at all."""
 
 
+class BadSetting(InputError, ValueError):
+    """A setting is out of its range (k, threshold, window sizes, backend, fusion, ...)."""
+
+
+class MissingData(InputError, FileNotFoundError):
+    """A data folder or file a training or benchmark run needs is not there."""
+
+
+class BadData(InputError, ValueError):
+    """A data file a training run reads is not the normalised JSONL it should be."""
+
+
 class IndexProblem(RagError):
     """The index folder cannot be used as it is."""
 
@@ -63,3 +81,15 @@ class CorruptIndex(IndexProblem):
 class UnsafeIndexFolder(IndexProblem):
     """The index folder given is not one an index may be written to (it holds other files, or
     it is, holds or sits inside the corpus)."""
+
+
+class ModelProblem(RagError):
+    """A model file the assistant needs cannot be used."""
+
+
+class SelectorProblem(ModelProblem):
+    """The answer selector's files are missing, damaged or of another version."""
+
+
+class BadScorer(ModelProblem):
+    """A scorer file that cannot be used."""

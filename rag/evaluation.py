@@ -163,8 +163,14 @@ class Report:
             lines.append(f"report: {f['out']}/report.html")
         return "\n".join(lines)
 
-    def gate(self, *, min_recall5: float | None = None, min_accuracy: float | None = None,
-             min_abstention: float | None = None, max_wrong_abstention: float | None = None) -> list[str]:
+    def gate(
+        self,
+        *,
+        min_recall5: float | None = None,
+        min_accuracy: float | None = None,
+        min_abstention: float | None = None,
+        max_wrong_abstention: float | None = None,
+    ) -> list[str]:
         """The reasons this run fails its floors (grounding must be 100 %)."""
         f = self.figures
         out = []
@@ -180,11 +186,15 @@ class Report:
         if min_abstention is not None and ab["abstained_unanswerable"] is None:
             out.append("--min-abstention needs questions the documents do not answer (gold_paras: [])")
         elif min_abstention is not None and ab["abstained_unanswerable"] < min_abstention:
-            out.append(f"abstention on unanswerable questions {ab['abstained_unanswerable']} is below "
-                       f"the floor {min_abstention}")
+            out.append(
+                f"abstention on unanswerable questions {ab['abstained_unanswerable']} is below "
+                f"the floor {min_abstention}"
+            )
         if max_wrong_abstention is not None and (ab["abstained_answerable"] or 0.0) > max_wrong_abstention:
-            out.append(f"abstention on answerable questions {ab['abstained_answerable']} is above "
-                       f"the ceiling {max_wrong_abstention}")
+            out.append(
+                f"abstention on answerable questions {ab['abstained_answerable']} is above "
+                f"the ceiling {max_wrong_abstention}"
+            )
         return out
 
 
@@ -205,12 +215,13 @@ def gold_fields(fields: dict[str, Any]) -> tuple[list[int] | None, list[str]]:
         paras = [paras]
     gold: list[int] | None = None
     if paras is not None:
+        bad = InputError(f"gold_paras must be a list of paragraph numbers, got {paras!r}")
+        if not isinstance(paras, list):
+            raise bad
         try:
-            if not isinstance(paras, list):
-                raise TypeError
             gold = [int(p) for p in paras]
         except (TypeError, ValueError):
-            raise InputError(f"gold_paras must be a list of paragraph numbers, got {paras!r}") from None
+            raise bad from None
     keys = fields.get("answer_keys") or []
     if isinstance(keys, str):
         keys = [keys]
@@ -244,8 +255,9 @@ def _right_by_threshold(result: QuestionResult, assistant: Assistant, considered
 
 def evaluate(assistant: Assistant, questions: str | Path) -> Report:
     """Answer every question of a file once and measure the answers and the whole abstention curve."""
-    checker = GroundingChecker(assistant.data.paragraphs, assistant.corpus_dir(),
-                               {d: i.file for d, i in assistant.documents.items()})
+    checker = GroundingChecker(
+        assistant.data.paragraphs, assistant.corpus_dir(), {d: i.file for d, i in assistant.documents.items()}
+    )
     rows: list[QuestionResult] = []
     failed = 0
     for row in read_questions(questions):
@@ -284,8 +296,11 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
 def reliability(rows: list[QuestionResult], bins: int = 10) -> dict[str, Any]:
     """Calibration of the confidence: per bin of the best candidate's confidence, how often the
     answer quoted with no threshold is right (an unanswerable question's answer never is)."""
-    asked = [r for r in rows if r.answer is not None and (r.answerable or r.unanswerable) and
-             (r.unanswerable or r.answer_keys)]
+    asked = [
+        r
+        for r in rows
+        if r.answer is not None and (r.answerable or r.unanswerable) and (r.unanswerable or r.answer_keys)
+    ]
     table = []
     ece = 0.0
     for b in range(bins):
@@ -297,10 +312,15 @@ def reliability(rows: list[QuestionResult], bins: int = 10) -> dict[str, Any]:
         conf = float(np.mean([r.best_confidence for r in members]))
         right = float(np.mean([r.correct_at(0.0) for r in members]))
         ece += len(members) / len(asked) * abs(conf - right)
-        table.append({"bin": [round(lo, 2), round(hi, 2)], "questions": len(members),
-                      "confidence": round(conf, 4), "right": round(right, 4)})
-    return {"bins": table, "expected_calibration_error": round(ece, 4) if asked else None,
-            "questions": len(asked)}
+        table.append(
+            {
+                "bin": [round(lo, 2), round(hi, 2)],
+                "questions": len(members),
+                "confidence": round(conf, 4),
+                "right": round(right, 4),
+            }
+        )
+    return {"bins": table, "expected_calibration_error": round(ece, 4) if asked else None, "questions": len(asked)}
 
 
 def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> Report:
@@ -315,47 +335,70 @@ def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> R
     u_conf = [r.best_confidence for r in una]
     curve = []
     for t in CURVE:
-        curve.append({
-            "threshold": t,
-            "abstained_unanswerable": float(np.mean([c < t for c in u_conf])) if u_conf else 0.0,
-            "abstained_answerable": float(np.mean([c < t for c in a_conf])) if a_conf else 0.0,
-            "correct_cited": float(np.mean([r.correct_at(t) for r in keyed])) if keyed else 0.0,
-        })
+        curve.append(
+            {
+                "threshold": t,
+                "abstained_unanswerable": float(np.mean([c < t for c in u_conf])) if u_conf else 0.0,
+                "abstained_answerable": float(np.mean([c < t for c in a_conf])) if a_conf else 0.0,
+                "correct_cited": float(np.mean([r.correct_at(t) for r in keyed])) if keyed else 0.0,
+            }
+        )
     precisions = [p for p in (r.citation_precision() for r in answered) if p is not None]
     manifest = assistant.data.manifest
     figures = {
-        "questions": len(rows), "answerable": len(ans), "unanswerable": len(una), "failed": failed,
-        "retrieval": {**{f"recall@{k}": _mean([r.recall_at(k) for r in ans]) for k in KS},
-                      **{f"hit@{k}": _mean([float(r.recall_at(k) > 0) for r in ans]) for k in KS},
-                      "mrr": _mean([r.reciprocal_rank() for r in ans])},
-        "answers": {"key_hit": _mean([float(r.key_hit()) for r in keyed]),
-                    "correct_cited": _mean([float(r.correct()) for r in keyed]),
-                    "citation_precision": _mean(precisions),
-                    "citation_recall": _mean([r.citation_recall() for r in ans])},
-        "abstention": {"threshold": assistant.settings.threshold,
-                       "abstained_unanswerable": _mean([float(r.abstained) for r in una]),
-                       "abstained_answerable": _mean([float(r.abstained) for r in ans]),
-                       "suggested_threshold": choose_threshold(a_conf, u_conf)},
-        "grounding": {"citations": citations, "grounded": citations - ungrounded,
-                      "rate": 1.0 if citations == 0 else (citations - ungrounded) / citations},
-        "latency_ms": {"median": round(statistics.median(latencies), 1) if latencies else None,
-                       "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None},
+        "questions": len(rows),
+        "answerable": len(ans),
+        "unanswerable": len(una),
+        "failed": failed,
+        "retrieval": {
+            **{f"recall@{k}": _mean([r.recall_at(k) for r in ans]) for k in KS},
+            **{f"hit@{k}": _mean([float(r.recall_at(k) > 0) for r in ans]) for k in KS},
+            "mrr": _mean([r.reciprocal_rank() for r in ans]),
+        },
+        "answers": {
+            "key_hit": _mean([float(r.key_hit()) for r in keyed]),
+            "correct_cited": _mean([float(r.correct()) for r in keyed]),
+            "citation_precision": _mean(precisions),
+            "citation_recall": _mean([r.citation_recall() for r in ans]),
+        },
+        "abstention": {
+            "threshold": assistant.threshold,
+            "abstained_unanswerable": _mean([float(r.abstained) for r in una]),
+            "abstained_answerable": _mean([float(r.abstained) for r in ans]),
+            "suggested_threshold": choose_threshold(a_conf, u_conf),
+        },
+        "grounding": {
+            "citations": citations,
+            "grounded": citations - ungrounded,
+            "rate": 1.0 if citations == 0 else (citations - ungrounded) / citations,
+        },
+        "latency_ms": {
+            "median": round(statistics.median(latencies), 1) if latencies else None,
+            "p95": round(float(np.percentile(latencies, 95)), 1) if latencies else None,
+        },
         "calibration": reliability(rows),
         # Does the confidence tell answerable from unanswerable questions, whatever the threshold?
-        "confidence": {"answerability_auc": roc_auc(a_conf, u_conf),
-                       "answerable_median": round(float(np.median(a_conf)), 4) if a_conf else None,
-                       "unanswerable_median": round(float(np.median(u_conf)), 4) if u_conf else None,
-                       "correct_cited_no_threshold": round(curve[0]["correct_cited"], 4) if keyed else None},
-        "index": {"model": manifest.model, "documents": len(manifest.documents),
-                  "paragraphs": manifest.paragraphs, "created": manifest.created},
+        "confidence": {
+            "answerability_auc": roc_auc(a_conf, u_conf),
+            "answerable_median": round(float(np.median(a_conf)), 4) if a_conf else None,
+            "unanswerable_median": round(float(np.median(u_conf)), 4) if u_conf else None,
+            "correct_cited_no_threshold": round(curve[0]["correct_cited"], 4) if keyed else None,
+        },
+        "index": {
+            "model": manifest.model,
+            "documents": len(manifest.documents),
+            "paragraphs": manifest.paragraphs,
+            "created": manifest.created,
+        },
         "scorer": assistant.scorer.label,
         "settings": asdict(assistant.settings),
     }
     return Report(figures=figures, rows=rows, curve=curve)
 
 
-def evaluate_file(assistant: Assistant, questions: str | Path, out: str | Path | None,
-                  floors: dict[str, float | None] | None = None) -> Report:
+def evaluate_file(
+    assistant: Assistant, questions: str | Path, out: str | Path | None, floors: dict[str, float | None] | None = None
+) -> Report:
     """Evaluate and, if `out` is given, write report.json, report.html and answers.jsonl there.
     `floors` (the keyword arguments of `Report.gate`) are checked and their outcome recorded in
     the report (`figures["floors"]`)."""
@@ -375,15 +418,28 @@ def evaluate_file(assistant: Assistant, questions: str | Path, out: str | Path |
 def row_json(r: QuestionResult) -> dict[str, Any]:
     """A per-question row of report.json."""
     return {
-        "id": r.id, "question": r.question, "gold_paras": r.gold_paras, "gold_doc": r.gold_doc,
-        "answer_keys": r.answer_keys, "abstained": r.abstained, "confidence": r.confidence,
-        "cited": [p for _, p in r.cited()], "retrieved": [p for _, p in r.retrieved],
-        "key_hit": r.key_hit(), "correct": r.correct() if r.answerable else None,
-        "recall@5": r.recall_at(5) if r.answerable else None, "latency_ms": round(r.latency_ms, 2),
-        "grounding_failures": r.grounding, "answer": r.record.get("answer"), "error": r.record.get("error"),
+        "id": r.id,
+        "question": r.question,
+        "gold_paras": r.gold_paras,
+        "gold_doc": r.gold_doc,
+        "answer_keys": r.answer_keys,
+        "abstained": r.abstained,
+        "confidence": r.confidence,
+        "cited": [p for _, p in r.cited()],
+        "retrieved": [p for _, p in r.retrieved],
+        "key_hit": r.key_hit(),
+        "correct": r.correct() if r.answerable else None,
+        "recall@5": r.recall_at(5) if r.answerable else None,
+        "latency_ms": round(r.latency_ms, 2),
+        "grounding_failures": r.grounding,
+        "answer": r.record.get("answer"),
+        "error": r.record.get("error"),
     }
 
 
 def report_json(report: Report) -> str:
-    return json.dumps({"figures": report.figures, "curve": report.curve,
-                       "rows": [row_json(r) for r in report.rows]}, indent=1, ensure_ascii=False)
+    return json.dumps(
+        {"figures": report.figures, "curve": report.curve, "rows": [row_json(r) for r in report.rows]},
+        indent=1,
+        ensure_ascii=False,
+    )

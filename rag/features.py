@@ -94,7 +94,8 @@ class CandidateFeatures:
 
 
 _REFERENCE = re.compile(
-    r"\b(item|point|chapter|article|section|annex|paragraph|paras?\.?)\s+(\d{1,4})\b", re.IGNORECASE)
+    r"\b(item|point|chapter|article|section|annex|paragraph|paras?\.?)\s+(\d{1,4})\b", re.IGNORECASE
+)
 
 
 def references(question: str) -> list[tuple[str, int]]:
@@ -143,8 +144,10 @@ def list_context(text: str, start: int) -> str:
     return " ".join(intro)
 
 
-_ANAPHOR = re.compile(r"^(That|This|These|Those|They|It|Its|Such|He|She|His|Her|Their|The same|"
-                      r"In that regard|Doing so|To that end)\b")
+_ANAPHOR = re.compile(
+    r"^(That|This|These|Those|They|It|Its|Such|He|She|His|Her|Their|The same|"
+    r"In that regard|Doing so|To that end)\b"
+)
 
 
 def leans_on_previous(sentence: str) -> bool:
@@ -152,16 +155,20 @@ def leans_on_previous(sentence: str) -> bool:
     return bool(_ANAPHOR.match(sentence))
 
 
-def candidate_features(question: str, query_terms: list[str], evidence: Evidence, data: IndexData,
-                       idf: TermWeights) -> CandidateFeatures:
+def candidate_features(
+    question: str, query_terms: list[str], evidence: Evidence, data: IndexData, idf: TermWeights
+) -> CandidateFeatures:
     """One feature row for every sentence of the retrieved paragraphs."""
     kind = question_type(question)
     refs = references(question)
     entities = question_entities(question)
     wanted = set(query_terms)
     low = question.lower().lstrip()
-    question_flags = (float(low.startswith("why")), float(low.startswith("how ") and kind != "count"),
-                      float(bool(_YES_NO.match(low))))
+    question_flags = (
+        float(low.startswith("why")),
+        float(low.startswith("how ") and kind != "count"),
+        float(bool(_YES_NO.match(low))),
+    )
     sentences = data.sentences
     if not evidence.hit_rows:
         return CandidateFeatures((), np.zeros((0, len(FEATURES)), dtype=np.float32))
@@ -191,23 +198,25 @@ def candidate_features(question: str, query_terms: list[str], evidence: Evidence
         own_terms = terms(text + " " + list_context(para.text, start))
         novel = [t for t in own_terms if t not in wanted]
         missing = [float(kind == k and typed == 0.0) for k in KINDS]
-        rows.append([
-            data.sentence_cosine(int(srow), evidence.query),
-            idf.coverage(query_terms, set(own_terms)),
-            idf.coverage(query_terms, para_terms[prow]),
-            paragraph_cos[prow],
-            fused[prow],
-            para_entities[prow],
-            reference_match(refs, para, start, text) if refs else 0.0,
-            reference_conflict(refs, text) if refs else 0.0,
-            float(kind is not None and typed == 1.0),
-            *missing,
-            len(novel) / len(own_terms) if own_terms else 0.0,
-            0.0,
-            0.0,
-            min(1.0, math.log1p(len(own_terms)) / 4.0),
-            *question_flags,
-        ])
+        rows.append(
+            [
+                data.sentence_cosine(int(srow), evidence.query),
+                idf.coverage(query_terms, set(own_terms)),
+                idf.coverage(query_terms, para_terms[prow]),
+                paragraph_cos[prow],
+                fused[prow],
+                para_entities[prow],
+                reference_match(refs, para, start, text) if refs else 0.0,
+                reference_conflict(refs, text) if refs else 0.0,
+                float(kind is not None and typed == 1.0),
+                *missing,
+                len(novel) / len(own_terms) if own_terms else 0.0,
+                0.0,
+                0.0,
+                min(1.0, math.log1p(len(own_terms)) / 4.0),
+                *question_flags,
+            ]
+        )
         candidates.append(Candidate(int(srow), para, start, end))
     matrix = np.asarray(rows, dtype=np.float32)
     for gap, base in (("cosine_gap", "sentence_cosine"), ("coverage_gap", "sentence_coverage")):

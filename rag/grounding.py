@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .citations import label
 from .paragraphs import quotable
 from .readers import read_document
-from .citations import label
 from .types import Paragraph
 
 
@@ -51,7 +51,7 @@ class GroundingChecker:
         doc, quote = str(citation["doc"]), str(citation["quote"])
         cite = citation.get("cite") or None
         number = int(citation["para"]) if citation.get("para") is not None else None
-        para = number if number is not None else cite
+        para: int | str = number if number is not None else str(cite)
         start, end = int(citation["start"]), int(citation["end"])
 
         def fail(problem: str) -> GroundingFailure:

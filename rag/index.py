@@ -11,19 +11,20 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from . import __version__
-from .embedding import DEFAULT_MODEL, Embedder, WindowSettings
+from .embedding import Embedder
 from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
-from .paragraphs import split_paragraphs
 from .hashing import sha256_file
+from .paragraphs import split_paragraphs
 from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
 from .sentences import split_sentences
+from .settings import DEFAULT_MODEL, BuildSettings, WindowSettings
 from .terms import terms
 from .types import DocumentInfo, Paragraph
 
@@ -45,9 +46,18 @@ def pipeline_fingerprint() -> str:
     for path in sources + [Path(str(m.__file__)) for m in (paragraphs, sentences, terms)]:
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
 MANIFEST = "manifest.json"
-FILES = ("paragraphs.jsonl", "paragraphs.npy", "windows.npy", "sentences.npy",
-         "sentences_vectors.npy", "sentence_windows.npy", "bm25/params.index.json")
+FILES = (
+    "paragraphs.jsonl",
+    "paragraphs.npy",
+    "windows.npy",
+    "sentences.npy",
+    "sentences_vectors.npy",
+    "sentence_windows.npy",
+    "bm25/params.index.json",
+)
 
 
 @dataclass(frozen=True)
@@ -136,14 +146,18 @@ def check_index_folder(index_dir: Path, corpus: Path | None = None) -> None:
         UnsafeIndexFolder: with what to do instead.
     """
     if corpus is not None and (_is_inside(index_dir, corpus) or _is_inside(corpus, index_dir)):
-        raise UnsafeIndexFolder(f"the index folder {index_dir} and the corpus {corpus} overlap; "
-                                "choose an --index outside the corpus (and not above it)")
+        raise UnsafeIndexFolder(
+            f"the index folder {index_dir} and the corpus {corpus} overlap; "
+            "choose an --index outside the corpus (and not above it)"
+        )
     if index_dir.exists():
         if not index_dir.is_dir():
             raise UnsafeIndexFolder(f"{index_dir} is a file, not an index folder; choose another --index")
         if any(index_dir.iterdir()) and not (index_dir / MANIFEST).is_file():
-            raise UnsafeIndexFolder(f"{index_dir} holds files but no {MANIFEST}: it is not an index, and "
-                                    "building would replace it; choose another --index or empty it")
+            raise UnsafeIndexFolder(
+                f"{index_dir} holds files but no {MANIFEST}: it is not an index, and "
+                "building would replace it; choose another --index or empty it"
+            )
 
 
 def recover_index(target: Path) -> None:
@@ -215,11 +229,14 @@ def check_files(index_dir: Path, manifest: Manifest, *, all_hashes: bool = False
             raise CorruptIndex(f"{path} is missing; run: rag index")
         size = path.stat().st_size
         if size != meta.get("bytes"):
-            raise CorruptIndex(f"{path} has {size} bytes, the manifest says {meta.get('bytes')}: it was "
-                               "changed or damaged; run: rag index")
+            raise CorruptIndex(
+                f"{path} has {size} bytes, the manifest says {meta.get('bytes')}: it was "
+                "changed or damaged; run: rag index"
+            )
         if (all_hashes or size <= HASH_ON_LOAD_BYTES) and sha256_file(path) != meta.get("sha256"):
-            raise CorruptIndex(f"{path} does not match its hash in the manifest: it was changed or "
-                               "damaged; run: rag index")
+            raise CorruptIndex(
+                f"{path} does not match its hash in the manifest: it was changed or damaged; run: rag index"
+            )
 
 
 def verify_index(index_dir: str | Path) -> Manifest:
@@ -258,7 +275,9 @@ def _reusable(index_dir: Path, model: str, window: WindowSettings) -> IndexData 
     return old
 
 
-def _doc_part(old: IndexData, doc_id: str) -> tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _doc_part(
+    old: IndexData, doc_id: str
+) -> tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Slice one document's rows out of an old index, renumbered from zero."""
     first, last = old.doc_rows[doc_id]
     wmask = (old.window_owner >= first) & (old.window_owner < last)
@@ -268,14 +287,20 @@ def _doc_part(old: IndexData, doc_id: str) -> tuple[list[Paragraph], np.ndarray,
     sentences = old.sentences[smask].copy()
     sentences[:, 0] -= first
     sw_owner = np.searchsorted(srows, old.sentence_window_owner[swmask]).astype(np.int32)
-    return (old.paragraphs[first:last], old.window_vectors[wmask], old.window_owner[wmask] - first,
-            sentences, old.sentence_vectors[swmask], sw_owner)
+    return (
+        old.paragraphs[first:last],
+        old.window_vectors[wmask],
+        old.window_owner[wmask] - first,
+        sentences,
+        old.sentence_vectors[swmask],
+        sw_owner,
+    )
 
 
 _Part = tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 #: A corpus file larger than this (MB) is not read: 20 MB of text is hours of embedding here.
-MAX_FILE_MB = 20.0
+MAX_FILE_MB = BuildSettings().max_file_mb
 
 #: Documents are embedded together until they hold this many texts (paragraphs and sentences):
 #: one call, sorted by length, fills the batches; each document is then checkpointed.
@@ -288,8 +313,12 @@ class _Checkpoints:
 
     def __init__(self, index_dir: Path, model: str, window: WindowSettings) -> None:
         self.folder = index_dir.with_name(f".{index_dir.name}-build")
-        self.key = {"model": model, "window": asdict(window), "pipeline": pipeline_fingerprint(),
-                    "format_version": FORMAT_VERSION}
+        self.key = {
+            "model": model,
+            "window": asdict(window),
+            "pipeline": pipeline_fingerprint(),
+            "format_version": FORMAT_VERSION,
+        }
         stamp = self.folder / "build.json"
         try:
             same = json.loads(stamp.read_text(encoding="utf-8")) == self.key
@@ -327,8 +356,14 @@ class _Checkpoints:
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-def _embed(todo: list[tuple[str, list[Paragraph], np.ndarray]], embedder: Embedder, parts: dict[str, _Part],
-           checkpoints: _Checkpoints, hashes: dict[str, str], progress: bool) -> None:
+def _embed(
+    todo: list[tuple[str, list[Paragraph], np.ndarray]],
+    embedder: Embedder,
+    parts: dict[str, _Part],
+    checkpoints: _Checkpoints,
+    hashes: dict[str, str],
+    progress: bool,
+) -> None:
     """Embed the documents' paragraphs and sentences, several documents to a call, and
     checkpoint each document as its group finishes."""
     total = sum(len(paras) + len(rows) for _, paras, rows in todo)
@@ -357,8 +392,14 @@ def _embed(todo: list[tuple[str, list[Paragraph], np.ndarray]], embedder: Embedd
         for (doc_id, paras, rows), (a, b, c) in zip(group, spans):
             pw = (owners >= a) & (owners < b)
             sw = (owners >= b) & (owners < c)
-            part: _Part = (paras, vectors[pw], (owners[pw] - a).astype(np.int32), rows,
-                           vectors[sw], (owners[sw] - b).astype(np.int32))
+            part: _Part = (
+                paras,
+                vectors[pw],
+                (owners[pw] - a).astype(np.int32),
+                rows,
+                vectors[sw],
+                (owners[sw] - b).astype(np.int32),
+            )
             parts[doc_id] = part
             checkpoints.save(doc_id, hashes[doc_id], part)
         done += len(group)
@@ -377,10 +418,16 @@ def _paragraph(raw: dict) -> Paragraph:
     return Paragraph(**raw)
 
 
-def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", *,
-                model: str = DEFAULT_MODEL, window: WindowSettings = WindowSettings(),
-                embedder: Embedder | None = None, progress: bool = True,
-                max_file_mb: float = MAX_FILE_MB) -> Manifest:
+def build_index(
+    corpus: str | Path = "corpus",
+    index_dir: str | Path = "index",
+    *,
+    model: str = DEFAULT_MODEL,
+    window: WindowSettings = WindowSettings(),
+    embedder: Embedder | None = None,
+    progress: bool = True,
+    max_file_mb: float = MAX_FILE_MB,
+) -> Manifest:
     """Index every document of `corpus` into `index_dir`, re-embedding only changed documents.
     Files that cannot be indexed (unreadable, too large, empty, a duplicate, a link out of the
     corpus, not a document) are listed with the reason in the manifest's `skipped`.
@@ -407,12 +454,14 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         rel = path.relative_to(corpus).as_posix()
         try:
             if path.is_symlink() and root not in path.resolve().parents:
-                raise UnreadableDocument(f"{rel}: a link to a file outside the corpus folder; copy the "
-                                         "file in if it should be indexed")
+                raise UnreadableDocument(
+                    f"{rel}: a link to a file outside the corpus folder; copy the file in if it should be indexed"
+                )
             size = path.stat().st_size
             if size > max_file_mb * 1024 * 1024:
-                raise UnreadableDocument(f"{rel}: is {size / 1024 / 1024:.1f} MB; the limit is {max_file_mb:g} MB "
-                                         "(rag index --max-file-mb)")
+                raise UnreadableDocument(
+                    f"{rel}: is {size / 1024 / 1024:.1f} MB; the limit is {max_file_mb:g} MB (rag index --max-file-mb)"
+                )
             doc = read_document(path, doc_id=doc_id, root=corpus)
             if not any(line.strip() for line in doc.lines):
                 raise UnreadableDocument(f"{rel}: is empty (no text to index)")
@@ -430,8 +479,7 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     for rel, why in ignored_files(corpus).items():
         skipped.setdefault(rel, {"sha256": "", "reason": f"{rel}: {why}"})
     if not documents:
-        raise EmptyCorpus(f"no document of {corpus} could be read: "
-                          + "; ".join(v["reason"] for v in skipped.values()))
+        raise EmptyCorpus(f"no document of {corpus} could be read: " + "; ".join(v["reason"] for v in skipped.values()))
     old = _reusable(index_dir, model, window) if index_dir.exists() else None
     if embedder is not None:
         model = embedder.name
@@ -488,10 +536,16 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         sentence_total += len(sents)
         paragraphs.extend(paras)
         infos[doc.doc_id] = DocumentInfo(
-            doc_id=doc.doc_id, file=doc.path, sha256=doc.sha256, paragraphs=len(paras),
-            title=doc.title, date=doc.date, symbol=doc.symbol,
+            doc_id=doc.doc_id,
+            file=doc.path,
+            sha256=doc.sha256,
+            paragraphs=len(paras),
+            title=doc.title,
+            date=doc.date,
+            symbol=doc.symbol,
             numbered=all(p.numbered_by_source for p in paras) if paras else False,
-            pages=max(doc.pages, default=0), format=doc.kind,
+            pages=max(doc.pages, default=0),
+            format=doc.kind,
         )
 
     if embedder is None and old is not None:
@@ -499,8 +553,9 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     else:
         dim, max_tokens = get_embedder().dimension, get_embedder().max_tokens
     data = IndexData(
-        manifest=Manifest(model=model, dimension=dim, max_seq_length=max_tokens,
-                          window=window, documents=infos, corpus=""),
+        manifest=Manifest(
+            model=model, dimension=dim, max_seq_length=max_tokens, window=window, documents=infos, corpus=""
+        ),
         paragraphs=paragraphs,
         window_vectors=np.concatenate(parts_w) if parts_w else np.zeros((0, dim), np.float32),
         window_owner=np.concatenate(parts_wo).astype(np.int32),
@@ -512,11 +567,19 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
     bm25 = bm25s.BM25()
     bm25.index([terms(" ".join(p.section[-1:]) + " " + p.text) for p in paragraphs], show_progress=False)
     manifest = Manifest(
-        model=model, dimension=dim, max_seq_length=max_tokens, window=window,
-        documents=infos, corpus=_corpus_ref(corpus, index_dir), paragraphs=len(paragraphs),
-        sentences=len(data.sentences), windows=len(data.window_vectors), pipeline=pipeline_fingerprint(),
-        selector=shipped_label(), skipped=skipped,
-        created=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        model=model,
+        dimension=dim,
+        max_seq_length=max_tokens,
+        window=window,
+        documents=infos,
+        corpus=_corpus_ref(corpus, index_dir),
+        paragraphs=len(paragraphs),
+        sentences=len(data.sentences),
+        windows=len(data.window_vectors),
+        pipeline=pipeline_fingerprint(),
+        selector=shipped_label(),
+        skipped=skipped,
+        created=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         build_seconds=round(time.perf_counter() - started, 3),
     )
 
@@ -531,14 +594,22 @@ def build_index(corpus: str | Path = "corpus", index_dir: str | Path = "index", 
         np.save(tmp / "sentence_windows.npy", data.sentence_window_owner, allow_pickle=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
         # Every file's size and hash go into the manifest, written last.
-        files = {path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-                 for path in sorted(tmp.rglob("*")) if path.is_file()}
+        files = {
+            path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
+            for path in sorted(tmp.rglob("*"))
+            if path.is_file()
+        }
         (tmp / MANIFEST).write_text(replace(manifest, files=files).to_json(), encoding="utf-8")
 
     write_atomically(index_dir, write)
     checkpoints.clear()
-    log.info("indexed %d documents, %d paragraphs, %d sentences in %.1f s", len(infos),
-             len(paragraphs), len(data.sentences), manifest.build_seconds)
+    log.info(
+        "indexed %d documents, %d paragraphs, %d sentences in %.1f s",
+        len(infos),
+        len(paragraphs),
+        len(data.sentences),
+        manifest.build_seconds,
+    )
     return manifest
 
 
@@ -578,8 +649,9 @@ def read_manifest(index_dir: str | Path) -> Manifest:
         raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
 
 
-def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = None,
-               check_corpus: bool = True) -> IndexData:
+def load_index(
+    index_dir: str | Path = "index", *, corpus: str | Path | None = None, check_corpus: bool = True
+) -> IndexData:
     """Load an index folder, checking its manifest, its files and (by default) its corpus.
 
     Raises:
@@ -594,8 +666,9 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
     if manifest.format_version != FORMAT_VERSION:
         raise StaleIndex(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run: rag index")
     if manifest.pipeline != pipeline_fingerprint():
-        raise StaleIndex("the index was built by another version of the paragraph and sentence "
-                         "splitter; run: rag index")
+        raise StaleIndex(
+            "the index was built by another version of the paragraph and sentence splitter; run: rag index"
+        )
     for name in FILES:
         if not (index_dir / name).is_file():
             raise CorruptIndex(f"{index_dir / name} is missing; run: rag index")
@@ -607,15 +680,23 @@ def load_index(index_dir: str | Path = "index", *, corpus: str | Path | None = N
             paragraphs = []
             for line in fh:
                 paragraphs.append(_paragraph(json.loads(line)))
-        arrays = {name: np.load(index_dir / f"{name}.npy", allow_pickle=False)
-                  for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")}
+        arrays = {
+            name: np.load(index_dir / f"{name}.npy", allow_pickle=False)
+            for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")
+        }
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise CorruptIndex(f"{index_dir} has a damaged file ({exc}); run: rag index") from exc
-    data = IndexData(manifest=manifest, paragraphs=paragraphs, window_vectors=arrays["paragraphs"],
-                     window_owner=arrays["windows"], sentences=arrays["sentences"],
-                     sentence_vectors=arrays["sentences_vectors"],
-                     sentence_window_owner=arrays["sentence_windows"], bm25=bm25)
+    data = IndexData(
+        manifest=manifest,
+        paragraphs=paragraphs,
+        window_vectors=arrays["paragraphs"],
+        window_owner=arrays["windows"],
+        sentences=arrays["sentences"],
+        sentence_vectors=arrays["sentences_vectors"],
+        sentence_window_owner=arrays["sentence_windows"],
+        bm25=bm25,
+    )
     _check_shapes(data, index_dir)
     return data
 
@@ -626,8 +707,10 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
     problems = []
     if n != m.paragraphs or s != m.sentences:
         problems.append(f"{n} paragraphs and {s} sentences, manifest says {m.paragraphs} and {m.sentences}")
-    for name, vec, owner, rows in (("paragraph", data.window_vectors, data.window_owner, n),
-                                   ("sentence", data.sentence_vectors, data.sentence_window_owner, s)):
+    for name, vec, owner, rows in (
+        ("paragraph", data.window_vectors, data.window_owner, n),
+        ("sentence", data.sentence_vectors, data.sentence_window_owner, s),
+    ):
         if vec.ndim != 2 or (len(vec) and vec.shape[1] != m.dimension) or len(vec) != len(owner):
             problems.append(f"{name} vectors have shape {vec.shape}, expected (*, {m.dimension})")
         elif len(owner) and (owner.min() < 0 or owner.max() >= rows):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import ModelProblem
 from .hashing import sha256_file
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ def _weights_file(folder: Path) -> Path:
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (folder / name).is_file():
             return folder / name
-    raise FileNotFoundError(f"no model.safetensors or pytorch_model.bin in {folder}")
+    raise ModelProblem(f"no model.safetensors or pytorch_model.bin in {folder}")
 
 
 def _fingerprint(folder: Path) -> str:
@@ -65,19 +66,27 @@ def export(folder: Path, target: Path) -> None:
             self.model = model
 
         def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+            return self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     ids = torch.ones((2, 8), dtype=torch.long)
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the tracer's notes on shapes, expected for this graph
         out = Path(tmp) / "model.onnx"
-        torch.onnx.export(Hidden(), (ids, torch.ones_like(ids), torch.zeros_like(ids)), str(out),
-                          input_names=["input_ids", "attention_mask", "token_type_ids"],
-                          output_names=["hidden"], opset_version=17, dynamo=False,
-                          dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
-                                        ("input_ids", "attention_mask", "token_type_ids", "hidden")})
+        torch.onnx.export(
+            Hidden(),
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            str(out),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["hidden"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={
+                name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids", "hidden")
+            },
+        )
         os.replace(out, target)
 
 
@@ -95,9 +104,13 @@ def exported_model(folder: Path) -> Path:
         log.warning("the cached ONNX export in %s does not match its record; exporting again", place)
     log.info("exporting %s to ONNX (once; about 20 s)", folder)
     export(folder, onnx_file)
-    record = {"source": str(folder), "weights_sha256": sha256_file(_weights_file(folder)),
-              "onnx_bytes": onnx_file.stat().st_size, "onnx_sha256": sha256_file(onnx_file),
-              "export_version": EXPORT_VERSION}
+    record = {
+        "source": str(folder),
+        "weights_sha256": sha256_file(_weights_file(folder)),
+        "onnx_bytes": onnx_file.stat().st_size,
+        "onnx_sha256": sha256_file(onnx_file),
+        "export_version": EXPORT_VERSION,
+    }
     record_file.write_text(json.dumps(record, indent=2), encoding="utf-8")
     return onnx_file
 
@@ -125,8 +138,7 @@ class OnnxEncoder:
         options.intra_op_num_threads = threads or 0
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(exported_model(folder)), options,
-                                            providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(str(exported_model(folder)), options, providers=["CPUExecutionProvider"])
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of a text, without the special tokens and without truncation."""
@@ -136,16 +148,17 @@ class OnnxEncoder:
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # less padding per batch
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for first in range(0, len(order), batch_size):
-            rows = order[first:first + batch_size]
+            rows = order[first : first + batch_size]
             encoded = self.tokenizer.encode_batch([texts[i] for i in rows])
             width = max(len(e.ids) for e in encoded)
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
             for j, e in enumerate(encoded):
-                ids[j, :len(e.ids)] = e.ids
-                mask[j, :len(e.ids)] = 1
-            hidden = self.session.run(["hidden"], {"input_ids": ids, "attention_mask": mask,
-                                                   "token_type_ids": np.zeros_like(ids)})[0]
+                ids[j, : len(e.ids)] = e.ids
+                mask[j, : len(e.ids)] = 1
+            hidden = self.session.run(
+                ["hidden"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            )[0]
             weights = mask[..., None].astype(np.float32)
             mean = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
             out[rows] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)

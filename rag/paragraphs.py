@@ -31,10 +31,13 @@ _AUTOLINK = re.compile(r"<((?:https?|ftp)://[^\s<>]+|mailto:[^\s<>]+|[\w.+-]+@[\
 # (an identifier such as __init__ is kept as written).
 _EMPHASIS = re.compile(r"(\*\*)(.+?)\*\*|__(?=\S)(.*?\s.*?)(?<=\S)__(?!\w)|(?<![\w*])\*(?!\s)(.+?)(?<!\s)\*(?![\w*])")
 # An HTML tag: a known element name and attributes written name="value" (so "a<b and c>d" is text).
-_TAG = re.compile(r"</?(?:a|abbr|b|big|blockquote|br|center|cite|code|del|div|em|font|h[1-6]|hr|i|img|ins|"
-                  r"kbd|li|mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|table|tbody|td|th|thead|tr|"
-                  r"tt|u|ul|meta|section|article|header|footer|nav)"
-                  r"(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))*\s*/?>", re.IGNORECASE)
+_TAG = re.compile(
+    r"</?(?:a|abbr|b|big|blockquote|br|center|cite|code|del|div|em|font|h[1-6]|hr|i|img|ins|"
+    r"kbd|li|mark|ol|p|pre|q|s|small|span|strike|strong|sub|sup|table|tbody|td|th|thead|tr|"
+    r"tt|u|ul|meta|section|article|header|footer|nav)"
+    r"(?:\s+[\w:-]+\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))*\s*/?>",
+    re.IGNORECASE,
+)
 _ROMAN = re.compile(r"^[IVXLC]+\.\s")
 _LETTER = re.compile(r"^[A-Z]\.\s")
 _DIGIT = re.compile(r"^\d+(\.\d+)*\.?\s")
@@ -72,12 +75,12 @@ def quotable(line: str) -> str:
     rules)."""
     note = _NOTE_DEF.match(line)
     if note:
-        return strip_markup(line[note.end():])
+        return strip_markup(line[note.end() :])
     if not line.strip() or _RULE.match(line) or line.lstrip().startswith("<meta"):
         return ""
     text = strip_markup(line)
     bullet = _BULLET.match(text)
-    return text[bullet.end():] if bullet else text
+    return text[bullet.end() :] if bullet else text
 
 
 def heading_rank(text: str, level: int, last_letter: str | None = None) -> int:
@@ -153,7 +156,7 @@ def _classify(doc: Document) -> list[_Line]:
         opens = _NOTE_DEF.match(raw)
         in_note = bool(opens) or (in_note and raw[:1] in (" ", "\t") and bool(raw.strip()))
         if in_note:
-            text = strip_markup(raw[opens.end():] if opens else raw)
+            text = strip_markup(raw[opens.end() :] if opens else raw)
             out.append(_Line(i, "note", text, mark=opens.group(1) if opens else None))
             continue
         if not raw.strip() or _RULE.match(raw) or raw.lstrip().startswith("<meta"):
@@ -175,16 +178,14 @@ def _classify(doc: Document) -> list[_Line]:
         text = strip_markup(raw)
         bullet = _BULLET.match(text)
         if bullet:
-            text = text[bullet.end():]
+            text = text[bullet.end() :]
         nm = _NUMBERED.match(text)
         bare = re.fullmatch(r"(\d{1,4})\.", text)
         if bare:  # a paragraph number on a line of its own ("1." above its items a), b))
             out.append(_Line(i, "text", "", para_number=int(bare.group(1))))
             continue
         is_list = bool(bullet) or bool(_LIST_ITEM.match(text))
-        out.append(
-            _Line(i, "text", text, is_list=is_list, para_number=int(nm.group(1)) if nm else None)
-        )
+        out.append(_Line(i, "text", text, is_list=is_list, para_number=int(nm.group(1)) if nm else None))
     return out
 
 
@@ -209,8 +210,13 @@ class _Sections:
 def _continues(block: _Block, line: _Line) -> bool:
     """Does text after a blank line carry on the paragraph (page break, list) or stand alone?"""
     before = block.parts[-1][0].rstrip() if block.parts else ""
-    return (line.is_list or line.para_number is not None or before.endswith((":", ";"))
-            or not before.endswith((".", "!", "?", "\u201d", '"', ")")) or line.text[:1].islower())
+    return (
+        line.is_list
+        or line.para_number is not None
+        or before.endswith((":", ";"))
+        or not before.endswith((".", "!", "?", "\u201d", '"', ")"))
+        or line.text[:1].islower()
+    )
 
 
 def _inline_start(text: str, number: int) -> int | None:
@@ -244,18 +250,31 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
         sub = _SUBNUMBERED.match(line.text) if current is not None else None
         if sub and current is not None and int(sub.group(1)) == current.number:
             # A numbered recommendation of a UPR report: citable by its own number, under its paragraph.
-            current = _Block(line.number, section=current.section, number=current.number,
-                             ref=f"para. {sub.group(1)}.{sub.group(2)}")
+            current = _Block(
+                line.number, section=current.section, number=current.number, ref=f"para. {sub.group(1)}.{sub.group(2)}"
+            )
             blocks.append(current)
             current.add(line.number, sub.group(3), False)
             after_blank = False
             continue
         n = line.para_number
-        skips = (n is not None and expected < n <= expected + MAX_SKIP and current is not None
-                 and current.parts and not current.parts[-1][1] and not current.parts[-1][0].rstrip().endswith(":"))
+        skips = (
+            n is not None
+            and expected < n <= expected + MAX_SKIP
+            and current is not None
+            and current.parts
+            and not current.parts[-1][1]
+            and not current.parts[-1][0].rstrip().endswith(":")
+        )
         if skips:
-            log.info("%s line %d: paragraph %d follows %d; the missing numbers stay inside "
-                     "paragraph %d", doc.path, line.number, n, expected - 1, expected - 1)
+            log.info(
+                "%s line %d: paragraph %d follows %d; the missing numbers stay inside paragraph %d",
+                doc.path,
+                line.number,
+                n,
+                expected - 1,
+                expected - 1,
+            )
             expected = int(n or expected)
         if n == expected:
             sections.seen_content = True
@@ -285,16 +304,24 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
         current.add(line.number, text, is_list)
         after_blank = False
     if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
-        log.warning("%s: %d line(s) under headings but outside any numbered paragraph are not "
-                    "indexed (first: line %d)", doc.path, len(dropped), dropped[0])
+        log.warning(
+            "%s: %d line(s) under headings but outside any numbered paragraph are not indexed (first: line %d)",
+            doc.path,
+            len(dropped),
+            dropped[0],
+        )
     return blocks, sum(b.size() for b in blocks), loose, lead
 
 
-_PREAMBLE_OPENING = re.compile(r"^The [A-Z][\w\s,-]*(Assembly|Council|Commission|Conference|Committee|Meeting of the Parties|States Parties|Parties)\s*,?$")
-_PREAMBULAR = re.compile(r"^(Reaffirming|Recalling|Noting|Recognizing|Recognising|Emphasizing|Emphasising|Stressing|"
-                         r"Welcoming|Acknowledging|Bearing in mind|Taking note|Convinced|Concerned|Deeply concerned|"
-                         r"Mindful|Considering|Guided by|Expressing|Reiterating|Underlining|Affirming|Determined|"
-                         r"Desiring|Aware|Alarmed|Having considered|Taking into account)\b")
+_PREAMBLE_OPENING = re.compile(
+    r"^The [A-Z][\w\s,-]*(Assembly|Council|Commission|Conference|Committee|Meeting of the Parties|States Parties|Parties)\s*,?$"
+)
+_PREAMBULAR = re.compile(
+    r"^(Reaffirming|Recalling|Noting|Recognizing|Recognising|Emphasizing|Emphasising|Stressing|"
+    r"Welcoming|Acknowledging|Bearing in mind|Taking note|Convinced|Concerned|Deeply concerned|"
+    r"Mindful|Considering|Guided by|Expressing|Reiterating|Underlining|Affirming|Determined|"
+    r"Desiring|Aware|Alarmed|Having considered|Taking into account)\b"
+)
 
 
 def _preamble(lead: list[_Line]) -> bool:

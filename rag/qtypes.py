@@ -10,16 +10,21 @@ from __future__ import annotations
 import re
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-_DATE = re.compile(rf"\b(\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS})(?: \d{{1,2}},?)? \d{{4}}|"
-                   rf"(?:{_MONTHS})|(?:1\d|20)\d\d(?:s)?(?!\s+[A-Z][a-z])|(?<=in )\d{{3}}|\d{{1,2}}(?:st|nd|rd|th) century|"
-                   rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b")
+_DATE = re.compile(
+    rf"\b(\d{{1,2}}(?:st|nd|rd|th)? (?:{_MONTHS})(?: \d{{4}})?|(?:{_MONTHS})(?: \d{{1,2}},?)? \d{{4}}|"
+    rf"(?:{_MONTHS})|(?:1\d|20)\d\d(?:s)?(?!\s+[A-Z][a-z])|(?<=in )\d{{3}}|\d{{1,2}}(?:st|nd|rd|th) century|"
+    rf"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday))\b"
+)
 # A year on its own; not one that names something ("the 2030 Agenda").
 _YEAR = re.compile(r"\b(?:1\d|20)\d\d\b(?!\s+[A-Z][a-z])")
 # A footnote mark set right after punctuation or a word: "persons.8", "Crime,6".
 _FOOTNOTE_MARK = re.compile(r"(?<=[,.;:\u201d\u2019)])\d{1,3}\b")
-_NUMBER = re.compile(r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-                     r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
-                     r"dozens?|half|quarter|twice)\b", re.IGNORECASE)
+_NUMBER = re.compile(
+    r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
+    r"dozens?|half|quarter|twice)\b",
+    re.IGNORECASE,
+)
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|for|and|de|van|von|al|du)?\s*[A-Z][\w’'.-]*)*")
 
 #: Member States of the United Nations and a few other entities, as UN documents name them.
@@ -46,19 +51,23 @@ COUNTRIES = frozenset(
     United Arab Emirates|United Kingdom|United Kingdom of Great Britain and Northern Ireland|
     United Republic of Tanzania|Tanzania|United States|United States of America|Uruguay|Uzbekistan|
     Vanuatu|Venezuela|Viet Nam|Vietnam|Yemen|Zambia|Zimbabwe|Holy See|State of Palestine|Palestine|
-    England|Scotland|Wales|Europe|Africa|Asia|America""".replace("\n", "").replace("    ", "").split("|")
+    England|Scotland|Wales|Europe|Africa|Asia|America""".replace("\n", "")
+    .replace("    ", "")
+    .split("|")
 )
 _COUNTRY = re.compile(r"\b(" + "|".join(sorted((re.escape(c) for c in COUNTRIES), key=len, reverse=True)) + r")\b")
 
 #: Capitalised words that name roles and bodies in general, not a particular one.
-_GENERIC = frozenset("""The A An In At On For Of By To It This That These Those He She They We I Its Their His Her
+_GENERIC = frozenset(
+    """The A An In At On For Of By To It This That These Those He She They We I Its Their His Her
     Chair Vice-Chair Vice-Chairs Bureau Secretariat Rapporteur Member States State Government Governments
     Commission Committee Council Group Expert Meeting Convention Conventions Programme Party Parties Speakers
     Speaker Many Some Several Other One Most Various Further However Furthermore Nevertheless Also Doing
     Article Chapter Annex Section Part Paragraph Resolution According Among As With Upon After Before
     Such Both Each Every All Any No Not If When Where While Although Because Since Thus Therefore
     January February March April May June July August September October November December
-    Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split())
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday""".split()
+)
 
 
 # A word between "which" and the thing asked for ("which donor State"), but not a verb that
@@ -67,32 +76,46 @@ _MODIFIER = r"(?!(?:do|does|did|is|are|was|were|have|has|had|can|could|should|mu
 
 
 # Things cited by number or symbol: "Which resolution ...?" wants "65/230", "which chapters" "3 to 8".
-_LABELLED = (r"(resolutions?|decisions?|documents?|articles?|paragraphs?|chapters?|sections?|annex(es)?|"
-             r"rules?|agenda items?|items?|symbols?)")
+_LABELLED = (
+    r"(resolutions?|decisions?|documents?|articles?|paragraphs?|chapters?|sections?|annex(es)?|"
+    r"rules?|agenda items?|items?|symbols?)"
+)
 _SYMBOL = re.compile(r"\b[A-Z]+(?:/[A-Za-z0-9.]+)+")  # a document symbol: "E/CN.15/2011/19"
 
 
 def _labels(sentence: str, question: str) -> list[str]:
     """The numbers the sentence gives to things of the kind the question asks about ("resolution
     65/230", "chapters 3 to 8"), and document symbols when it asks for a document."""
-    kinds = {m.group(0).lower().rstrip("s") for m in re.finditer(
-        r"\b(resolution|decision|document|article|paragraph|chapter|section|annex|rule|item|symbol)s?\b",
-        question, re.IGNORECASE)}
+    kinds = {
+        m.group(0).lower().rstrip("s")
+        for m in re.finditer(
+            r"\b(resolution|decision|document|article|paragraph|chapter|section|annex|rule|item|symbol)s?\b",
+            question,
+            re.IGNORECASE,
+        )
+    }
     found = []
     for kind in kinds - {"document", "symbol"}:
-        found += [m.group(1) for m in re.finditer(
-            rf"\b{kind}s?\s+((?:No\.\s*)?\d[\w/.]*(?:\s*(?:to|and|-)\s*\d[\w/.]*)?)", sentence, re.IGNORECASE)]
+        found += [
+            m.group(1)
+            for m in re.finditer(
+                rf"\b{kind}s?\s+((?:No\.\s*)?\d[\w/.]*(?:\s*(?:to|and|-)\s*\d[\w/.]*)?)", sentence, re.IGNORECASE
+            )
+        ]
     if kinds & {"document", "symbol"}:
         found += _SYMBOL.findall(sentence)
     return found
+
 
 # Roles only a person fills: a question about one wants a person's name, not a body or a country.
 _PERSON_ROLE = re.compile(
     r"\b(chair(ed|s|man|woman|person)?|vice-chair|elected|rapporteur|president|minister|director|"
     r"ambassador|secretary|head|leader|king|queen|author|founder|judge|representative|spokes\w*|"
-    r"ceo|mayor|governor|envoy|commissioner)s?\b")
+    r"ceo|mayor|governor|envoy|commissioner)s?\b"
+)
 #: Words of the names of bodies, posts and documents, which are not persons' names.
-_NOT_PERSON = frozenset("""United Nations General Assembly Council Commission Committee Office Government Governments
+_NOT_PERSON = frozenset(
+    """United Nations General Assembly Council Commission Committee Office Government Governments
     Convention Union Organization Organisation Group Conference Agenda Declaration Protocol Plan Action
     Programme Report Court Bank Fund Secretariat Secretary-General Permanent Representative Special
     Rapporteur Rapporteurs Chair Vice-Chair Bureau Expert Member States State Republic Kingdom Federation
@@ -100,7 +123,8 @@ _NOT_PERSON = frozenset("""United Nations General Assembly Council Commission Co
     Centre Center University Network Forum Board Mechanism Treaty Charter Law Act Resolution Global Update
     International National Regional European African Asian Arab American Internet Parliament Ministry
     Department Police Service Mission Working Party Parties Framework Initiative Compact
-    Summary Summit Day Year Week Decade Principles Guidelines Strategy Vienna Geneva New York""".split())
+    Summary Summit Day Year Week Decade Principles Guidelines Strategy Vienna Geneva New York""".split()
+)
 
 
 def question_type(question: str) -> str | None:
@@ -109,19 +133,35 @@ def question_type(question: str) -> str | None:
     "Who chaired ...?", "What is the name of the Rapporteur?"), 'who' (a name or a role: "Who opened
     the meeting?"), 'where' or None."""
     q = question.lower().strip()
-    if re.match(r"^when\b", q) or re.search(r"\b(which|what) (dates?|days?|years?|months?|time)\b", q) or re.search(
-            r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q):
+    if (
+        re.match(r"^when\b", q)
+        or re.search(r"\b(which|what) (dates?|days?|years?|months?|time)\b", q)
+        or re.search(r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q)
+    ):
         return "when"
-    if re.match(r"^how (many|much)\b", q) or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q):
+    if re.match(r"^how (many|much)\b", q) or re.search(
+        r"\b(what|which) (number|percentage|share|proportion|amount)\b", q
+    ):
         return "count"
     if re.search(rf"\b(which|what) ({_MODIFIER} ){{0,2}}{_LABELLED}\b", q):
         return "label"
-    if re.search(rf"\b(which|what) ({_MODIFIER} )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)", q):
+    if re.search(
+        rf"\b(which|what) ({_MODIFIER} )?(country|countries|state|states|government|governments|nation|nations|member state|member states|delegation|delegations)\b(?! that)",
+        q,
+    ):
         return "country"
-    if _PERSON_ROLE.search(q) and (re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(what is the name|name the)\b", q)):
+    if _PERSON_ROLE.search(q) and (
+        re.match(r"^(who|whom|whose)\b", q) or re.search(r"\b(what is the name|name the)\b", q)
+    ):
         return "person"
-    if re.match(r"^(who|whom|whose)\b", q) or re.search(rf"\b(which|what) ({_MODIFIER} ){{0,2}}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b", q) \
-            or re.search(r"\bwhat is the name of\b|\bwho\b", q):
+    if (
+        re.match(r"^(who|whom|whose)\b", q)
+        or re.search(
+            rf"\b(which|what) ({_MODIFIER} ){{0,2}}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b",
+            q,
+        )
+        or re.search(r"\bwhat is the name of\b|\bwho\b", q)
+    ):
         return "who"
     if re.match(r"^where\b", q) or re.search(r"\b(in|at) (which|what) (city|place|venue|location)\b", q):
         return "where"
@@ -138,9 +178,12 @@ def _new(found: list[str], question: str) -> bool:
 
 _LIST_MARKER = re.compile(r"^\s*(\(?[0-9a-zA-Z]{1,4}[.)]\s+)+")
 # Numbers that label rather than count: "article 32", "resolution 65/230", "E/CN.15/2011/19".
-_LABEL_NUMBER = re.compile(r"\b(?:articles?|art\.|paragraphs?|paras?\.|items?|chapters?|sections?|rules?|"
-                           r"annex(?:es)?|resolutions?|decisions?|no\.|number)\s+[\d/.()a-z]+|"
-                           r"\S*\d+/\S*", re.IGNORECASE)
+_LABEL_NUMBER = re.compile(
+    r"\b(?:articles?|art\.|paragraphs?|paras?\.|items?|chapters?|sections?|rules?|"
+    r"annex(?:es)?|resolutions?|decisions?|no\.|number)\s+[\d/.()a-z]+|"
+    r"\S*\d+/\S*",
+    re.IGNORECASE,
+)
 
 
 def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
@@ -180,8 +223,11 @@ def _persons(sentence: str) -> list[str]:
     text = re.sub(r"[\u201c\"][^\u201d\"]*[\u201d\"]", " ", sentence)  # titles in quotes
     out = []
     word = r"[A-Z][a-z\u00e0-\u00ff'\u2019]+(?:-[A-Za-z\u00e0-\u00ff'\u2019]+)*"
-    for m in re.finditer(rf"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+)?\b{word}"
-                         rf"(?:\s+(?:(?:de|da|van|von|al|bin|del|der|la|le)\s+){{0,2}}{word}){{0,3}}", text):
+    for m in re.finditer(
+        rf"(?:\b(?:Mr|Mrs|Ms|Dr|Sir|Dame)\.?\s+)?\b{word}"
+        rf"(?:\s+(?:(?:de|da|van|von|al|bin|del|der|la|le)\s+){{0,2}}{word}){{0,3}}",
+        text,
+    ):
         words = m.group(0).split()
         titled = words[0].rstrip(".") in ("Mr", "Mrs", "Ms", "Dr", "Sir", "Dame")
         if not titled and (m.start() == 0 or len([w for w in words if w[:1].isupper()]) < 2):
@@ -194,12 +240,17 @@ def _persons(sentence: str) -> list[str]:
     return out
 
 
-_QUESTION_WORDS = frozenset("What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Can Could "
-                            "Should Would Will Has Have Had May Might Must Shall Tell Name List Give According".split())
+_QUESTION_WORDS = frozenset(
+    "What Which Who Whom Whose When Where Why How Did Does Do Is Are Was Were Can Could "
+    "Should Would Will Has Have Had May Might Must Shall Tell Name List Give According".split()
+)
 
 
-_ORDINAL = re.compile(r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
-                      r"\d{1,2}(?:st|nd|rd|th))\b", re.IGNORECASE)
+_ORDINAL = re.compile(
+    r"\b(second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"\d{1,2}(?:st|nd|rd|th))\b",
+    re.IGNORECASE,
+)
 
 
 def question_entities(question: str) -> list[str]:

@@ -42,7 +42,9 @@ def _plots(report: Report) -> dict[str, str]:
     ax.plot(ts, [c["abstained_unanswerable"] for c in report.curve], label="abstained, unanswerable (want high)")
     ax.plot(ts, [c["abstained_answerable"] for c in report.curve], label="abstained, answerable (want low)")
     ax.plot(ts, [c["correct_cited"] for c in report.curve], label="correct with gold citation", linestyle="--")
-    ax.axvline(f["abstention"]["threshold"], color="k", linestyle=":", label=f"threshold {f['abstention']['threshold']}")
+    ax.axvline(
+        f["abstention"]["threshold"], color="k", linestyle=":", label=f"threshold {f['abstention']['threshold']}"
+    )
     ax.set_xlabel("abstention threshold")
     ax.set_ylim(0, 1.05)
     # Below the axes, so that it never covers the curves.
@@ -63,15 +65,25 @@ def _plots(report: Report) -> dict[str, str]:
     out["scores"] = _png(fig)
 
     cal = f.get("calibration") or {}
-    bins = [b for b in cal.get("bins", []) if b["questions"]]
-    if bins:
+    points = [b for b in cal.get("bins", []) if b["questions"]]
+    if points:
         fig, ax = plt.subplots(figsize=(4.5, 4))
         ax.plot([0, 1], [0, 1], color="#999", linestyle=":", label="perfectly calibrated")
-        ax.plot([b["confidence"] for b in bins], [b["right"] for b in bins], marker="o", color="#3b6ea5",
-                label=f"this run (ECE {cal.get('expected_calibration_error')})")
-        for b in bins:
-            ax.annotate(str(b["questions"]), (b["confidence"], b["right"]), fontsize=7,
-                        textcoords="offset points", xytext=(3, -9))
+        ax.plot(
+            [b["confidence"] for b in points],
+            [b["right"] for b in points],
+            marker="o",
+            color="#3b6ea5",
+            label=f"this run (ECE {cal.get('expected_calibration_error')})",
+        )
+        for b in points:
+            ax.annotate(
+                str(b["questions"]),
+                (b["confidence"], b["right"]),
+                fontsize=7,
+                textcoords="offset points",
+                xytext=(3, -9),
+            )
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("confidence of the best sentence")
@@ -91,14 +103,17 @@ def _reliability_table(report: Report) -> str:
     rows = "".join(
         f"<tr><td>{b['bin'][0]:.1f}-{b['bin'][1]:.1f}</td><td>{b['questions']}</td>"
         f"<td>{_number(b['confidence'])}</td><td>{_number(b['right'])}</td></tr>"
-        for b in cal.get("bins", []))
+        for b in cal.get("bins", [])
+    )
     if not rows:
         return ""
-    return ("<h2>Reliability of the confidence</h2><p>Questions binned by the confidence of their best "
-            "sentence; <i>right</i> is the share whose answer with no threshold is correct and cited "
-            "(an unanswerable question's answer never is). Expected calibration error: "
-            f"{cal.get('expected_calibration_error')}.</p><table><tr><th>confidence</th><th>questions</th>"
-            f"<th>mean confidence</th><th>right</th></tr>{rows}</table>")
+    return (
+        "<h2>Reliability of the confidence</h2><p>Questions binned by the confidence of their best "
+        "sentence; <i>right</i> is the share whose answer with no threshold is correct and cited "
+        "(an unanswerable question's answer never is). Expected calibration error: "
+        f"{cal.get('expected_calibration_error')}.</p><table><tr><th>confidence</th><th>questions</th>"
+        f"<th>mean confidence</th><th>right</th></tr>{rows}</table>"
+    )
 
 
 def _failure(r: QuestionResult) -> str | None:
@@ -143,10 +158,20 @@ def _table(report: Report) -> str:
             continue
         quotes = " | ".join(_shorten(c["quote"]) for c in r.record.get("citations", []))
         rows.append(
-            "<tr>" + "".join(f"<td>{html.escape(str(x))}</td>" for x in (
-                r.id, r.question or "", ", ".join(map(str, r.gold_paras or [])) or "none",
-                ", ".join(str(p) for _, p in r.cited()) or "-", f"{r.confidence:.2f}", why, quotes,
-            )) + "</tr>"
+            "<tr>"
+            + "".join(
+                f"<td>{html.escape(str(x))}</td>"
+                for x in (
+                    r.id,
+                    r.question or "",
+                    ", ".join(map(str, r.gold_paras or [])) or "none",
+                    ", ".join(str(p) for _, p in r.cited()) or "-",
+                    f"{r.confidence:.2f}",
+                    why,
+                    quotes,
+                )
+            )
+            + "</tr>"
         )
     head = "".join(f"<th>{h}</th>" for h in ("id", "question", "expected", "cited", "conf.", "what failed", "quote"))
     return f"<table><tr>{head}</tr>{''.join(rows)}</table>" if rows else "<p>No failures.</p>"

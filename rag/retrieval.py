@@ -10,14 +10,16 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from .errors import InputError
+from .errors import BadSetting, InputError
 from .index import IndexData
 from .types import Hit
 
 log = logging.getLogger(__name__)
 
 
-def fuse_rrf(rankings: Sequence[Sequence[int]], k: int = 60, weights: Sequence[float] | None = None) -> dict[int, float]:
+def fuse_rrf(
+    rankings: Sequence[Sequence[int]], k: int = 60, weights: Sequence[float] | None = None
+) -> dict[int, float]:
     """Reciprocal rank fusion of several rankings of paragraph rows (optionally weighted)."""
     scores: dict[int, float] = defaultdict(float)
     for i, ranking in enumerate(rankings):
@@ -55,10 +57,17 @@ class Evidence:
 class Retriever:
     """Searches one loaded index; FAISS holds the vectors, bm25s the term index."""
 
-    def __init__(self, data: IndexData, *, fusion: str = "weighted", rrf_k: int = 60,
-                 lexical_weight: float = 0.3, depth: int = 256) -> None:
+    def __init__(
+        self,
+        data: IndexData,
+        *,
+        fusion: str = "weighted",
+        rrf_k: int = 60,
+        lexical_weight: float = 0.3,
+        depth: int = 256,
+    ) -> None:
         if fusion not in ("weighted", "rrf"):
-            raise ValueError(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
+            raise BadSetting(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
         self.data = data
         self.fusion = fusion
         self.rrf_k = rrf_k
@@ -75,8 +84,9 @@ class Retriever:
             srows = np.flatnonzero((data.sentences[:, 0] >= first) & (data.sentences[:, 0] < last))
             self._sentence_rows[doc] = _span(np.flatnonzero(np.isin(data.sentence_window_owner, srows)))
 
-    def _dense(self, index: faiss.Index, query: np.ndarray, span: tuple[int, int] | None,
-               depth: int) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(
+        self, index: faiss.Index, query: np.ndarray, span: tuple[int, int] | None, depth: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         n = min(depth, index.ntotal if span is None else span[1] - span[0])
         if n <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
@@ -87,7 +97,9 @@ class Retriever:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
-    def search(self, query_vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None = None) -> Evidence:
+    def search(
+        self, query_vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None = None
+    ) -> Evidence:
         """Rank paragraphs for a question by fusing window, sentence and BM25 rankings."""
         data = self.data
         n = len(data.paragraphs)
@@ -121,15 +133,23 @@ class Retriever:
             fused = fuse_rrf([r[:depth].tolist() for r in rankings], k=self.rrf_k)
             best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
         else:
-            scores = fuse_scores(np.maximum(dense[first:last], best_sentence[first:last]),
-                                 lexical[first:last], self.lexical_weight)
+            scores = fuse_scores(
+                np.maximum(dense[first:last], best_sentence[first:last]), lexical[first:last], self.lexical_weight
+            )
             top = np.argpartition(-scores, min(k, len(scores) - 1))[:k] if len(scores) > k else np.arange(len(scores))
             top = top[np.lexsort((top, -scores[top]))]
             best = [(int(first + i), float(scores[i])) for i in top]
-        hits = tuple(Hit(paragraph=data.paragraphs[row], score=float(score), rank=i)
-                     for i, (row, score) in enumerate(best, start=1))
-        return Evidence(hits=hits, query=query_vector, lexical=lexical,
-                        hit_rows=tuple(row for row, _ in best), rows=range(first, last))
+        hits = tuple(
+            Hit(paragraph=data.paragraphs[row], score=float(score), rank=i)
+            for i, (row, score) in enumerate(best, start=1)
+        )
+        return Evidence(
+            hits=hits,
+            query=query_vector,
+            lexical=lexical,
+            hit_rows=tuple(row for row, _ in best),
+            rows=range(first, last),
+        )
 
 
 def _span(rows: np.ndarray) -> tuple[int, int]:

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import RagError
+from .errors import BadScorer
 from .features import FEATURES, KINDS, Candidate, CandidateFeatures
 from .index import IndexData
 
@@ -27,15 +27,17 @@ from .index import IndexData
 class Scorer(Protocol):
     """Turns the candidates of one question into confidences, best first."""
 
-    default_threshold: float
+    @property
+    def default_threshold(self) -> float:
+        """The abstention threshold this scorer's confidences were calibrated for."""
+        ...
 
     @property
     def label(self) -> str:
         """How answer records name the scorer ("hand", "answer-selector@1.0", ...)."""
         ...
 
-    def rank(self, question: str, found: CandidateFeatures, data: IndexData) -> list[Candidate]:
-        ...
+    def rank(self, question: str, found: CandidateFeatures, data: IndexData) -> list[Candidate]: ...
 
 
 def rank_rows(scores: np.ndarray, found: CandidateFeatures) -> list[Candidate]:
@@ -43,10 +45,6 @@ def rank_rows(scores: np.ndarray, found: CandidateFeatures) -> list[Candidate]:
     ranked = [replace(c, score=float(s)) for c, s in zip(found.candidates, scores, strict=True)]
     ranked.sort(key=lambda c: -c.score)
     return ranked
-
-
-class BadScorer(RagError):
-    """A scorer file that cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -76,22 +74,33 @@ class HandScorer:
         return rank_rows(self.score(found.matrix), found)
 
     def total(self) -> float:
-        return (self.sentence_cosine + self.sentence_coverage + self.paragraph_coverage
-                + self.paragraph_cosine + self.paragraph_rank) or 1.0
+        return (
+            self.sentence_cosine
+            + self.sentence_coverage
+            + self.paragraph_coverage
+            + self.paragraph_cosine
+            + self.paragraph_rank
+        ) or 1.0
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
         col = {name: matrix[:, i].astype(np.float64) for i, name in enumerate(FEATURES)}
         missing = sum(col[f"missing_{k}"] for k in KINDS)
         missing_fact = missing - col["missing_who"]
-        raw = (self.sentence_cosine * col["sentence_cosine"]
-               + self.sentence_coverage * col["sentence_coverage"]
-               + self.paragraph_coverage * col["paragraph_coverage"]
-               + self.paragraph_cosine * col["paragraph_cosine"]
-               + self.paragraph_rank * col["paragraph_rank"]
-               + self.reference * col["reference"])
-        raw = raw * (1.0 - self.missing_entity * (1.0 - col["entity_coverage"])) \
-            * (1.0 - self.missing_type * missing_fact) * (1.0 - self.missing_name * col["missing_who"]) \
+        raw = (
+            self.sentence_cosine * col["sentence_cosine"]
+            + self.sentence_coverage * col["sentence_coverage"]
+            + self.paragraph_coverage * col["paragraph_coverage"]
+            + self.paragraph_cosine * col["paragraph_cosine"]
+            + self.paragraph_rank * col["paragraph_rank"]
+            + self.reference * col["reference"]
+        )
+        raw = (
+            raw
+            * (1.0 - self.missing_entity * (1.0 - col["entity_coverage"]))
+            * (1.0 - self.missing_type * missing_fact)
+            * (1.0 - self.missing_name * col["missing_who"])
             * (1.0 - self.other_reference * col["other_reference"])
+        )
         return np.clip(raw / self.total() + self.type_found * col["type_found"], 0.0, 1.0)
 
 
@@ -113,8 +122,15 @@ class LinearScorer:
         return 1.0 / (1.0 + np.exp(-z))
 
     def to_json(self) -> str:
-        return json.dumps({"features": list(FEATURES), "coef": [round(float(c), 6) for c in self.coef],
-                           "intercept": round(float(self.intercept), 6), "about": self.about}, indent=1)
+        return json.dumps(
+            {
+                "features": list(FEATURES),
+                "coef": [round(float(c), 6) for c in self.coef],
+                "intercept": round(float(self.intercept), 6),
+                "about": self.about,
+            },
+            indent=1,
+        )
 
     @classmethod
     def from_json(cls, text: str, source: str = "scorer file") -> LinearScorer:
@@ -124,10 +140,12 @@ class LinearScorer:
         except (ValueError, KeyError, TypeError) as exc:
             raise BadScorer(f"{source} is not a scorer file ({exc})") from exc
         if list(names) != list(FEATURES) or len(coef) != len(FEATURES):
-            raise BadScorer(f"{source} was fitted on other features than this version computes; "
-                            "refit it with bench/train_scorer.py")
-        return cls(np.asarray(coef, dtype=np.float64), intercept, raw.get("about", {}),
-                   label=f"linear:{Path(source).name}")
+            raise BadScorer(
+                f"{source} was fitted on other features than this version computes; refit it with bench/train_scorer.py"
+            )
+        return cls(
+            np.asarray(coef, dtype=np.float64), intercept, raw.get("about", {}), label=f"linear:{Path(source).name}"
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> LinearScorer:

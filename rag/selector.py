@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import RagError
+from .errors import SelectorProblem
 from .hashing import sha256_file
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,6 @@ DEFAULT_SELECTOR = Path(__file__).resolve().parent.parent / "models" / "answer-s
 WEIGHTS = "model.safetensors"
 ABOUT = "selector.json"
 FIX = "restore it with `git checkout models/` or retrain it with `python -m rag.train_selector`"
-
-
-class SelectorProblem(RagError):
-    """The answer selector's files are missing, damaged or of another version."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +88,9 @@ def build_model(config: Any) -> Any:
             self.head = torch.nn.Linear(config.hidden_size, 1)
 
         def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
-            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask,
-                                  token_type_ids=token_type_ids).last_hidden_state
+            hidden = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
             return self.head(pooled).squeeze(-1)
@@ -150,8 +147,10 @@ class AnswerSelector:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise SelectorProblem(f"the answer selector's {about_path} is unreadable ({exc}); {FIX}") from exc
         if sha256_file(weights) != expected:
-            raise SelectorProblem(f"the answer selector's weights {weights} do not match selector.json "
-                                  f"(damaged or from another version); {FIX}")
+            raise SelectorProblem(
+                f"the answer selector's weights {weights} do not match selector.json "
+                f"(damaged or from another version); {FIX}"
+            )
         try:
             import torch
             from safetensors.torch import load_file
@@ -167,8 +166,10 @@ class AnswerSelector:
                     warnings.simplefilter("ignore")
                     model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         except Exception as exc:  # safetensors, transformers and torch raise many types
-            raise SelectorProblem(f"cannot load the answer selector from {folder}: "
-                                  f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; {FIX}") from exc
+            raise SelectorProblem(
+                f"cannot load the answer selector from {folder}: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; {FIX}"
+            ) from exc
         return cls(model, tokenizer, about, folder)
 
     def logits(self, question: str, items: list[SelectorInput]) -> np.ndarray:
@@ -181,8 +182,14 @@ class AnswerSelector:
         q_ids = self.tokenizer(question, add_special_tokens=False, verbose=False)["input_ids"]
         if len(q_ids) > self.max_tokens // 2:
             question = self.tokenizer.decode(q_ids[: self.max_tokens // 2])
-        batch = self.tokenizer([question] * len(items), [pair_text(i) for i in items], padding=True,
-                               truncation="only_second", max_length=self.max_tokens, return_tensors="pt")
+        batch = self.tokenizer(
+            [question] * len(items),
+            [pair_text(i) for i in items],
+            padding=True,
+            truncation="only_second",
+            max_length=self.max_tokens,
+            return_tensors="pt",
+        )
         with torch.inference_mode():
             out = self.model(batch["input_ids"], batch["attention_mask"], batch["token_type_ids"])
         return out.float().numpy()

@@ -25,6 +25,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import BadData, MissingData
 from .selector import SelectorInput, candidate_heading
 from .sentences import split_sentences
 from .terms import terms
@@ -33,14 +34,6 @@ SPLITS = ("train", "calibration", "test")
 #: The project's paraphrased questions over UN documents (never the bundled report).
 INDOMAIN_FILE = Path(__file__).resolve().parent.parent / "training" / "un-paraphrase.jsonl"
 SQUAD_TEST, SQUAD_CALIBRATION = 12, 6
-
-
-class MissingData(FileNotFoundError):
-    """A data folder or file the training run needs is not there."""
-
-
-class BadData(ValueError):
-    """A data file the training run reads is not the normalised JSONL it should be."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +69,11 @@ def _read_jsonl(path: Path) -> list[dict]:
                     continue
                 row = json.loads(line)
                 if not isinstance(row, dict):
-                    raise ValueError("not a JSON object")
+                    raise BadData(f"{path}, line {number}: not a JSON object of the normalised form")
                 rows.append(row)
     except UnicodeDecodeError as exc:
         raise BadData(f"{path} is not UTF-8 text ({exc.reason})") from exc
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise BadData(f"{path}, line {number}: not a JSON object of the normalised form ({exc})") from exc
     return rows
 
@@ -106,8 +99,8 @@ def paragraph_candidates(text: str, heading: str) -> list[tuple[int, int, Select
     out = []
     sentences = split_sentences(text)
     for n, s in enumerate(sentences):
-        previous = text[sentences[n - 1].start:sentences[n - 1].end] if n else ""
-        out.append((s.start, s.end, SelectorInput(text[s.start:s.end], previous, heading)))
+        previous = text[sentences[n - 1].start : sentences[n - 1].end] if n else ""
+        out.append((s.start, s.end, SelectorInput(text[s.start : s.end], previous, heading)))
     return out
 
 
@@ -115,13 +108,25 @@ def _overlaps(start: int, end: int, spans: list[tuple[int, int]]) -> bool:
     return any(start < b and a < end for a, b in spans)
 
 
-def question_pairs(qid: str, question: str, paragraphs: list[str], doc_terms: _DocTerms, heading: str,
-                   asked_on: int, spans: list[tuple[int, int]], source: str, rng: random.Random,
-                   negatives_per_paragraph: int = 3, other_paragraphs: int = 2) -> list[Pair]:
+def question_pairs(
+    qid: str,
+    question: str,
+    paragraphs: list[str],
+    doc_terms: _DocTerms,
+    heading: str,
+    asked_on: int,
+    spans: list[tuple[int, int]],
+    source: str,
+    rng: random.Random,
+    negatives_per_paragraph: int = 3,
+    other_paragraphs: int = 2,
+) -> list[Pair]:
     """Pairs of one question: the asked paragraph's sentences (positives where they overlap a
     gold span) and the closest other paragraphs' most similar sentences as negatives."""
-    pairs = [Pair(qid, question, item, int(_overlaps(s, e, spans)), source)
-             for s, e, item in paragraph_candidates(paragraphs[asked_on], heading)]
+    pairs = [
+        Pair(qid, question, item, int(_overlaps(s, e, spans)), source)
+        for s, e, item in paragraph_candidates(paragraphs[asked_on], heading)
+    ]
     q = set(terms(question))
     for other in doc_terms.closest(question, other_paragraphs, skip=asked_on):
         cands = paragraph_candidates(paragraphs[other], heading)
@@ -136,8 +141,11 @@ def public_pairs(folder: Path, split: str, *, max_questions: int | None = None, 
     questions = _read_jsonl(folder / "questions.jsonl")
     source = folder.name
     is_squad = source.startswith("squad")
-    chosen = {d["doc_id"]: d for n, d in enumerate(docs)
-              if (squad_split(n) if is_squad else hashed_split(d["doc_id"])) == split}
+    chosen = {
+        d["doc_id"]: d
+        for n, d in enumerate(docs)
+        if (squad_split(n) if is_squad else hashed_split(d["doc_id"])) == split
+    }
     rng = random.Random(seed)
     rows = [q for q in questions if q["doc_id"] in chosen]
     rng.shuffle(rows)
@@ -168,8 +176,17 @@ def public_pairs(folder: Path, split: str, *, max_questions: int | None = None, 
         if q["doc_id"] not in terms_of:
             terms_of[q["doc_id"]] = _DocTerms(paragraphs)
         heading = str(doc.get("title") or "").replace("_", " ")
-        pairs = question_pairs(str(q["id"]), " ".join(q["question"].split()), paragraphs,
-                               terms_of[q["doc_id"]], heading, asked, spans, source, rng)
+        pairs = question_pairs(
+            str(q["id"]),
+            " ".join(q["question"].split()),
+            paragraphs,
+            terms_of[q["doc_id"]],
+            heading,
+            asked,
+            spans,
+            source,
+            rng,
+        )
         if gold is not None and not any(p.label for p in pairs):
             continue
         out.extend(pairs)
@@ -214,9 +231,19 @@ def indomain_pairs(path: Path, root: Path, split: str, *, seed: int = 0) -> list
         spans: list[tuple[int, int]] = []
         if row.get("answer"):
             spans = _find_spans(paragraphs[asked], row["answer"])
-        pairs = question_pairs(str(row["id"]), row["question"], paragraphs, terms_of[row["doc"]],
-                               headings[row["doc"]][asked], asked, spans, "un-paraphrase", rng,
-                               negatives_per_paragraph=4, other_paragraphs=4)
+        pairs = question_pairs(
+            str(row["id"]),
+            row["question"],
+            paragraphs,
+            terms_of[row["doc"]],
+            headings[row["doc"]][asked],
+            asked,
+            spans,
+            "un-paraphrase",
+            rng,
+            negatives_per_paragraph=4,
+            other_paragraphs=4,
+        )
         if row.get("answer") and not any(p.label for p in pairs):
             continue
         out.extend(pairs)

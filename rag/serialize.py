@@ -26,15 +26,28 @@ def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
         "confidence": round(answer.confidence, 4),
         "scorer": answer.scorer,
         "citations": [
-            {"doc": c.doc_id, "para": c.paragraph if c.kind == "para" else None, "cite": c.label,
-             "pages": list(c.pages), "section": " > ".join(c.section), "quote": c.quote,
-             "start": c.start, "end": c.end, "score": c.score, "numbered_by_source": c.numbered_by_source,
-             "reference": copy_text(c, answer.documents)}
+            {
+                "doc": c.doc_id,
+                "para": c.paragraph if c.kind == "para" else None,
+                "cite": c.label,
+                "pages": list(c.pages),
+                "section": " > ".join(c.section),
+                "quote": c.quote,
+                "start": c.start,
+                "end": c.end,
+                "score": c.score,
+                "numbered_by_source": c.numbered_by_source,
+                "reference": copy_text(c, answer.documents),
+            }
             for c in answer.citations
         ],
         "retrieved": [
-            {"doc": h.paragraph.doc_id, "para": h.paragraph.number if h.paragraph.kind == "para" else None,
-             "cite": label(h.paragraph), "score": round(h.score, 6)}
+            {
+                "doc": h.paragraph.doc_id,
+                "para": h.paragraph.number if h.paragraph.kind == "para" else None,
+                "cite": label(h.paragraph),
+                "score": round(h.score, 6),
+            }
             for h in answer.hits
         ],
     }
@@ -52,8 +65,10 @@ def answer_text(answer: Answer) -> str:
         if answer.reason:
             lines.append(f"(Why: {answer.reason}.)")
         if answer.hits:
-            lines.append("Closest paragraphs, not an answer: " + "; ".join(
-                paragraph_name(h.paragraph, answer.documents) for h in answer.hits[:3]))
+            lines.append(
+                "Closest paragraphs, not an answer: "
+                + "; ".join(paragraph_name(h.paragraph, answer.documents) for h in answer.hits[:3])
+            )
         return "\n".join(lines)
     lines.append("")
     for c in answer.citations:

@@ -1,8 +1,61 @@
-"""Settings of the assistant: validated once, passed down, never global."""
+"""Every knob's default, in one place: validated once, passed down, never global.
+
+`Settings` is what a user may tune per question; `BuildSettings` shapes an index (changing one
+rebuilds it); `ServeSettings` is the page's. The command line takes its defaults from here.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from .errors import BadSetting
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSettings:
+    """How text longer than the model's input is cut: tokens per window and overlap."""
+
+    tokens: int = 200
+    overlap: int = 48
+
+    def __post_init__(self) -> None:
+        if self.tokens <= 0 or not 0 <= self.overlap < self.tokens:
+            raise BadSetting(f"need 0 <= overlap < tokens, got {self.overlap} and {self.tokens}")
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """What an index is built with."""
+
+    model: str = DEFAULT_MODEL  # sentence-transformers name or path
+    window: WindowSettings = WindowSettings()
+    max_file_mb: float = 20.0  # a corpus file above this is skipped, named with its size
+
+    def __post_init__(self) -> None:
+        if not self.model or not self.model.strip():
+            raise BadSetting("the model name is empty")
+        if not self.max_file_mb > 0:
+            raise BadSetting(f"max_file_mb must be positive, got {self.max_file_mb}")
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """How the chat page is served."""
+
+    host: str = "127.0.0.1"
+    port: int = 7860
+    max_upload_kb: int = 2048  # largest document a user may upload
+    workers: int = 4  # questions answered at the same time
+
+    def __post_init__(self) -> None:
+        if self.workers <= 0:
+            raise BadSetting(f"workers must be positive, got {self.workers}")
+        if self.max_upload_kb <= 0:
+            raise BadSetting(f"max_upload_kb must be positive, got {self.max_upload_kb}")
+        if not 0 <= self.port <= 65535:
+            raise BadSetting(f"port must be between 0 and 65535, got {self.port}")
 
 
 @dataclass(frozen=True)
@@ -29,12 +82,12 @@ class Settings:
 
     def __post_init__(self) -> None:
         if self.k <= 0:
-            raise ValueError(f"k must be positive, got {self.k}")
+            raise BadSetting(f"k must be positive, got {self.k}")
         if self.max_sentences <= 0:
-            raise ValueError(f"max_sentences must be positive, got {self.max_sentences}")
+            raise BadSetting(f"max_sentences must be positive, got {self.max_sentences}")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(f"threshold must be between 0 and 1, got {self.threshold}")
+            raise BadSetting(f"threshold must be between 0 and 1, got {self.threshold}")
         if not 0.0 <= self.note_penalty <= 1.0:
-            raise ValueError(f"note_penalty must be between 0 and 1, got {self.note_penalty}")
+            raise BadSetting(f"note_penalty must be between 0 and 1, got {self.note_penalty}")
         if self.max_question_chars <= 0:
-            raise ValueError(f"max_question_chars must be positive, got {self.max_question_chars}")
+            raise BadSetting(f"max_question_chars must be positive, got {self.max_question_chars}")

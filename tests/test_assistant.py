@@ -23,10 +23,12 @@ def test_citations_are_verbatim_with_offsets(assistant):
     assert top.paragraph == 50 and top.doc_id == DOC
     paragraph = assistant.paragraph(DOC, 50)
     for c in answer.citations:
-        assert assistant.paragraph(c.doc_id, c.paragraph).text[c.start:c.end] == c.quote
+        assert assistant.paragraph(c.doc_id, c.paragraph).text[c.start : c.end] == c.quote
     assert "Government of China" in top.quote
-    assert paragraph.section[-1] == "E. Examining options to strengthen existing responses and to propose new " \
+    assert (
+        paragraph.section[-1] == "E. Examining options to strengthen existing responses and to propose new "
         "national and international legal or other responses to cybercrime"
+    )
     assert [h.rank for h in answer.hits] == list(range(1, len(answer.hits) + 1))
     assert all(a.score >= b.score for a, b in zip(answer.hits, answer.hits[1:], strict=False))
 
@@ -55,7 +57,8 @@ def test_bad_questions_get_clear_errors(assistant):
 def test_a_question_in_another_script_gets_a_sensible_answer(assistant):
     answer = assistant.ask("Кто финансировал третье совещание группы экспертов?")
     assert answer.abstained or all(
-        assistant.paragraph(c.doc_id, c.paragraph).text[c.start:c.end] == c.quote for c in answer.citations)
+        assistant.paragraph(c.doc_id, c.paragraph).text[c.start : c.end] == c.quote for c in answer.citations
+    )
 
 
 def test_document_filter(assistant):

@@ -23,7 +23,7 @@ def _words(text: str) -> list[str]:
 
 def _runs(text: str, n: int = 4) -> set[tuple[str, ...]]:
     w = [x.strip(".'") for x in _words(text)]
-    return {tuple(w[i:i + n]) for i in range(len(w) - n + 1)}
+    return {tuple(w[i : i + n]) for i in range(len(w) - n + 1)}
 
 
 def _squash(text: str) -> str:
@@ -69,5 +69,7 @@ def test_training_questions_never_use_the_checking_documents(name):
     banned = ("cybercrime-expert-group", "A_RES_80_9.md", "convention-on-cybercrime")
     assert not [r["id"] for r in rows if any(b in r["doc"] for b in banned)]
     asked = {r["question"].strip().lower() for r in rows}
-    checks = {r["question"].strip().lower() for f in ("dev.jsonl", "paraphrase.jsonl") for r in _rows(ROOT / "eval" / f)}
+    checks = {
+        r["question"].strip().lower() for f in ("dev.jsonl", "paraphrase.jsonl") for r in _rows(ROOT / "eval" / f)
+    }
     assert not asked & checks

@@ -12,10 +12,17 @@ from rag.types import Answer, Citation
 
 
 def result(gold, retrieved, cited, *, answer="", keys=(), abstained=False, conf=0.5):
-    given = Answer(question="question?", text=answer, hits=(), abstained=abstained, confidence=conf,
-                   citations=tuple(Citation(DOC, p, (), "", 0, 0, conf) for p in cited))
-    return QuestionResult("q", "question?", gold, DOC, list(keys), answer_record(given), 1.0,
-                          [(DOC, p) for p in retrieved], given)
+    given = Answer(
+        question="question?",
+        text=answer,
+        hits=(),
+        abstained=abstained,
+        confidence=conf,
+        citations=tuple(Citation(DOC, p, (), "", 0, 0, conf) for p in cited),
+    )
+    return QuestionResult(
+        "q", "question?", gold, DOC, list(keys), answer_record(given), 1.0, [(DOC, p) for p in retrieved], given
+    )
 
 
 def test_retrieval_metrics_by_hand():
@@ -52,13 +59,15 @@ def test_threshold_choice_respects_the_wrong_abstention_cap():
 def evaldir(tmp_path, bundled_index, monkeypatch):
     copy_site(tmp_path, bundled_index)
     monkeypatch.chdir(tmp_path)
-    write(tmp_path / "q.jsonl",
-          '{"id": "a", "question": "What is agenda item 6 of the meeting?", "gold_paras": [56], '
-          '"answer_keys": ["Examining options"]}\n'
-          '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n'
-          '{"id": "c", "question": "What is the boiling point of mercury in kelvin?", "gold_paras": []}\n'
-          '{"id": "d", "question": "Who opened the meeting?"}\n'
-          '{"id": "e", "question": "  "}\n')
+    write(
+        tmp_path / "q.jsonl",
+        '{"id": "a", "question": "What is agenda item 6 of the meeting?", "gold_paras": [56], '
+        '"answer_keys": ["Examining options"]}\n'
+        '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n'
+        '{"id": "c", "question": "What is the boiling point of mercury in kelvin?", "gold_paras": []}\n'
+        '{"id": "d", "question": "Who opened the meeting?"}\n'
+        '{"id": "e", "question": "  "}\n',
+    )
     return tmp_path
 
 
@@ -83,8 +92,9 @@ def test_rag_eval_writes_reports_and_gates(evaldir, capsys):
     assert "Floors failed" in (evaldir / "rep2" / "report.html").read_text()
     assert main(["eval", "q.jsonl", "--out", "rep4", "--min-recall5", "0.5"]) == 0
     assert "Floors passed" in (evaldir / "rep4" / "report.html").read_text()
-    assert main(["eval", "q.jsonl", "--out", "rep3", "--min-abstention", "1.01",
-                 "--max-wrong-abstention", "-0.01"]) == 1
+    assert (
+        main(["eval", "q.jsonl", "--out", "rep3", "--min-abstention", "1.01", "--max-wrong-abstention", "-0.01"]) == 1
+    )
     err = capsys.readouterr().err
     assert "abstention on unanswerable questions" in err and "abstention on answerable questions" in err
 
@@ -101,10 +111,12 @@ def test_gold_fields_from_jsonl_and_csv():
 
 
 def test_malformed_gold_is_a_failed_row_not_a_crash(evaldir, capsys):
-    write(evaldir / "bad.jsonl",
-          '{"id": "x", "question": "Who opened the meeting?", "gold_paras": "abc"}\n'
-          '{"id": "y", "question": "Who opened the meeting?", "answer_keys": {"a": 1}}\n'
-          '{"id": "z", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n')
+    write(
+        evaldir / "bad.jsonl",
+        '{"id": "x", "question": "Who opened the meeting?", "gold_paras": "abc"}\n'
+        '{"id": "y", "question": "Who opened the meeting?", "answer_keys": {"a": 1}}\n'
+        '{"id": "z", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n',
+    )
     assert main(["eval", "bad.jsonl", "--out", "rep"]) == 0
     captured = capsys.readouterr()
     assert "1 answerable" in captured.out and "2 failed" in captured.out
@@ -112,22 +124,26 @@ def test_malformed_gold_is_a_failed_row_not_a_crash(evaldir, capsys):
     assert "question y: answer_keys must be a list of phrases" in captured.err
 
 
-
 def test_a_gold_document_may_be_named_by_file_or_symbol(evaldir, assistant):
     from rag.assistant import document_names
     from rag.evaluation import evaluate
     from rag.types import DocumentInfo
 
-    write(evaldir / "named.jsonl",
-          '{"id": "f", "question": "How many Member States attended?", "gold_paras": [57], '
-          '"gold_doc": "cybercrime-expert-group-2017.md", "answer_keys": ["87"]}\n'
-          '{"id": "o", "question": "How many Member States attended?", "gold_paras": [57], '
-          '"gold_doc": "another-report", "answer_keys": ["87"]}\n')
+    write(
+        evaldir / "named.jsonl",
+        '{"id": "f", "question": "How many Member States attended?", "gold_paras": [57], '
+        '"gold_doc": "cybercrime-expert-group-2017.md", "answer_keys": ["87"]}\n'
+        '{"id": "o", "question": "How many Member States attended?", "gold_paras": [57], '
+        '"gold_doc": "another-report", "answer_keys": ["87"]}\n',
+    )
     rows = {r.id: r for r in evaluate(assistant, evaldir / "named.jsonl").rows}
     assert rows["f"].gold_doc == "cybercrime-expert-group-2017" and rows["f"].correct()
     assert not rows["o"].correct()  # the right paragraph number in another document is not gold
-    docs = {"res/A_RES_80_9": DocumentInfo("res/A_RES_80_9", "res/A_RES_80_9.md", "", 31, symbol="A/RES/80/9"),
-            "a/notes": DocumentInfo("a/notes", "a/notes.md", "", 3), "b/notes": DocumentInfo("b/notes", "b/notes.md", "", 3)}
+    docs = {
+        "res/A_RES_80_9": DocumentInfo("res/A_RES_80_9", "res/A_RES_80_9.md", "", 31, symbol="A/RES/80/9"),
+        "a/notes": DocumentInfo("a/notes", "a/notes.md", "", 3),
+        "b/notes": DocumentInfo("b/notes", "b/notes.md", "", 3),
+    }
     names = document_names(docs)
     assert names["a/res/80/9"] == names["a_res_80_9.md"] == names["a_res_80_9"] == "res/A_RES_80_9"
     assert "notes" not in names and names["a/notes"] == "a/notes"  # a shared stem names neither
@@ -135,8 +151,10 @@ def test_a_gold_document_may_be_named_by_file_or_symbol(evaldir, assistant):
 
 
 def test_an_abstention_floor_without_unanswerable_questions_says_so(evaldir, capsys):
-    write(evaldir / "answerable.jsonl",
-          '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n')
+    write(
+        evaldir / "answerable.jsonl",
+        '{"id": "b", "question": "How many Member States attended?", "gold_paras": [57], "answer_keys": ["87"]}\n',
+    )
     assert main(["eval", "answerable.jsonl", "--out", "rep", "--min-abstention", "0.5"]) == 1
     assert "--min-abstention needs questions the documents do not answer" in capsys.readouterr().err
 
@@ -146,13 +164,17 @@ def test_one_pass_curve_agrees_with_answers_at_each_threshold(assistant, tmp_pat
     threshold its verdict is the verdict on the answer `ask` gives at that threshold."""
     from rag.evaluation import evaluate
 
-    rows = [{"id": f"q{i}", "question": q, "gold_paras": gold, "answer_keys": keys}
-            for i, (q, gold, keys) in enumerate([
+    rows = [
+        {"id": f"q{i}", "question": q, "gold_paras": gold, "answer_keys": keys}
+        for i, (q, gold, keys) in enumerate(
+            [
                 ("What is agenda item 6 of the meeting?", [56], ["Examining options"]),
                 ("Which country's government paid for the third meeting?", [50], ["China"]),
                 ("How many Member States attended?", [57], ["87"]),
                 ("Who won the football world cup in 2014?", [], []),
-            ])]
+            ]
+        )
+    ]
     path = write(tmp_path / "q.jsonl", "".join(json.dumps(r) + "\n" for r in rows))
     report = evaluate(assistant, path)
     for r in report.rows:

@@ -40,15 +40,29 @@ def test_a_un_report_pdf_keeps_its_numbers_pages_notes_and_recommendations(tmp_p
     assert doc.symbol == "A/HRC/99/1" and doc.date == "3 March 2015"
     assert doc.title == "Report of the Working Group on the Universal Periodic Review"
     paras = by_label(split_paragraphs(doc))
-    assert list(paras) == ["para. 1", "para. 2", "para. 3", "para. 4", "para. 4.1", "para. 4.2", "para. 5",
-                           "para. 6", "fn. 1", "Table 1"]
+    assert list(paras) == [
+        "para. 1",
+        "para. 2",
+        "para. 3",
+        "para. 4",
+        "para. 4.1",
+        "para. 4.2",
+        "para. 5",
+        "para. 6",
+        "fn. 1",
+        "Table 1",
+    ]
     # across the page break, without the running header, footer, page number or footnote mark
-    assert paras["para. 3"].text == ("The delegation noted that the Convention on Cybercrime had been signed "
-                                     "and that its ratification by the parliament was expected before the end "
-                                     "of the year, according to the minister of justice.")
+    assert paras["para. 3"].text == (
+        "The delegation noted that the Convention on Cybercrime had been signed "
+        "and that its ratification by the parliament was expected before the end "
+        "of the year, according to the minister of justice."
+    )
     assert paragraph_pages(paras["para. 3"]) == (1, 2)
     assert paras["fn. 1"].kind == "note" and paras["fn. 1"].text == "Signed at Budapest on 23 November 2001."
-    assert paras["para. 4.1"].number == 4 and paras["para. 4.1"].text == "Ratify the Convention on Cybercrime (Estonia);"
+    assert (
+        paras["para. 4.1"].number == 4 and paras["para. 4.1"].text == "Ratify the Convention on Cybercrime (Estonia);"
+    )
     # the table's rows stay with its caption, out of paragraph 5
     assert paras["para. 5"].text == "Ruritania reported the following figures on river pollution."
     assert "2013 120 14" in paras["Table 1"].text
@@ -70,8 +84,9 @@ def test_a_pdf_answer_cites_the_printed_number_and_page_and_is_grounded(tmp_path
     assert (c.label, c.pages) == ("para. 3", (1, 2))  # the sentence runs across the page break
     where = "[A/HRC/99/1, para. 3, pp. 1\u20132]"
     assert marker(c, answer.documents) == where and where in answer.text
-    assert copy_text(c, answer.documents) == ("Report of the Working Group on the Universal Periodic Review "
-                                              "(A/HRC/99/1), para. 3, pp. 1\u20132")
+    assert copy_text(c, answer.documents) == (
+        "Report of the Working Group on the Universal Periodic Review (A/HRC/99/1), para. 3, pp. 1\u20132"
+    )
     record = answer_record(answer)
     assert record["citations"][0]["cite"] == "para. 3" and record["citations"][0]["pages"] == [1, 2]
     checker = GroundingChecker(assistant.data.paragraphs, corpus, {d: i.file for d, i in answer.documents.items()})
@@ -83,19 +98,23 @@ def test_a_pdf_answer_cites_the_printed_number_and_page_and_is_grounded(tmp_path
 
 
 def test_a_treaty_is_cited_by_article_and_paragraph(tmp_path):
-    write(tmp_path / "treaty.md", (
-        "####Convention on Harbours\n\nPreamble The States Parties, wishing to keep harbours open, agree:\n\n"
-        "### CHAPTER  I  \n\n####GENERAL PROVISIONS\n\n### Article  1  \n\n####Definitions\n\n"
-        "For the purposes of this Convention: \n\na) \"harbour\" means a sheltered port; \n\n"
-        "### Article  2  \n\n####Access\n\n1.   Each Party shall keep its harbours open.  \n"
-        "2.   A Party may close a harbour in a storm.  \n\n### Article  3  \n\n####Entry into force\n\n"
-        "1.  \n\na) This Convention enters into force on ratification. \n\n2.   It may be denounced.  \n"))
+    write(
+        tmp_path / "treaty.md",
+        (
+            "####Convention on Harbours\n\nPreamble The States Parties, wishing to keep harbours open, agree:\n\n"
+            "### CHAPTER  I  \n\n####GENERAL PROVISIONS\n\n### Article  1  \n\n####Definitions\n\n"
+            'For the purposes of this Convention: \n\na) "harbour" means a sheltered port; \n\n'
+            "### Article  2  \n\n####Access\n\n1.   Each Party shall keep its harbours open.  \n"
+            "2.   A Party may close a harbour in a storm.  \n\n### Article  3  \n\n####Entry into force\n\n"
+            "1.  \n\na) This Convention enters into force on ratification. \n\n2.   It may be denounced.  \n"
+        ),
+    )
     paras = split_paragraphs(read_document(tmp_path / "treaty.md"))
     assert [label(p) for p in paras] == ["preamble", "Art. 1", "Art. 2(1)", "Art. 2(2)", "Art. 3(1)", "Art. 3(2)"]
     art = by_label(paras)
     assert art["Art. 2(2)"].text == "A Party may close a harbour in a storm."
     assert art["Art. 2(2)"].section == ("CHAPTER I \u2013 GENERAL PROVISIONS", "Article 2 \u2013 Access")
-    assert art["Art. 1"].text == "For the purposes of this Convention:\na) \"harbour\" means a sheltered port;"
+    assert art["Art. 1"].text == 'For the purposes of this Convention:\na) "harbour" means a sheltered port;'
     assert art["Art. 3(1)"].text == "a) This Convention enters into force on ratification."
 
 
@@ -119,19 +138,25 @@ def test_word_and_html_documents_read_as_paragraphs(tmp_path):
     assert paras["para. 3"].text == "The next meeting is in May." and paras["para. 1"].section == ("I. Meetings",)
     assert paras["Table 1"].kind == "note" and paras["Table 1"].text == "Year | Budget; 2024 | 3 million"
 
-    write(tmp_path / "page.html", (
-        "<html><head><title>Harbour minutes</title><script>var secret = 'do not index';</script>"
-        "<style>p {color: red}</style></head><body><nav>Home | About</nav><h1>Harbour minutes</h1>"
-        "<p>1. The harbour committee met on <b>3 May</b>.</p><p>2. It approved the new pier.</p>"
-        "<table><tr><th>Pier</th><th>Length</th></tr><tr><td>North</td><td>120 m</td></tr></table>"
-        "<ul><li>3. Dredging starts in June.</li></ul><footer>Contact us</footer></body></html>"))
+    write(
+        tmp_path / "page.html",
+        (
+            "<html><head><title>Harbour minutes</title><script>var secret = 'do not index';</script>"
+            "<style>p {color: red}</style></head><body><nav>Home | About</nav><h1>Harbour minutes</h1>"
+            "<p>1. The harbour committee met on <b>3 May</b>.</p><p>2. It approved the new pier.</p>"
+            "<table><tr><th>Pier</th><th>Length</th></tr><tr><td>North</td><td>120 m</td></tr></table>"
+            "<ul><li>3. Dredging starts in June.</li></ul><footer>Contact us</footer></body></html>"
+        ),
+    )
     doc = read_document(tmp_path / "page.html")
     paras = split_paragraphs(doc)
     assert doc.title == "Harbour minutes"
-    assert [(label(p), p.text) for p in paras] == [("para. 1", "The harbour committee met on 3 May."),
-                                                    ("para. 2", "It approved the new pier."),
-                                                    ("para. 3", "Dredging starts in June."),
-                                                    ("Table 1", "Pier | Length; North | 120 m")]
+    assert [(label(p), p.text) for p in paras] == [
+        ("para. 1", "The harbour committee met on 3 May."),
+        ("para. 2", "It approved the new pier."),
+        ("para. 3", "Dredging starts in June."),
+        ("Table 1", "Pier | Length; North | 120 m"),
+    ]
     assert "secret" not in " ".join(doc.lines) and "Contact" not in " ".join(doc.lines)
 
 
@@ -143,8 +168,14 @@ def test_bad_files_are_refused_with_their_name_and_the_reason(tmp_path):
     with zipfile.ZipFile(tmp_path / "renamed.docx", "w") as z:
         z.writestr("hello.txt", "a zip, not a Word file")
     (tmp_path / "text.docx").write_text("plain text", encoding="utf-8")
-    expected = {"locked.pdf": "encrypted", "scanned.pdf": "no text layer", "cut.pdf": "truncated",
-                "fake.pdf": "not a PDF", "renamed.docx": "not a Word document", "text.docx": "not a Word document"}
+    expected = {
+        "locked.pdf": "encrypted",
+        "scanned.pdf": "no text layer",
+        "cut.pdf": "truncated",
+        "fake.pdf": "not a PDF",
+        "renamed.docx": "not a Word document",
+        "text.docx": "not a Word document",
+    }
     for name, reason in expected.items():
         with pytest.raises(UnreadableDocument) as err:
             read_document(tmp_path / name)
@@ -172,18 +203,30 @@ def public_documents(tmp_path_factory, embedder):
     base = tmp_path_factory.mktemp("public")
     corpus = base / "corpus"
     corpus.mkdir()
-    for rel in ("pdf/A_HRC_28_9_UPR_San_Marino_2014.pdf", "pdf/S_2025_85_UNODC_sixth_quarterly_report_Haiti.pdf",
-                "treaties/BWBV0001839_convention-on-cybercrime.md"):
+    for rel in (
+        "pdf/A_HRC_28_9_UPR_San_Marino_2014.pdf",
+        "pdf/S_2025_85_UNODC_sixth_quarterly_report_Haiti.pdf",
+        "treaties/BWBV0001839_convention-on-cybercrime.md",
+    ):
         (corpus / Path(rel).name).write_bytes((data / "un-related" / rel).read_bytes())
     build_index(corpus, base / "index", embedder=embedder, progress=False)
     return Assistant(load_index(base / "index"), embedder)
 
 
-@pytest.mark.parametrize("question, where", [
-    ("Does San Marino plan to join the Council of Europe convention on cybercrime?", "[A/HRC/28/9, para. 10, p. 4]"),
-    ("How many violent deaths in Haiti did the UN human rights office count for 2024?", "[S/2025/85, para. 4, p. 3]"),
-    ("What must each Party criminalise as illegal access?", "Art. 2]"),
-])
+@pytest.mark.parametrize(
+    "question, where",
+    [
+        (
+            "Does San Marino plan to join the Council of Europe convention on cybercrime?",
+            "[A/HRC/28/9, para. 10, p. 4]",
+        ),
+        (
+            "How many violent deaths in Haiti did the UN human rights office count for 2024?",
+            "[S/2025/85, para. 4, p. 3]",
+        ),
+        ("What must each Party criminalise as illegal access?", "Art. 2]"),
+    ],
+)
 def test_real_documents_are_cited_by_their_printed_numbers(public_documents, question, where):
     answer = public_documents.ask(question)
     assert not answer.abstained and where in answer.text

@@ -9,8 +9,9 @@ from rag.serialize import answer_record
 
 
 def checker(assistant):
-    return GroundingChecker(assistant.data.paragraphs, assistant.corpus_dir(),
-                            {d: i.file for d, i in assistant.documents.items()})
+    return GroundingChecker(
+        assistant.data.paragraphs, assistant.corpus_dir(), {d: i.file for d, i in assistant.documents.items()}
+    )
 
 
 def test_real_answers_are_grounded(assistant):
@@ -49,15 +50,23 @@ def test_a_quote_across_a_page_rule_is_grounded_and_footnotes_are_notes_of_their
     (tmp_path / "decl.md").write_text(
         "1. The first meeting was held in Vienna[^1]\n\n---\n\nfrom 17 to 21 January 2011.\n\n"
         "2. The second meeting followed.\n\n[^1]: Resolution 64/293.\n    Continued note.\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     paras = split_paragraphs(read_document(tmp_path / "decl.md", root=tmp_path))
-    assert [p.text for p in paras] == ["The first meeting was held in Vienna from 17 to 21 January 2011.",
-                                       "The second meeting followed.", "Resolution 64/293. Continued note."]
+    assert [p.text for p in paras] == [
+        "The first meeting was held in Vienna from 17 to 21 January 2011.",
+        "The second meeting followed.",
+        "Resolution 64/293. Continued note.",
+    ]
     assert [(p.kind, p.ref) for p in paras] == [("para", ""), ("para", ""), ("note", "fn. 1")]
     note = paras[2]
-    assert GroundingChecker(paras, tmp_path, {note.doc_id: "decl.md"}).check(
-        "q", {"doc": note.doc_id, "para": None, "cite": "fn. 1", "quote": note.text, "start": 0,
-              "end": len(note.text)}) is None
+    assert (
+        GroundingChecker(paras, tmp_path, {note.doc_id: "decl.md"}).check(
+            "q",
+            {"doc": note.doc_id, "para": None, "cite": "fn. 1", "quote": note.text, "start": 0, "end": len(note.text)},
+        )
+        is None
+    )
     c = GroundingChecker(paras, tmp_path, {paras[0].doc_id: "decl.md"})
     quote = paras[0].text
     assert c.check("q", {"doc": paras[0].doc_id, "para": 1, "quote": quote, "start": 0, "end": len(quote)}) is None

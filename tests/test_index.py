@@ -26,10 +26,14 @@ class CountingEmbedder(Embedder):
 
 
 def small_corpus(tmp_path):
-    write(tmp_path / "corpus" / "alpha.md", "# Alpha\n\n1. The alpha group met in Geneva in May.\n"
-          "2. It adopted a plan on water.\n")
-    write(tmp_path / "corpus" / "beta.txt", "The beta committee discussed railway safety.\n\n"
-          "It recommended new signals for level crossings.\n")
+    write(
+        tmp_path / "corpus" / "alpha.md",
+        "# Alpha\n\n1. The alpha group met in Geneva in May.\n2. It adopted a plan on water.\n",
+    )
+    write(
+        tmp_path / "corpus" / "beta.txt",
+        "The beta committee discussed railway safety.\n\nIt recommended new signals for level crossings.\n",
+    )
     return tmp_path / "corpus", tmp_path / "index"
 
 
@@ -49,8 +53,11 @@ def test_faiss_search_agrees_with_numpy(assistant, embedder):
 
     data = assistant.data
     dense_only = Retriever(data, lexical_weight=0.0)
-    for question in ("Which government provided extrabudgetary resources?", "Who opened the meeting?",
-                     "What did speakers say about the Budapest Convention?"):
+    for question in (
+        "Which government provided extrabudgetary resources?",
+        "Who opened the meeting?",
+        "What did speakers say about the Budapest Convention?",
+    ):
         q = embedder.encode_query(question)
         hits = dense_only.search(q, [], k=5).hits
         windows = data.window_vectors @ q
@@ -76,8 +83,9 @@ def test_document_filter_matches_an_index_of_that_document_alone(tmp_path, embed
     q = embedder.encode_query("Where did the group meet?")
     filtered = Retriever(load_index(index)).search(q, ["group", "meet"], k=2, doc_id="alpha").hits
     alone = Retriever(load_index(tmp_path / "alone-index")).search(q, ["group", "meet"], k=2).hits
-    assert [(h.paragraph.doc_id, h.paragraph.number) for h in filtered] == \
-        [(h.paragraph.doc_id, h.paragraph.number) for h in alone]
+    assert [(h.paragraph.doc_id, h.paragraph.number) for h in filtered] == [
+        (h.paragraph.doc_id, h.paragraph.number) for h in alone
+    ]
 
 
 def test_incremental_rebuild_embeds_only_the_changed_document(tmp_path, embedder):
@@ -234,9 +242,14 @@ def test_the_light_encoders_give_sentence_transformers_vectors(backend):
     assert embedder.backend == backend
     reference = Embedder("all-MiniLM-L6-v2", threads=1, backend="sentence-transformers")
     assert reference.backend == "sentence-transformers"
-    texts = ["Who opened the meeting?", "What is agenda item 6?",
-             "The meeting was attended by representatives of 87 Member States, 4 intergovernmental "
-             "organizations and 1 specialized agency. " * 3, "Réunion à Genève — 12 avril", "x"]
+    texts = [
+        "Who opened the meeting?",
+        "What is agenda item 6?",
+        "The meeting was attended by representatives of 87 Member States, 4 intergovernmental "
+        "organizations and 1 specialized agency. " * 3,
+        "Réunion à Genève — 12 avril",
+        "x",
+    ]
     ours, theirs = embedder.encode(texts), reference.encode(texts)
     assert ours.shape == theirs.shape == (5, 384)
     assert np.abs(ours - theirs).max() < 1e-4
@@ -253,9 +266,11 @@ def test_answering_imports_neither_torch_nor_transformers(bundled_index):
     import subprocess
     import sys
 
-    code = ("import sys; from rag.assistant import Assistant; "
-            f"a = Assistant.load({str(bundled_index)!r}); print(a.ask('What is agenda item 6?').citations[0].paragraph); "
-            "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))")
+    code = (
+        "import sys; from rag.assistant import Assistant; "
+        f"a = Assistant.load({str(bundled_index)!r}); print(a.ask('What is agenda item 6?').citations[0].paragraph); "
+        "print(sorted(m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["56", "[]"]
 
@@ -300,17 +315,22 @@ def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
     corpus = tmp_path / "corpus"
     topics = ["water", "rail", "ports", "forests", "schools", "roads", "power", "health"]
     for i, topic in enumerate(topics):
-        write(corpus / f"doc{i}.md", f"# Report on {topic}\n\n1. The committee on {topic} met in spring.\n"
-              f"2. It adopted a plan on {topic} for the next five years.\n")
+        write(
+            corpus / f"doc{i}.md",
+            f"# Report on {topic}\n\n1. The committee on {topic} met in spring.\n"
+            f"2. It adopted a plan on {topic} for the next five years.\n",
+        )
     index = tmp_path / "index"
-    child = ("import sys, time, rag.index as ix\n"
-             "from rag.embedding import Embedder\n"
-             "ix.GROUP_TEXTS = 1\n"  # one document per call, so one checkpoint per document
-             "slow = Embedder.encode_windows\n"
-             "def encode_windows(self, texts, **kw):\n"
-             "    out = slow(self, texts, **kw); time.sleep(0.7); return out\n"
-             "Embedder.encode_windows = encode_windows\n"
-             f"ix.build_index({str(corpus)!r}, {str(index)!r}, progress=False)\n")
+    child = (
+        "import sys, time, rag.index as ix\n"
+        "from rag.embedding import Embedder\n"
+        "ix.GROUP_TEXTS = 1\n"  # one document per call, so one checkpoint per document
+        "slow = Embedder.encode_windows\n"
+        "def encode_windows(self, texts, **kw):\n"
+        "    out = slow(self, texts, **kw); time.sleep(0.7); return out\n"
+        "Embedder.encode_windows = encode_windows\n"
+        f"ix.build_index({str(corpus)!r}, {str(index)!r}, progress=False)\n"
+    )
     proc = subprocess.Popen([sys.executable, "-c", child])
     checkpoints = tmp_path / ".index-build"
     deadline = time.time() + 120

@@ -59,7 +59,9 @@ def test_sections_follow_the_heading_outline(report_paragraphs):
         "thereto, and consideration of the way forward on the draft study",
     )
     assert report_paragraphs[56].section == (
-        "III. Organization of the meeting", "C. Adoption of the agenda and other organizational matters")
+        "III. Organization of the meeting",
+        "C. Adoption of the agenda and other organizational matters",
+    )
     assert report_paragraphs[60].section == ("IV. Adoption of the report",)
 
 
@@ -78,8 +80,11 @@ def test_document_metadata():
 
 
 def test_unnumbered_document_is_numbered_in_order(tmp_path):
-    path = write(tmp_path / "notes.md", "# Notes\n\nThe first block of text.\nIt wraps.\n\n"
-                 "## Part two\n\nA second block.\n\nA list follows:\n- one item\n- another item\n")
+    path = write(
+        tmp_path / "notes.md",
+        "# Notes\n\nThe first block of text.\nIt wraps.\n\n"
+        "## Part two\n\nA second block.\n\nA list follows:\n- one item\n- another item\n",
+    )
     paras = split_paragraphs(read_document(path))
     assert [p.number for p in paras] == [1, 2, 3]
     assert not any(p.numbered_by_source for p in paras)
@@ -97,10 +102,12 @@ def test_a_short_numbered_list_in_prose_does_not_make_a_numbered_document(tmp_pa
 
 
 def test_paragraphs_a_pdf_ran_into_one_line_get_their_own_numbers(tmp_path):
-    text = ("1. We welcome the plan of action.\n\n"
-            "2. We reaffirm the importance of the Convention.8 3. We recall the Global Compact, "
-            "as adopted in 2018. 4. We also reaffirm the definition of trafficking in persons.\n\n"
-            "5. We note that the study covers chapters 3. 6. and 7 only in part.\n")
+    text = (
+        "1. We welcome the plan of action.\n\n"
+        "2. We reaffirm the importance of the Convention.8 3. We recall the Global Compact, "
+        "as adopted in 2018. 4. We also reaffirm the definition of trafficking in persons.\n\n"
+        "5. We note that the study covers chapters 3. 6. and 7 only in part.\n"
+    )
     paras = split_paragraphs(read_document(write(tmp_path / "declaration.txt", text)))
     assert [p.number for p in paras] == [1, 2, 3, 4, 5]
     assert paras[1].text == "We reaffirm the importance of the Convention.8"
@@ -111,8 +118,10 @@ def test_paragraphs_a_pdf_ran_into_one_line_get_their_own_numbers(tmp_path):
 
 
 def test_strip_markup():
-    assert strip_markup("**B. Adoption** of [E/CN.15/2011/19](#) and *inter alia*") == \
-        "B. Adoption of E/CN.15/2011/19 and inter alia"
+    assert (
+        strip_markup("**B. Adoption** of [E/CN.15/2011/19](#) and *inter alia*")
+        == "B. Adoption of E/CN.15/2011/19 and inter alia"
+    )
 
 
 RESOLUTION = """United Nations
@@ -151,15 +160,17 @@ def test_a_resolution_keeps_its_operative_numbers_and_its_preamble_is_paragraph_
     assert paras[1].text.startswith("Decides to proclaim 5 September")
 
 
-
-@pytest.mark.parametrize("line, shown", [
-    ("See <https://unodc.org> or <john@x.org>.", "See https://unodc.org or john@x.org."),
-    ("[Foo](https://en.wikipedia.org/wiki/Foo_(bar)) is a page.", "Foo is a page."),
-    ("a<b and c>d", "a<b and c>d"),
-    ("call __init__ now", "call __init__ now"),
-    ("[[call us]](https://evil.example/phish)", "[call us]"),
-    ("**bold**, *italic* and __two words__", "bold, italic and two words"),
-    ("x <b>bold</b> <span class=\"a\">y</span>", "x bold y"),
-])
+@pytest.mark.parametrize(
+    "line, shown",
+    [
+        ("See <https://unodc.org> or <john@x.org>.", "See https://unodc.org or john@x.org."),
+        ("[Foo](https://en.wikipedia.org/wiki/Foo_(bar)) is a page.", "Foo is a page."),
+        ("a<b and c>d", "a<b and c>d"),
+        ("call __init__ now", "call __init__ now"),
+        ("[[call us]](https://evil.example/phish)", "[call us]"),
+        ("**bold**, *italic* and __two words__", "bold, italic and two words"),
+        ('x <b>bold</b> <span class="a">y</span>', "x bold y"),
+    ],
+)
 def test_markup_is_stripped_as_a_reader_sees_the_page(line, shown):
     assert strip_markup(line) == shown

@@ -16,10 +16,43 @@ from rag.types import Document
 
 # Text as people and files have it: any script, punctuation, control characters, lone surrogates.
 ANY_TEXT = st.text(st.characters(codec=None, exclude_categories=()), max_size=300)
-WORDS = st.sampled_from(["The", "committee", "met", "in", "Vienna", "on", "3", "May", "2017.", "Article",
-                         "1.", "2.", "12.", "(a)", "#", "##", "-", "*", "**bold**", "[link](x)", "<b>",
-                         "__init__", "[^1]", "[^1]:", "145.2", "\u00e9t\u00e9", "\u0434\u043e\u043a\u043b\u0430\u0434",
-                         "\u62a5\u544a", ":", ";", "\n", "\n\n", "  "])
+WORDS = st.sampled_from(
+    [
+        "The",
+        "committee",
+        "met",
+        "in",
+        "Vienna",
+        "on",
+        "3",
+        "May",
+        "2017.",
+        "Article",
+        "1.",
+        "2.",
+        "12.",
+        "(a)",
+        "#",
+        "##",
+        "-",
+        "*",
+        "**bold**",
+        "[link](x)",
+        "<b>",
+        "__init__",
+        "[^1]",
+        "[^1]:",
+        "145.2",
+        "\u00e9t\u00e9",
+        "\u0434\u043e\u043a\u043b\u0430\u0434",
+        "\u62a5\u544a",
+        ":",
+        ";",
+        "\n",
+        "\n\n",
+        "  ",
+    ]
+)
 MARKDOWN = st.lists(WORDS, max_size=120).map(lambda ws: " ".join(ws).replace(" \n ", "\n"))
 
 
@@ -33,7 +66,7 @@ def test_any_question_gives_an_answer_or_a_clear_error(assistant, question):
         return
     for c in answer.citations:
         paragraph = assistant.paragraph(c.doc_id, c.label)
-        assert paragraph is not None and paragraph.text[c.start:c.end] == c.quote
+        assert paragraph is not None and paragraph.text[c.start : c.end] == c.quote
 
 
 @settings(max_examples=300, deadline=None)
@@ -44,7 +77,7 @@ def test_every_paragraph_comes_from_its_document(text):
     for p in split_paragraphs(doc):
         assert p.text.strip()
         first, last = p.lines
-        source = normalise(" ".join(quotable(line) for line in lines[first - 1:last]))
+        source = normalise(" ".join(quotable(line) for line in lines[first - 1 : last]))
         assert normalise(p.text) in source, (p.text, source)
 
 
@@ -54,5 +87,5 @@ def test_sentences_are_spans_of_their_paragraph(text):
     end = 0
     for s in split_sentences(text):
         assert end <= s.start < s.end <= len(text)
-        assert text[s.start:s.end].strip() and not re.match(r"\s", text[s.start])
+        assert text[s.start : s.end].strip() and not re.match(r"\s", text[s.start])
         end = s.end

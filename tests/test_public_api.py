@@ -6,8 +6,11 @@ import rag
 def test_all_lists_exactly_the_public_names():
     import types
 
-    public = {name for name, value in vars(rag).items()
-              if not name.startswith("_") and not isinstance(value, types.ModuleType)} - {"annotations"}
+    public = {
+        name
+        for name, value in vars(rag).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    } - {"annotations"}
     assert set(rag.__all__) - {"__version__"} == public
 
 
@@ -18,3 +21,45 @@ def test_importing_rag_does_not_load_the_heavy_libraries():
     code = "import sys, rag; print(any(m in sys.modules for m in ('gradio', 'matplotlib', 'sentence_transformers')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_library_code_raises_only_the_projects_own_errors():
+    """Every `raise` in rag/ names an error of rag.errors (or re-raises); only the command
+    line's entry points may exit."""
+    import ast
+    from pathlib import Path
+
+    import rag.errors
+
+    own = {name for name, value in vars(rag.errors).items() if isinstance(value, type)}
+    found = []
+    for path in sorted(Path(rag.__file__).parent.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Raise) or node.exc is None:
+                continue
+            exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
+            name = exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else "?"
+            if name in own or (name == "SystemExit" and path.name == "train_selector.py"):
+                continue
+            if isinstance(node.exc, ast.Name) and name.islower():
+                continue  # re-raising a caught error
+            found.append(f"{path.name}:{node.lineno} raises {name}")
+    assert found == []
+
+
+def test_bad_settings_are_project_errors_and_value_errors():
+    import pytest
+
+    from rag.errors import BadSetting, RagError
+    from rag.settings import BuildSettings, ServeSettings, Settings, WindowSettings
+
+    for make in (
+        lambda: Settings(k=0),
+        lambda: Settings(threshold=1.5),
+        lambda: WindowSettings(128, 128),
+        lambda: BuildSettings(max_file_mb=-1),
+        lambda: ServeSettings(workers=0),
+    ):
+        with pytest.raises(BadSetting) as caught:
+            make()
+        assert isinstance(caught.value, RagError) and isinstance(caught.value, ValueError)

@@ -33,8 +33,11 @@ def test_two_files_with_the_same_name_are_refused(tmp_path):
 
 
 def test_front_matter_gives_metadata_and_keeps_line_numbers(tmp_path):
-    write(tmp_path / "res.md", '---\nsymbol: A/RES/1/1\ntitle: "A resolution"\ndate: "2025-11-25"\n---\n\n'
-          "1. First paragraph.\n2. Second paragraph.\n")
+    write(
+        tmp_path / "res.md",
+        '---\nsymbol: A/RES/1/1\ntitle: "A resolution"\ndate: "2025-11-25"\n---\n\n'
+        "1. First paragraph.\n2. Second paragraph.\n",
+    )
     (doc,) = list(read_corpus(tmp_path))
     assert (doc.title, doc.symbol, doc.date) == ("A resolution", "A/RES/1/1", "2025-11-25")
     assert doc.lines[6] == "1. First paragraph."

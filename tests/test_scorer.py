@@ -48,8 +48,10 @@ def test_tempting_questions_the_report_does_not_answer_score_below_an_answered_o
     answer = assistant.ask("Which government provided extrabudgetary resources for the third meeting?")
     assert not answer.abstained and answer.citations[0].paragraph == 50
     assert "Government of China" in answer.citations[0].quote
-    for q in ("Which donor State said it would fund the programme in 2017?",
-              "Who chaired the Expert Group at its third meeting?",
-              "How many States are parties to the Budapest Convention?"):
+    for q in (
+        "Which donor State said it would fund the programme in 2017?",
+        "Who chaired the Expert Group at its third meeting?",
+        "How many States are parties to the Budapest Convention?",
+    ):
         tempting = assistant.ask(q, threshold=0.57)
         assert tempting.abstained and tempting.confidence < answer.confidence - 0.1, (q, tempting.confidence)

@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT, copy_site, write
 
 from rag.confidence import CONFIDENCE_FILE, SelectorScorer
-from rag.selector import DEFAULT_SELECTOR, WEIGHTS, AnswerSelector, SelectorInput, SelectorProblem
+from rag.errors import BadSetting, SelectorProblem
+from rag.selector import DEFAULT_SELECTOR, WEIGHTS, AnswerSelector, SelectorInput
 
 
 @pytest.fixture(scope="module")
@@ -46,15 +47,21 @@ def test_the_answering_sentence_outscores_the_distractors(selector):
     read above the other two. (Paraphrased questions it does not yet read reliably: see
     eval/SELECTOR.md; that is why it is not the default.)"""
     sentences = [
-        SelectorInput("The Expert Group expressed its appreciation to the Government of China for providing "
-                      "extrabudgetary resources towards the holding of the third meeting."),
+        SelectorInput(
+            "The Expert Group expressed its appreciation to the Government of China for providing "
+            "extrabudgetary resources towards the holding of the third meeting."
+        ),
         SelectorInput("The third meeting of the Expert Group was held in Vienna from 10 to 13 April 2017."),
-        SelectorInput("The meeting was attended by representatives of 87 Member States, 4 intergovernmental "
-                      "organizations, 2 institutions from academia and 1 from the private sector."),
+        SelectorInput(
+            "The meeting was attended by representatives of 87 Member States, 4 intergovernmental "
+            "organizations, 2 institutions from academia and 1 from the private sector."
+        ),
     ]
-    for question, right in (("Which Government provided extrabudgetary resources for the third meeting?", 0),
-                            ("Where was the third meeting held?", 1),
-                            ("How many Member States attended the meeting?", 2)):
+    for question, right in (
+        ("Which Government provided extrabudgetary resources for the third meeting?", 0),
+        ("Where was the third meeting held?", 1),
+        ("How many Member States attended the meeting?", 2),
+    ):
         logits = selector.logits(question, sentences)
         assert int(np.argmax(logits)) == right, (question, logits)
         again = selector.logits(question, sentences[::-1])[::-1]
@@ -63,7 +70,12 @@ def test_the_answering_sentence_outscores_the_distractors(selector):
 
 def test_any_question_is_scored_safely(selector):
     items = [SelectorInput("A sentence. " * 400, "before " * 300, "Heading " * 100)]
-    for question in ("x" * 5000, "¿Quién inauguró la reunión? 谁主持了会议？ من افتتح الاجتماع؟", "?!?!", "\u0000\u200b"):
+    for question in (
+        "x" * 5000,
+        "¿Quién inauguró la reunión? 谁主持了会议？ من افتتح الاجتماع؟",
+        "?!?!",
+        "\u0000\u200b",
+    ):
         out = selector.logits(question, items)
         assert out.shape == (1,) and np.isfinite(out).all()
     assert selector.logits("anything", []).shape == (0,)
@@ -133,9 +145,23 @@ def test_an_index_built_for_another_selector_says_to_rebuild(tmp_path, bundled_i
 
 def test_a_training_run_without_its_data_names_the_folder(tmp_path):
     missing = tmp_path / "no-such-data"
-    run = subprocess.run([sys.executable, "-m", "rag.train_selector", "--data", str(missing),
-                          "--out", str(tmp_path / "out"), "--steps", "1"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag.train_selector",
+            "--data",
+            str(missing),
+            "--out",
+            str(tmp_path / "out"),
+            "--steps",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert run.returncode == 2
     assert str(missing) in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "out").exists()
@@ -156,11 +182,27 @@ def test_question_files_give_what_ask_gives(tmp_path, bundled_index, selector_as
     from rag.cli import main
 
     site = copy_site(tmp_path, bundled_index)
-    questions = ["When and where did the group first convene?", "Who opened the meeting?",
-                 "How much money did China contribute?"]
+    questions = [
+        "When and where did the group first convene?",
+        "Who opened the meeting?",
+        "How much money did China contribute?",
+    ]
     write(site / "q.txt", "\n".join(questions) + "\n")
-    assert main(["batch", str(site / "q.txt"), "--out", str(site / "a.jsonl"), "--index", str(site / "index"),
-                 "--scorer", "selector"]) == 0
+    assert (
+        main(
+            [
+                "batch",
+                str(site / "q.txt"),
+                "--out",
+                str(site / "a.jsonl"),
+                "--index",
+                str(site / "index"),
+                "--scorer",
+                "selector",
+            ]
+        )
+        == 0
+    )
     records = [json.loads(line) for line in (site / "a.jsonl").read_text().splitlines()]
     for q, record in zip(questions, records):
         answer = selector_assistant.ask(q)
@@ -171,9 +213,11 @@ def test_question_files_give_what_ask_gives(tmp_path, bundled_index, selector_as
 
 def _tiny_public_sets(root: Path) -> None:
     """Three public sets in the normalised form, small enough to train on in seconds."""
-    facts = [("Vienna", "The meeting was held in Vienna in April.", "Where was the meeting held?"),
-             ("China", "The Government of China funded the meeting.", "Who funded the meeting?"),
-             ("87", "Representatives of 87 States attended.", "How many States attended?")]
+    facts = [
+        ("Vienna", "The meeting was held in Vienna in April.", "Where was the meeting held?"),
+        ("China", "The Government of China funded the meeting.", "Who funded the meeting?"),
+        ("87", "Representatives of 87 States attended.", "How many States attended?"),
+    ]
     for name in ("squad2_dev", "policyqa", "covidqa"):
         folder = root / name
         folder.mkdir(parents=True)
@@ -181,11 +225,29 @@ def _tiny_public_sets(root: Path) -> None:
         for d in range(20):
             answer, sentence, question = facts[d % 3]
             paragraph = f"This is document {d}. {sentence} Nothing else happened there."
-            docs.append({"doc_id": f"{name}-{d}", "title": f"Document {d}", "paragraphs": [paragraph, "An unrelated line."]})
-            questions.append({"id": f"{name}-q{d}", "doc_id": f"{name}-{d}", "question": question, "gold_para": 0,
-                              "answers": [answer], "answer_starts": [paragraph.index(answer)]})
-            questions.append({"id": f"{name}-u{d}", "doc_id": f"{name}-{d}", "question": "Who chaired it?",
-                              "gold_para": None, "answers": [], "asked_on_para": 0})
+            docs.append(
+                {"doc_id": f"{name}-{d}", "title": f"Document {d}", "paragraphs": [paragraph, "An unrelated line."]}
+            )
+            questions.append(
+                {
+                    "id": f"{name}-q{d}",
+                    "doc_id": f"{name}-{d}",
+                    "question": question,
+                    "gold_para": 0,
+                    "answers": [answer],
+                    "answer_starts": [paragraph.index(answer)],
+                }
+            )
+            questions.append(
+                {
+                    "id": f"{name}-u{d}",
+                    "doc_id": f"{name}-{d}",
+                    "question": "Who chaired it?",
+                    "gold_para": None,
+                    "answers": [],
+                    "asked_on_para": 0,
+                }
+            )
         write(folder / "docs.jsonl", "".join(json.dumps(x) + "\n" for x in docs))
         write(folder / "questions.jsonl", "".join(json.dumps(x) + "\n" for x in questions))
 
@@ -195,9 +257,32 @@ def test_a_training_run_writes_a_selector_that_loads_and_resumes_after_a_stop(tm
     folder that `AnswerSelector.load` accepts (hash checked) and that scores."""
     _tiny_public_sets(tmp_path / "data")
     out = tmp_path / "sel"
-    base = [sys.executable, "-m", "rag.train_selector", "--data", str(tmp_path / "data"), "--out", str(out),
-            "--no-indomain", "--layers", "1", "--max-tokens", "32", "--batch", "8", "--steps", "4",
-            "--checkpoint-every", "2", "--calibration-questions", "5", "--threads", "1", "--version", "test"]
+    base = [
+        sys.executable,
+        "-m",
+        "rag.train_selector",
+        "--data",
+        str(tmp_path / "data"),
+        "--out",
+        str(out),
+        "--no-indomain",
+        "--layers",
+        "1",
+        "--max-tokens",
+        "32",
+        "--batch",
+        "8",
+        "--steps",
+        "4",
+        "--checkpoint-every",
+        "2",
+        "--calibration-questions",
+        "5",
+        "--threads",
+        "1",
+        "--version",
+        "test",
+    ]
     first = subprocess.run([*base, "--stop-after", "2"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert first.returncode == 0, first.stderr[-2000:]
     assert (out.with_name("sel.ckpt") / "state.pt").is_file()
@@ -216,9 +301,24 @@ def test_a_training_run_on_a_malformed_data_file_names_the_file_and_line(tmp_pat
     _tiny_public_sets(tmp_path / "data")
     questions = tmp_path / "data" / "policyqa" / "questions.jsonl"
     questions.write_text(questions.read_text() + "{not json\n")
-    run = subprocess.run([sys.executable, "-m", "rag.train_selector", "--data", str(tmp_path / "data"),
-                          "--out", str(tmp_path / "out"), "--no-indomain", "--steps", "1"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rag.train_selector",
+            "--data",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "out"),
+            "--no-indomain",
+            "--steps",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
     assert run.returncode == 2
     assert f"{questions}, line 41" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "out").exists()
@@ -234,11 +334,10 @@ def test_bad_questions_get_an_answer_an_abstention_or_a_clear_error(which, assis
             chosen.ask(empty)
     with pytest.raises(QuestionTooLong):
         chosen.ask("why " * 1000)
-    with pytest.raises(ValueError, match="k must be positive"):
+    with pytest.raises(BadSetting, match="k must be positive"):
         chosen.ask("Who opened the meeting?", k=0)
     # A lone surrogate is what a shell hands Python for a byte that is not UTF-8.
-    for hostile in ("agenda \udcff 6 \x00 <script>alert(1)</script>", "議程 第六項是什麼？" * 40,
-                    "What " + "?" * 1990):
+    for hostile in ("agenda \udcff 6 \x00 <script>alert(1)</script>", "議程 第六項是什麼？" * 40, "What " + "?" * 1990):
         answer = chosen.ask(hostile)
         assert answer.abstained or answer.citations
         assert 0.0 <= answer.confidence <= 1.0

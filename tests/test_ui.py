@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import socket
 from pathlib import Path
 
@@ -9,14 +11,30 @@ import pytest
 from conftest import ROOT, copy_site, write
 
 from rag.assistant import Assistant
-from rag.corpus import add_document, safe_name
+from rag.corpus import add_document, remove_document, safe_name
 from rag.errors import InputError
 from rag.index import load_index
-from ui.app import AssistantHolder, chat_markdown, citation_label, evidence_html, respond, serve, upload
+from ui.app import (
+    AssistantHolder,
+    chat_markdown,
+    citation_label,
+    evidence_html,
+    remove_upload,
+    respond,
+    serve,
+    upload,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 OUT = ROOT / "test-output"
 
 
@@ -31,13 +49,14 @@ def site(tmp_path, bundled_index, embedder):
 def test_handler_gives_the_api_answer_with_evidence(site):
     question = "What is agenda item 6 of the meeting?"
     api = site.current().ask(question)
-    history, evidence, cites, status, cleared = respond(site, question, [], 5, "All documents", 0.5)
+    history, evidence, status, cleared = respond(site, question, [], 5, "All documents", 0.5)
     assert history[-1] == {"role": "assistant", "content": chat_markdown(api.text)}
     assert chat_markdown(api.text).replace("\\", "") == api.text
     assert "<mark>6. Examining options to strengthen existing responses" in evidence
     assert "para. 56" in evidence and "Paragraph 55 (before)" in evidence and "Paragraph 57 (after)" in evidence
-    first = cites.splitlines()[0]
+    first = html.unescape(re.findall(r"data-cite='([^']*)'", evidence)[0])  # the card's one copy button
     assert first.startswith("Report on the meeting of the Expert Group") and first.endswith("para. 56")
+    assert evidence.count("class='copy-cite'") == 1
     assert status == "" and cleared == ""
 
 
@@ -50,10 +69,10 @@ def test_abstention_is_plain_and_shows_closest_paragraphs_as_not_an_answer(site)
 
 
 def test_empty_or_too_long_questions_are_answered_in_the_chat_with_the_reason(site):
-    history, _, _, status, kept = respond(site, "   ", [], 5, "All documents", 0.5)
+    history, _, status, kept = respond(site, "   ", [], 5, "All documents", 0.5)
     assert "Cannot answer" in history[-1]["content"] and "empty" in history[-1]["content"] and status == ""
     long = "Which meeting " * 300
-    history, _, _, _, kept = respond(site, long, [], 5, "All documents", 0.5)
+    history, _, _, kept = respond(site, long, [], 5, "All documents", 0.5)
     assert "the limit is 2,000" in history[-1]["content"] and kept == long  # left in the box to shorten
     assert len(history[0]["content"]) < 400
 
@@ -64,16 +83,24 @@ def test_every_answer_shows_its_confidence_against_the_threshold(site):
     assert f"Confidence {answer.confidence:.2f} (threshold 0.45)" in page and "near miss" not in page
     near = evidence_html(site.current(), answer, answer.confidence + 0.03)  # refused by a hair
     assert "near miss: just below the threshold" in near
-    _, html_out, _, _, _ = respond(site, "What is agenda item 6 of the meeting?", [], 5, "All documents",
-                                   round(answer.confidence - 0.02, 2))
+    _, html_out, _, _ = respond(
+        site, "What is agenda item 6 of the meeting?", [], 5, "All documents", round(answer.confidence - 0.02, 2)
+    )
     assert "just above the threshold" in html_out
 
 
-@pytest.mark.parametrize("name, expected", [
-    ("notes.md", "notes.md"), ("../../etc/passwd.md", "passwd.md"), ("C:\\x\\My Report (v2).TXT", "My-Report-v2.txt"),
-    (".hidden.md", "hidden.md"), ("доклад.md", "доклад.md"), ("报告 2024.md", "报告-2024.md"),
-    ("تقرير.txt", "تقرير.txt"),
-])
+@pytest.mark.parametrize(
+    "name, expected",
+    [
+        ("notes.md", "notes.md"),
+        ("../../etc/passwd.md", "passwd.md"),
+        ("C:\\x\\My Report (v2).TXT", "My-Report-v2.txt"),
+        (".hidden.md", "hidden.md"),
+        ("доклад.md", "доклад.md"),
+        ("报告 2024.md", "报告-2024.md"),
+        ("تقرير.txt", "تقرير.txt"),
+    ],
+)
 def test_upload_names_are_sanitised(name, expected):
     assert safe_name(name) == expected
 
@@ -86,21 +113,26 @@ def test_upload_names_of_other_types_are_refused(name):
 
 def test_bad_uploads_change_nothing(site, tmp_path):
     corpus = site.corpus
-    before = sorted(p.name for p in corpus.iterdir())
+    first = write(tmp_path / "minutes.md", "# Minutes\n\n1. The board met.\n2. It adjourned.\n")
+    add_document(first, "minutes.md", corpus, site.current().index_dir, embedder=site.current().embedder)
+    before = sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*"))
     manifest = (site.current().index_dir / "manifest.json").read_text()
     binary = tmp_path / "bin.md"
     binary.write_bytes(b"\x00\x01binary")
     big = write(tmp_path / "big.md", "x" * (65 * 1024))
     empty = write(tmp_path / "empty.txt", "")
     dup = write(tmp_path / "dup.md", "1. Text.\n2. More.\n")
-    for path, name, message in ((binary, "bin.md", "binary"), (big, "big.md", "limit is 64 KB"),
-                                (empty, "empty.txt", "empty"),
-                                (dup, "cybercrime-expert-group-2017.md", "already in the corpus")):
+    for path, name, message in (
+        (binary, "bin.md", "binary"),
+        (big, "big.md", "limit is 64 KB"),
+        (empty, "empty.txt", "empty"),
+        (dup, "minutes.md", "already in the corpus"),
+    ):
         with pytest.raises(InputError, match=message):
             add_document(path, name, corpus, site.current().index_dir, max_bytes=64 * 1024)
-        text, _ = upload(site, _Named(path, name))
+        text, *_ = upload(site, _Named(path, name))
         assert text.startswith("**Not added:**")
-    assert sorted(p.name for p in corpus.iterdir()) == before
+    assert sorted(str(p.relative_to(corpus)) for p in corpus.rglob("*")) == before
     assert (site.current().index_dir / "manifest.json").read_text() == manifest
 
 
@@ -114,24 +146,67 @@ class _Named(str):
 
 
 def test_upload_is_indexed_and_answered(site, tmp_path):
-    src = write(tmp_path / "up.md", "# Water board minutes\n\n1. The water board met in Lisbon on 3 May 2024.\n"
-                "2. The board approved a new reservoir for the northern district.\n")
-    text, _ = upload(site, _Named(src, "water board.md"))
-    assert "Added" in text and "`water-board`" in text
+    src = write(
+        tmp_path / "up.md",
+        "# Water board minutes\n\n1. The water board met in Lisbon on 3 May 2024.\n"
+        "2. The board approved a new reservoir for the northern district.\n",
+    )
+    text, *_ = upload(site, _Named(src, "water board.md"))
+    assert "Added" in text and "`uploads/water-board`" in text
     answer = site.current().ask("Which reservoir did the water board approve?")
-    assert answer.citations[0].doc_id == "water-board" and answer.citations[0].paragraph == 2
-    assert "[water-board, para. 2]" in answer.text
+    assert answer.citations[0].doc_id == "uploads/water-board" and answer.citations[0].paragraph == 2
+    assert "[uploads/water-board, para. 2]" in answer.text
     assert citation_label(site.current(), answer.citations[0]) == "Water board minutes, para. 2"
-    assert (site.corpus / "water-board.md").is_file()
+    assert (site.corpus / "uploads" / "water-board.md").is_file()
+    assert sorted(p.name for p in site.corpus.iterdir()) == ["cybercrime-expert-group-2017.md", "uploads"]
+
+
+def test_a_document_added_on_the_page_can_be_removed_and_leaves_the_index_at_once(site, tmp_path):
+    src = write(tmp_path / "w.md", "# Water board\n\n1. The water board approved a new reservoir in Faro.\n")
+    upload(site, _Named(src, "water.md"))
+    assert "uploads/water" in site.current().documents
+    text, _, removable = remove_upload(site, "uploads/water")
+    assert text.startswith("Removed **Water board**") and removable["choices"] == []
+    assert "uploads/water" not in site.current().documents
+    assert "uploads/water" not in load_index(site.current().index_dir).manifest.documents
+    assert not list((site.corpus / "uploads").iterdir())  # nothing left behind, not even hidden
+    answer = site.current().ask("Where did the water board approve a reservoir?")
+    assert all(c.doc_id != "uploads/water" for c in answer.citations)
+    # Only what the page added can be removed from it; the bundled report stays.
+    text, *_ = remove_upload(site, "cybercrime-expert-group-2017")
+    assert text.startswith("**Not removed:**") and "was not added through the page" in text
+    assert "no document 'uploads/gone'" in html.unescape(remove_upload(site, "uploads/gone")[0])
+    assert (site.corpus / "cybercrime-expert-group-2017.md").is_file()
+
+
+def test_a_removal_that_fails_puts_the_document_back(site, tmp_path, monkeypatch):
+    import rag.corpus
+
+    src = write(tmp_path / "w.md", "# Water board\n\n1. The water board approved a new reservoir in Faro.\n")
+    upload(site, _Named(src, "water.md"))
+    manifest = (site.current().index_dir / "manifest.json").read_text()
+
+    def crash(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise KeyboardInterrupt  # a kill during the rebuild
+
+    monkeypatch.setattr(rag.corpus, "build_index", crash)
+    with pytest.raises(KeyboardInterrupt):
+        remove_document("uploads/water", site.corpus, site.current().index_dir)
+    assert [p.name for p in (site.corpus / "uploads").iterdir()] == ["water.md"]
+    assert (site.current().index_dir / "manifest.json").read_text() == manifest
 
 
 def test_a_hostile_document_is_quoted_as_plain_text(site, tmp_path):
-    src = write(tmp_path / "hostile.md", (
-        "# Helpdesk notes\n\n1. For urgent help [[call us]](https://evil.example/phish) or write to "
-        "<help@desk.example> at once.\n2. The script <img src=x onerror=alert(1)> was removed.\n"))
-    text, _ = upload(site, _Named(src, "hostile.md"))
+    src = write(
+        tmp_path / "hostile.md",
+        (
+            "# Helpdesk notes\n\n1. For urgent help [[call us]](https://evil.example/phish) or write to "
+            "<help@desk.example> at once.\n2. The script <img src=x onerror=alert(1)> was removed.\n"
+        ),
+    )
+    text, *_ = upload(site, _Named(src, "hostile.md"))
     assert "Added" in text
-    history, evidence, _, _, _ = respond(site, "How do I get urgent help?", [], 5, None, 0.0)
+    history, evidence, _, _ = respond(site, "How do I get urgent help?", [], 5, None, 0.0)
     bubble = history[-1]["content"]
     assert "help@desk.example" in bubble and "[call us]" not in bubble  # brackets escaped
     assert "\\[call us\\]" in bubble and "](" not in bubble.replace("\\]\\(", "")
@@ -198,7 +273,10 @@ def test_page_answers_with_highlighted_evidence(browser_page):
     assert "Confidence" in page.inner_text("#evidence .confidence")
     assert "para. 56" in page.inner_text("#evidence")
     assert page.inner_text("#evidence mark").startswith("6. Examining options to strengthen existing responses")
-    assert page.input_value("#citations textarea").splitlines()[0].endswith("para. 56")
+    copy = page.locator("#evidence button.copy-cite").first
+    assert copy.get_attribute("data-cite").endswith("para. 56") and page.locator("#citations").count() == 0
+    copy.click()
+    assert copy.inner_text() == "Copied" and copy.get_attribute("title").endswith("para. 56")
     neighbour = "At the meeting of its extended Bureau"  # not in the neighbour, so check its own text
     assert neighbour in page.inner_text("#evidence")
     page.click("#evidence details summary >> nth=0")
@@ -218,17 +296,33 @@ def test_page_abstains_plainly(browser_page):
 @pytest.mark.browser
 def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
     page = browser_page
-    good = write(tmp_path / "harbour.md", "# Harbour committee\n\n1. The harbour committee met in Valletta.\n"
-                 "2. It decided to dredge the eastern basin before the winter storms.\n")
+    good = write(
+        tmp_path / "harbour.md",
+        "# Harbour committee\n\n1. The harbour committee met in Valletta.\n"
+        "2. It decided to dredge the eastern basin before the winter storms.\n",
+    )
     _upload(page, good, expect="Added")
     _ask(page, "What did the harbour committee decide to dredge?")
-    assert "[harbour, para. 2]" in page.inner_text("#chat")
+    assert "[uploads/harbour, para. 2]" in page.inner_text("#chat")
     assert "Harbour committee, para. 2" in page.inner_text("#evidence")
     page.reload()  # a new page load reads the document list from the index: the upload is in it
     page.wait_for_selector("#question textarea", timeout=30_000)
     page.click("text=Settings")
     page.click("#doc input")
-    page.wait_for_selector("ul[role=listbox] >> text=harbour", timeout=10_000)
+    page.wait_for_selector("ul[role=listbox] >> text=uploads/harbour", timeout=10_000)
+    page.keyboard.press("Escape")
+    # ... and it can be removed from the page: gone from the list and from the answers at once.
+    page.click("text=Add a document")
+    page.click("#remove-doc input")
+    page.click("ul[role=listbox] >> text=uploads/harbour")
+    page.click("#remove")
+    page.wait_for_selector("#upload-status :text('Removed')", timeout=60_000)
+    _ask(page, "What did the harbour committee decide to dredge?", until="#evidence .confidence")
+    assert "harbour" not in page.inner_text("#evidence").lower()
+    assert "uploads/harbour" not in page.inner_text("#chat")
+    page.click("#doc input")
+    page.wait_for_selector("ul[role=listbox] >> text=All documents", timeout=10_000)
+    assert "uploads/harbour" not in page.inner_text("ul[role=listbox]")
 
 
 @pytest.mark.browser
@@ -240,7 +334,8 @@ def test_page_uploads_a_pdf_and_shows_the_page_of_the_answer(browser_page, tmp_p
     _ask(page, "Which recommendation asks Ruritania to ratify the Convention on Cybercrime?")
     assert "[A/HRC/99/1, para. 4.1, p. 2]" in page.inner_text("#chat")
     evidence = page.inner_text("#evidence")
-    assert "para. 4.1, p. 2" in evidence and "(A/HRC/99/1), para. 4.1, p. 2" in page.input_value("#citations textarea")
+    cite = page.locator("#evidence button.copy-cite").first.get_attribute("data-cite")
+    assert "para. 4.1, p. 2" in evidence and "(A/HRC/99/1), para. 4.1, p. 2" in cite
     OUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUT / "page-with-pdf-answer.png"), full_page=True)
 
@@ -276,7 +371,7 @@ def test_uploading_a_copy_of_an_indexed_document_is_refused_and_leaves_nothing(s
     src = tmp_path / "again.md"
     src.write_bytes((site.corpus / "cybercrime-expert-group-2017.md").read_bytes())
     before = sorted(p.name for p in site.corpus.iterdir())
-    text, _ = upload(site, _Named(src, "again.md"))
+    text, *_ = upload(site, _Named(src, "again.md"))
     assert "Not added" in text and "same content" in text
     assert sorted(p.name for p in site.corpus.iterdir()) == before
 
@@ -284,24 +379,33 @@ def test_uploading_a_copy_of_an_indexed_document_is_refused_and_leaves_nothing(s
 def test_a_refused_upload_is_named_as_the_user_called_it(site, tmp_path):
     src = tmp_path / "upload-8f3a1c.bin"  # how a server keeps an upload
     src.write_bytes(b"\x00\x01binary")
-    text, _ = upload(site, _Named(src, "Rapport annuel.md"))
+    text, *_ = upload(site, _Named(src, "Rapport annuel.md"))
     assert "Not added" in text and "Rapport annuel.md" in text and "binary" in text
     assert str(tmp_path) not in text and "upload-8f3a1c" not in text and "remove it from the corpus" not in text
     good = tmp_path / "x.md"
     good.write_text("# Доклад\n\n1. Комитет собрался в Вене.\n2. Он принял план.\n", encoding="utf-8")
-    text, _ = upload(site, _Named(good, "доклад.md"))
-    assert "Added" in text and "`доклад`" in text
+    text, *_ = upload(site, _Named(good, "доклад.md"))
+    assert "Added" in text and "`uploads/доклад`" in text
 
 
 def test_quotes_from_several_documents_are_grouped_by_document(site, tmp_path):
     from dataclasses import replace
 
-    src = write(tmp_path / "up.md", "# Water board minutes\n\n1. The water board met in Lisbon on 3 May 2024.\n"
-                "2. The board approved a new reservoir for the northern district.\n")
+    src = write(
+        tmp_path / "up.md",
+        "# Water board minutes\n\n1. The water board met in Lisbon on 3 May 2024.\n"
+        "2. The board approved a new reservoir for the northern district.\n",
+    )
     upload(site, _Named(src, "water board.md"))
     a = site.current().ask("Which reservoir did the water board approve?", threshold=0.0)
     b = site.current().ask("What is agenda item 6 of the meeting?", threshold=0.0)
-    mixed = replace(a, citations=(a.citations[0], b.citations[0], ))
+    mixed = replace(
+        a,
+        citations=(
+            a.citations[0],
+            b.citations[0],
+        ),
+    )
     page = evidence_html(site.current(), mixed)
     assert page.count("class='doc-group'") == 2
     assert page.index("From Water board minutes") < page.index("From Report on the meeting")
@@ -330,7 +434,7 @@ def test_an_upload_keeps_the_index_windows_and_embeds_only_itself(tmp_path, embe
     src = write(tmp_path / "beta.md", "# Beta\n\n1. The beta committee met in Rome.\n")
     add_document(src, "beta.md", corpus, index, embedder=counting)
     manifest = load_index(index).manifest
-    assert manifest.window == WindowSettings(128, 32) and set(manifest.documents) == {"alpha", "beta"}
+    assert manifest.window == WindowSettings(128, 32) and set(manifest.documents) == {"alpha", "uploads/beta"}
     assert counting.encoded == 1  # beta's one paragraph (also its one sentence); alpha reused
 
 

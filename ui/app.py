@@ -18,10 +18,11 @@ from typing import Any
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.corpus import DEFAULT_MAX_BYTES, add_document
+from rag.citations import copy_text, document_title, pages_text, paragraph_pages
+from rag.citations import label as cite_label
+from rag.corpus import DEFAULT_MAX_BYTES, UPLOADS, add_document, remove_document, uploaded
 from rag.errors import RagError
 from rag.readers import READERS
-from rag.citations import copy_text, document_title, label as cite_label, pages_text, paragraph_pages
 from rag.types import Answer, Citation, Paragraph
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,8 @@ CSS = """
 .evidence details { margin-top: 6px; color: #444; font-size: 14px; }
 .evidence .badge { display: inline-block; font-size: 12px; padding: 1px 8px; border-radius: 10px; background: #eef; margin-left: 6px; }
 .evidence .warn { color: #8a4b00; font-weight: 600; }
-.evidence button.copy-cite { font-size: 12px; margin-top: 6px; cursor: pointer; }
+.evidence button.copy-cite { font-size: 12px; margin-top: 6px; padding: 2px 10px; width: auto;
+  border: 1px solid #d0d7de; border-radius: 6px; background: #f6f8fa; color: #24292f; cursor: pointer; }
 .evidence h4.doc-group { margin: 14px 0 6px; font-size: 14px; color: #24292f; }
 .evidence .confidence { font-size: 13px; color: #333; margin-bottom: 10px; }
 .evidence .confidence .bar { position: relative; height: 8px; background: #eee; border-radius: 4px; margin-top: 3px; width: 260px; }
@@ -71,7 +73,7 @@ document.addEventListener('click', function (e) {
   const b = e.target.closest('button.copy-cite');
   if (!b) return;
   const text = b.getAttribute('data-cite');
-  const done = () => { b.textContent = 'Copied: ' + text; };
+  const done = () => { b.textContent = 'Copied'; b.title = text; setTimeout(() => { b.textContent = 'Copy citation'; }, 2000); };
   if (navigator.clipboard && window.isSecureContext) { navigator.clipboard.writeText(text).then(done, done); }
   else { const t = document.createElement('textarea'); t.value = text; document.body.appendChild(t);
          t.select(); try { document.execCommand('copy'); } catch (err) {} t.remove(); done(); }
@@ -119,23 +121,35 @@ def _neighbours(assistant: Assistant, p: Paragraph) -> str:
     for n, where in ((before, "before"), (after, "after")):
         if n is not None:
             name = cite_label(n).replace("para.", "Paragraph", 1)
-            parts.append(f"<details><summary>{html.escape(name[:1].upper() + name[1:])} ({where})</summary>"
-                         f"<div class='para'>{html.escape(n.text)}</div></details>")
+            parts.append(
+                f"<details><summary>{html.escape(name[:1].upper() + name[1:])} ({where})</summary>"
+                f"<div class='para'>{html.escape(n.text)}</div></details>"
+            )
     return "".join(parts)
 
 
-def _card(assistant: Assistant, p: Paragraph, spans: list[tuple[int, int]], *, label: str,
-          cite: str | None, not_answer: bool = False) -> str:
+def _card(
+    assistant: Assistant,
+    p: Paragraph,
+    spans: list[tuple[int, int]],
+    *,
+    label: str,
+    cite: str | None,
+    not_answer: bool = False,
+) -> str:
     section = " > ".join(p.section)
-    copy = (f"<button class='copy-cite' data-cite='{html.escape(cite, quote=True)}'>Copy citation</button>"
-            if cite else "")
+    copy = (
+        f"<button class='copy-cite' data-cite='{html.escape(cite, quote=True)}'>Copy citation</button>" if cite else ""
+    )
     counted = "" if p.numbered_by_source else "<span class='badge'>numbered in order of appearance</span>"
     page = f", {pages_text(paragraph_pages(p))}" if p.pages else ""
-    return (f"<div class='card{' not-answer' if not_answer else ''}'>"
-            f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, {html.escape(cite_label(p))}{page}"
-            f"<span class='badge'>{html.escape(label)}</span>{counted}</div>"
-            f"<div class='section'>{html.escape(section)}</div>"
-            f"<div class='para'>{_highlighted(p.text, spans)}</div>{copy}{_neighbours(assistant, p)}</div>")
+    return (
+        f"<div class='card{' not-answer' if not_answer else ''}'>"
+        f"<div class='head'>{html.escape(title_of(assistant, p.doc_id))}, {html.escape(cite_label(p))}{page}"
+        f"<span class='badge'>{html.escape(label)}</span>{counted}</div>"
+        f"<div class='section'>{html.escape(section)}</div>"
+        f"<div class='para'>{_highlighted(p.text, spans)}</div>{copy}{_neighbours(assistant, p)}</div>"
+    )
 
 
 NEAR_MISS = 0.05
@@ -152,24 +166,29 @@ def confidence_html(answer: Answer, threshold: float) -> str:
         note = " &mdash; a near miss: just above the threshold; check the quote"
     else:
         note = ""
-    return (f"<div class='confidence'>Confidence {answer.confidence:.2f} (threshold {threshold:.2f}){note}"
-            f"<div class='bar' title='confidence {answer.confidence:.2f}, threshold {threshold:.2f}'>"
-            f"<div class='fill' style='width:{c * 100:.0f}%'></div>"
-            f"<div class='mark' style='left:{threshold * 100:.0f}%'></div></div></div>")
+    return (
+        f"<div class='confidence'>Confidence {answer.confidence:.2f} (threshold {threshold:.2f}){note}"
+        f"<div class='bar' title='confidence {answer.confidence:.2f}, threshold {threshold:.2f}'>"
+        f"<div class='fill' style='width:{c * 100:.0f}%'></div>"
+        f"<div class='mark' style='left:{threshold * 100:.0f}%'></div></div></div>"
+    )
 
 
 def evidence_html(assistant: Assistant, answer: Answer, threshold: float | None = None) -> str:
     """The evidence panel: the confidence bar, then each cited paragraph whole, its quoted
     sentences highlighted."""
-    bar = confidence_html(answer, assistant.settings.threshold if threshold is None else threshold) \
-        if answer.hits else ""
+    bar = confidence_html(answer, assistant.threshold if threshold is None else threshold) if answer.hits else ""
     if answer.abstained:
-        cards = "".join(_card(assistant, h.paragraph, [], label=f"closest #{h.rank}, not an answer",
-                              cite=None, not_answer=True) for h in answer.hits[:3])
+        cards = "".join(
+            _card(assistant, h.paragraph, [], label=f"closest #{h.rank}, not an answer", cite=None, not_answer=True)
+            for h in answer.hits[:3]
+        )
         why = html.escape(answer.reason or "")
-        return (f"<div class='evidence'>{bar}<p class='warn'>The documents do not answer this question.</p>"
-                f"<p>Why: {why}.</p><p>The closest paragraphs found are shown below; they are "
-                f"<b>not</b> an answer.</p>{cards}</div>")
+        return (
+            f"<div class='evidence'>{bar}<p class='warn'>The documents do not answer this question.</p>"
+            f"<p>Why: {why}.</p><p>The closest paragraphs found are shown below; they are "
+            f"<b>not</b> an answer.</p>{cards}</div>"
+        )
     grouped: dict[tuple[str, str], list[Citation]] = {}
     for c in answer.citations:
         grouped.setdefault((c.doc_id, cite_label(c)), []).append(c)
@@ -180,11 +199,15 @@ def evidence_html(assistant: Assistant, answer: Answer, threshold: float | None 
         if p is None:
             continue
         by_doc.setdefault(doc_id, []).append(
-            _card(assistant, p, [(c.start, c.end) for c in cites], label="cited",
-                  cite=citation_label(assistant, cites[0])))
+            _card(
+                assistant, p, [(c.start, c.end) for c in cites], label="cited", cite=citation_label(assistant, cites[0])
+            )
+        )
     if len(by_doc) > 1:
-        parts = [f"<h4 class='doc-group'>From {html.escape(title_of(assistant, d))}</h4>{''.join(cards)}"
-                 for d, cards in by_doc.items()]
+        parts = [
+            f"<h4 class='doc-group'>From {html.escape(title_of(assistant, d))}</h4>{''.join(cards)}"
+            for d, cards in by_doc.items()
+        ]
     else:
         parts = ["".join(cards) for cards in by_doc.values()]
     return f"<div class='evidence'>{bar}{''.join(parts)}</div>"
@@ -200,9 +223,15 @@ def _doc_choice(doc: str | None) -> str | None:
     return None if not doc or doc == ALL_DOCUMENTS else doc
 
 
-def respond(holder: AssistantHolder, question: str, history: list[dict[str, Any]] | None, k: float,
-            doc: str | None, threshold: float) -> tuple[list[dict[str, Any]], str, str, str, str]:
-    """Answer one chat turn: (history, evidence html, citations text, status, cleared input)."""
+def respond(
+    holder: AssistantHolder,
+    question: str,
+    history: list[dict[str, Any]] | None,
+    k: float,
+    doc: str | None,
+    threshold: float,
+) -> tuple[list[dict[str, Any]], str, str, str]:
+    """Answer one chat turn: (history, evidence html, status, cleared input)."""
     history = list(history or [])
     assistant = holder.current()
     try:
@@ -212,37 +241,78 @@ def respond(holder: AssistantHolder, question: str, history: list[dict[str, Any]
         shown = question if len(question) <= 300 else question[:300] + " …"
         history.append({"role": "user", "content": chat_markdown(shown)})
         history.append({"role": "assistant", "content": chat_markdown(f"Cannot answer: {exc}.")})
-        return history, gr.skip(), gr.skip(), "", question
+        return history, gr.skip(), "", question
     history.append({"role": "user", "content": chat_markdown(answer.question)})
-    history.append({"role": "assistant", "content": chat_markdown(
-        answer.text if not answer.abstained else f"{answer.text} (Why: {answer.reason}.)")})
-    cites = "\n".join(dict.fromkeys(citation_label(assistant, c) for c in answer.citations))
-    return history, evidence_html(assistant, answer, float(threshold)), cites, "", ""
+    history.append(
+        {
+            "role": "assistant",
+            "content": chat_markdown(answer.text if not answer.abstained else f"{answer.text} (Why: {answer.reason}.)"),
+        }
+    )
+    return history, evidence_html(assistant, answer, float(threshold)), "", ""
 
 
-def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any]:
-    """Add an uploaded document to the corpus and the index; (message, document choices)."""
+def document_choices(holder: AssistantHolder) -> tuple[Any, Any]:
+    """The two document lists as the index has them now: restrict-to, and removable uploads."""
+    assistant = holder.current()
+    return (
+        gr.update(choices=[ALL_DOCUMENTS, *sorted(assistant.documents)]),
+        gr.update(choices=uploaded(assistant.data.manifest), value=None),
+    )
+
+
+def _reload(holder: AssistantHolder, old: Assistant) -> None:
+    holder.assistant = Assistant.load(
+        old.index_dir or "index", corpus=holder.corpus, settings=old.settings, embedder=old.embedder, scorer=old.scorer
+    )
+
+
+def remove_upload(holder: AssistantHolder, doc_id: str | None) -> tuple[str, Any, Any]:
+    """Take a document added through the page out of the corpus and the index; (message, document
+    choices, removable choices). Its paragraphs leave the index before this returns."""
+    if not doc_id:
+        return "Choose a document to remove first.", gr.skip(), gr.skip()
+    with holder.lock:
+        old = holder.current()
+        title = old.documents[doc_id].title if doc_id in old.documents else None
+        try:
+            remove_document(doc_id, holder.corpus, old.index_dir or "index", embedder=old.embedder)
+            _reload(holder, old)
+        except RagError as exc:
+            return f"**Not removed:** {html.escape(str(exc))}", *document_choices(holder)
+    return f"Removed **{html.escape(title or doc_id)}** (`{doc_id}`).", *document_choices(holder)
+
+
+def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any, Any]:
+    """Add an uploaded document to the corpus and the index; (message, document choices,
+    removable choices)."""
     if not file:
-        return "Choose a document first (PDF, Word, HTML, Markdown or text).", gr.skip()
+        return "Choose a document first (PDF, Word, HTML, Markdown or text).", gr.skip(), gr.skip()
     path = Path(file if isinstance(file, str) else getattr(file, "name", str(file)))
     name = getattr(file, "orig_name", None) or path.name
     with holder.lock:
         old = holder.current()
         try:
-            doc_id, _ = add_document(path, name, holder.corpus, old.index_dir or "index",
-                                     max_bytes=holder.max_upload_bytes, embedder=old.embedder, progress=True)
-            holder.assistant = Assistant.load(old.index_dir or "index", corpus=holder.corpus,
-                                              settings=old.settings, embedder=old.embedder,
-                                              scorer=old.scorer)
+            doc_id, _ = add_document(
+                path,
+                name,
+                holder.corpus,
+                old.index_dir or "index",
+                max_bytes=holder.max_upload_bytes,
+                embedder=old.embedder,
+                progress=True,
+            )
+            _reload(holder, old)
         except RagError as exc:
-            return f"**Not added:** {html.escape(str(exc))}", gr.skip()
+            return f"**Not added:** {html.escape(str(exc))}", gr.skip(), gr.skip()
         except OSError as exc:
-            return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip()
-    choices = [ALL_DOCUMENTS, *sorted(holder.current().documents)]
+            return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip(), gr.skip()
     info = holder.current().documents[doc_id]
-    return (f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
-            f"({info.paragraphs} paragraphs). You can ask about it now.",
-            gr.update(choices=choices))
+    return (
+        f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
+        f"({info.paragraphs} paragraphs). You can ask about it now.",
+        *document_choices(holder),
+    )
 
 
 def build_app(holder: AssistantHolder) -> gr.Blocks:
@@ -250,13 +320,20 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
     assistant = holder.current()
     settings = assistant.settings
     with gr.Blocks(title="Cited answers from official documents") as app:
-        gr.Markdown("## Ask the documents\nAnswers are sentences quoted verbatim from the documents, "
-                    "each with its paragraph citation. When the documents do not answer, it says so.")
+        gr.Markdown(
+            "## Ask the documents\nAnswers are sentences quoted verbatim from the documents, "
+            "each with its paragraph citation. When the documents do not answer, it says so."
+        )
         with gr.Row():
             with gr.Column(scale=5):
                 chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat")
-                question = gr.Textbox(label="Your question", placeholder="e.g. Who opened the meeting?",
-                                      elem_id="question", lines=1, max_lines=4)
+                question = gr.Textbox(
+                    label="Your question",
+                    placeholder="e.g. Who opened the meeting?",
+                    elem_id="question",
+                    lines=1,
+                    max_lines=4,
+                )
                 limit = settings.max_question_chars
                 gr.HTML(f"<div id='question-count'><span data-limit='{limit}'>0 / {limit} characters</span></div>")
                 with gr.Row():
@@ -266,55 +343,98 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
                 gr.Examples(EXAMPLES, inputs=[question], label="Example questions")
             with gr.Column(scale=6):
                 gr.Markdown("### Evidence")
-                evidence = gr.HTML("<div class='evidence'><p>The paragraphs an answer quotes appear here, "
-                                   "with the quoted sentences highlighted.</p></div>", elem_id="evidence")
-                citations = gr.Textbox(label="Citations (copy)", elem_id="citations", lines=2,
-                                       interactive=False, buttons=["copy"])
+                evidence = gr.HTML(
+                    "<div class='evidence'><p>The paragraphs an answer quotes appear here, "
+                    "with the quoted sentences highlighted.</p></div>",
+                    elem_id="evidence",
+                )
         with gr.Accordion("Settings", open=False):
             with gr.Row():
                 k = gr.Slider(1, 20, value=settings.k, step=1, label="Paragraphs retrieved", elem_id="k")
-                doc = gr.Dropdown([ALL_DOCUMENTS, *sorted(assistant.documents)], value=ALL_DOCUMENTS,
-                                  allow_custom_value=True,  # documents added after the page was built
-                                  label="Restrict to one document", elem_id="doc")
-                threshold = gr.Slider(0.0, 1.0, value=settings.threshold, step=0.01,
-                                      label="Abstention threshold (higher = more cautious)", elem_id="threshold")
+                doc = gr.Dropdown(
+                    [ALL_DOCUMENTS, *sorted(assistant.documents)],
+                    value=ALL_DOCUMENTS,
+                    allow_custom_value=True,  # documents added after the page was built
+                    label="Restrict to one document",
+                    elem_id="doc",
+                )
+                threshold = gr.Slider(
+                    0.0,
+                    1.0,
+                    value=assistant.threshold,
+                    step=0.01,
+                    label="Abstention threshold (higher = more cautious)",
+                    elem_id="threshold",
+                )
         with gr.Accordion("Add a document", open=False):
             limit = holder.max_upload_bytes // 1024
-            gr.Markdown(f"Upload a PDF, Word (.docx), HTML, Markdown (.md) or text (.txt) file, up to {limit} KB. It is added to the "
-                        "corpus and indexed; the page then answers from it too.")
+            gr.Markdown(
+                f"Upload a PDF, Word (.docx), HTML, Markdown (.md) or text (.txt) file, up to {limit} KB. "
+                f"It is kept in the corpus's `{UPLOADS}/` folder, apart from the bundled documents, and "
+                "indexed; the page then answers from it too, for every user."
+            )
             file = gr.File(label="Document", file_types=sorted(READERS), elem_id="upload")
             add = gr.Button("Add to the corpus", elem_id="add")
             added = gr.Markdown(elem_id="upload-status")
+            with gr.Row():
+                removable = gr.Dropdown(
+                    uploaded(assistant.data.manifest),
+                    value=None,
+                    label="Remove a document added here",
+                    elem_id="remove-doc",
+                )
+                remove = gr.Button("Remove", elem_id="remove")
 
         def on_ask(q, h, k_, d, t):  # type: ignore[no-untyped-def]
             return respond(holder, q, h, k_, d, t)
 
-        def on_upload(f, progress=gr.Progress(track_tqdm=True)):  # type: ignore[no-untyped-def]
+        def on_upload(f, progress=gr.Progress(track_tqdm=True)):  # type: ignore[no-untyped-def]  # noqa: B008 (Gradio's idiom)
             return upload(holder, f, progress)
 
         def documents_now():  # type: ignore[no-untyped-def]
-            return gr.update(choices=[ALL_DOCUMENTS, *sorted(holder.current().documents)])
+            return document_choices(holder)
+
+        def on_remove(d):  # type: ignore[no-untyped-def]
+            return remove_upload(holder, d)
 
         # Every page load reads the document list of the index as it is now (an upload by another
         # user, or before a reload, is there).
-        app.load(documents_now, None, [doc])
-        outputs = [chat, evidence, citations, status, question]
+        app.load(documents_now, None, [doc, removable])
+        outputs = [chat, evidence, status, question]
         ask.click(on_ask, [question, chat, k, doc, threshold], outputs)
         question.submit(on_ask, [question, chat, k, doc, threshold], outputs)
-        clear.click(lambda: ([], "", "", ""), None, [chat, evidence, citations, status])
-        add.click(on_upload, [file], [added, doc])
+        clear.click(lambda: ([], "", ""), None, [chat, evidence, status])
+        add.click(on_upload, [file], [added, doc, removable])
+        remove.click(on_remove, [removable], [added, doc, removable])
     return app
 
 
-def serve(assistant: Assistant, *, corpus: Path, host: str = "127.0.0.1", port: int = 7860,
-          max_upload_bytes: int = DEFAULT_MAX_BYTES, block: bool = True,
-          auth: tuple[str, str] | None = None, workers: int = 4) -> gr.Blocks:
+def serve(
+    assistant: Assistant,
+    *,
+    corpus: Path,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    max_upload_bytes: int = DEFAULT_MAX_BYTES,
+    block: bool = True,
+    auth: tuple[str, str] | None = None,
+    workers: int = 4,
+) -> gr.Blocks:
     """Start the page; the model and index stay loaded for every question. `auth`: a user name
     and password asked before the page opens (Gradio's own login); `workers`: questions answered
     at the same time (an answer is a few milliseconds of work, so more than two rarely queue)."""
     holder = AssistantHolder(assistant, Path(corpus), max_upload_bytes)
     app = build_app(holder)
     app.queue(default_concurrency_limit=workers)
-    app.launch(server_name=host, server_port=port, prevent_thread_lock=not block, css=CSS, head=HEAD,
-               max_file_size=max_upload_bytes, show_error=True, footer_links=[], auth=auth)
+    app.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=not block,
+        css=CSS,
+        head=HEAD,
+        max_file_size=max_upload_bytes,
+        show_error=True,
+        footer_links=[],
+        auth=auth,
+    )
     return app

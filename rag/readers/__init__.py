@@ -26,8 +26,13 @@ log = logging.getLogger(__name__)
 Reader = Callable[[Path, str, str], Document]
 
 READERS: dict[str, Reader] = {
-    ".md": read_text, ".markdown": read_text, ".txt": read_text,
-    ".pdf": read_pdf, ".docx": read_docx, ".html": read_html, ".htm": read_html,
+    ".md": read_text,
+    ".markdown": read_text,
+    ".txt": read_text,
+    ".pdf": read_pdf,
+    ".docx": read_docx,
+    ".html": read_html,
+    ".htm": read_html,
 }
 _TEXT_FORMATS = {".md", ".markdown", ".txt"}
 
@@ -59,8 +64,9 @@ def corpus_files(corpus: str | Path) -> list[tuple[str, Path]]:
     """
     root = Path(corpus)
     if not root.is_dir():
-        raise EmptyCorpus(f"corpus folder {root} does not exist; create it and put documents in it "
-                          f"({', '.join(sorted(READERS))})")
+        raise EmptyCorpus(
+            f"corpus folder {root} does not exist; create it and put documents in it ({', '.join(sorted(READERS))})"
+        )
     found: dict[str, Path] = {}
     for path in sorted(root.rglob("*")):
         if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
@@ -76,9 +82,7 @@ def corpus_files(corpus: str | Path) -> list[tuple[str, Path]]:
             )
         found[doc_id] = path
     if not found:
-        raise EmptyCorpus(
-            f"corpus folder {root} holds no document (supported: {', '.join(sorted(READERS))})"
-        )
+        raise EmptyCorpus(f"corpus folder {root} holds no document (supported: {', '.join(sorted(READERS))})")
     return sorted(found.items())
 
 
@@ -102,7 +106,9 @@ def ignored_files(corpus: str | Path) -> dict[str, str]:
         elif path.exists() and not path.is_file() and not path.is_dir():
             out[name] = "not a regular file (a pipe, socket or device)"
         elif path.is_file() and path.suffix.lower() not in READERS:
-            out[name] = f"no reader for {path.suffix or 'files without an extension'} (supported: {', '.join(sorted(READERS))})"
+            out[name] = (
+                f"no reader for {path.suffix or 'files without an extension'} (supported: {', '.join(sorted(READERS))})"
+            )
     return out
 
 
@@ -126,5 +132,13 @@ def read_corpus(corpus: str | Path) -> Iterator[Document]:
         yield read_document(path, doc_id=doc_id, root=corpus)
 
 
-__all__ = ["READERS", "Reader", "corpus_files", "doc_id_for", "file_sha256", "ignored_files", "read_corpus",
-           "read_document"]
+__all__ = [
+    "READERS",
+    "Reader",
+    "corpus_files",
+    "doc_id_for",
+    "file_sha256",
+    "ignored_files",
+    "read_corpus",
+    "read_document",
+]

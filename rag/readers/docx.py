@@ -32,8 +32,9 @@ def read_docx(path: Path, doc_id: str, rel: str) -> Document:
     try:
         document = docx.Document(str(path))
     except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise UnreadableDocument(f"{path.name}: not a Word document ({exc}); "
-                                 "it may be another zip file renamed to .docx") from exc
+        raise UnreadableDocument(
+            f"{path.name}: not a Word document ({exc}); it may be another zip file renamed to .docx"
+        ) from exc
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
@@ -58,9 +59,19 @@ def read_docx(path: Path, doc_id: str, rel: str) -> Document:
             # A table is a note of its own ("Table 1": rows joined by "; ", cells by " | "),
             # written after the text: it never runs into the paragraph before or after it.
             # Merged cells repeat their text in python-docx: each distinct cell once.
-            note = table_note(len(tables) + 1, [
-                list(dict.fromkeys(re.sub(r"\s+", " ", c.text).strip() for c in row.cells)) for row in block.rows])
+            note = table_note(
+                len(tables) + 1,
+                [list(dict.fromkeys(re.sub(r"\s+", " ", c.text).strip() for c in row.cells)) for row in block.rows],
+            )
             if note:
                 tables.append(note)
-    return markup_document(lines, tables, data=data, doc_id=doc_id, rel=rel, title=title, kind="docx",
-                           empty="the Word document holds no text")
+    return markup_document(
+        lines,
+        tables,
+        data=data,
+        doc_id=doc_id,
+        rel=rel,
+        title=title,
+        kind="docx",
+        empty="the Word document holds no text",
+    )

@@ -61,8 +61,10 @@ def read_html(path: Path, doc_id: str, rel: str) -> Document:
                 continue
             if node.tag == "table":
                 # A table is a note of its own ("Table 1", or its caption), after the text.
-                note = table_note(len(tables) + 1, [
-                    [re.sub(r"\s+", " ", c.text()).strip() for c in tr.css("td, th")] for tr in node.css("tr")])
+                note = table_note(
+                    len(tables) + 1,
+                    [[re.sub(r"\s+", " ", c.text()).strip() for c in tr.css("td, th")] for tr in node.css("tr")],
+                )
                 if note:
                     tables.append(note)
                 continue
@@ -74,5 +76,13 @@ def read_html(path: Path, doc_id: str, rel: str) -> Document:
                 lines += [f"{'#' * int(node.tag[1])} {body}", ""]
             else:
                 lines += [body, ""]
-    return markup_document(lines, tables, data=data, doc_id=doc_id, rel=rel, title=title, kind="html",
-                           empty="the page holds no readable text")
+    return markup_document(
+        lines,
+        tables,
+        data=data,
+        doc_id=doc_id,
+        rel=rel,
+        title=title,
+        kind="html",
+        empty="the page holds no readable text",
+    )

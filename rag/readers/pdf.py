@@ -68,8 +68,9 @@ class _Line:
         if not inked:
             return self.text
         base = median(c[3] for c in inked)
-        kept = [c for c in self.chars if not (c[0] in "0123456789*" and 0 < c[4] < 0.8 * self.size
-                                              and c[3] < base - 1.0)]
+        kept = [
+            c for c in self.chars if not (c[0] in "0123456789*" and 0 < c[4] < 0.8 * self.size and c[3] < base - 1.0)
+        ]
         return _squeeze("".join(c[0] for c in kept))
 
     def gap_to(self, other: _Line) -> float:
@@ -84,10 +85,12 @@ def _open(path: Path):  # noqa: ANN202 - pypdfium2's document type
     except pdfium.PdfiumError as exc:
         reason = str(exc)
         if "password" in reason.lower():
-            raise UnreadableDocument(f"{path.name}: the PDF is encrypted (password protected); "
-                                     "save an unprotected copy") from exc
-        raise UnreadableDocument(f"{path.name}: not a readable PDF ({reason.rstrip('.')}); "
-                                 "it may be truncated or of another format") from exc
+            raise UnreadableDocument(
+                f"{path.name}: the PDF is encrypted (password protected); save an unprotected copy"
+            ) from exc
+        raise UnreadableDocument(
+            f"{path.name}: not a readable PDF ({reason.rstrip('.')}); it may be truncated or of another format"
+        ) from exc
     except OSError as exc:
         raise UnreadableDocument(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
 
@@ -135,11 +138,17 @@ def _page_lines(page, number: int) -> list[_Line]:  # noqa: ANN001
         inked = [c for c in piece if c[0].strip()]
         if not inked:
             continue
-        line = _Line(number, min(c[1] for c in inked), median(c[2] for c in inked),
-                     median(c[3] for c in inked), median(c[4] for c in inked), "", list(piece),
-                     joins=k in hyphenated)
-        same = next((old for old in reversed(lines[-3:])
-                     if abs(old.bottom - line.bottom) <= _BOX_TOLERANCE), None)
+        line = _Line(
+            number,
+            min(c[1] for c in inked),
+            median(c[2] for c in inked),
+            median(c[3] for c in inked),
+            median(c[4] for c in inked),
+            "",
+            list(piece),
+            joins=k in hyphenated,
+        )
+        same = next((old for old in reversed(lines[-3:]) if abs(old.bottom - line.bottom) <= _BOX_TOLERANCE), None)
         if same is not None:
             first, second = (same, line) if same.x <= line.x else (line, same)
             same.chars = first.chars + [(" ", 0, 0, 0, 0)] + second.chars
@@ -166,7 +175,7 @@ def _furniture(line: _Line, height: float, symbol: str | None, repeated: set[str
         return False
     if symbol and text.replace(" ", "") in (symbol, symbol.replace("/", "")):
         return True
-    if symbol and text.startswith(symbol) and _FURNITURE[3].match(text[len(symbol):].strip() or "0"):
+    if symbol and text.startswith(symbol) and _FURNITURE[3].match(text[len(symbol) :].strip() or "0"):
         return True
     return any(p.match(text) for p in _FURNITURE) or _shape(text) in repeated
 
@@ -202,7 +211,7 @@ def _notes_from(zone: list[_Line]) -> list[tuple[str, str, int]]:
         text, pending = (f"{pending} {line.text}" if pending else line.text), ""
         m = _MARK.match(text)
         if m and (line.x <= left + 4.0 or not notes or text is not line.text):
-            notes.append([m.group(1), text[m.end():].strip(), line.page])
+            notes.append([m.group(1), text[m.end() :].strip(), line.page])
         elif notes:
             notes[-1][1] = f"{notes[-1][1]} {text}"
     return [(str(mark), str(text), int(page)) for mark, text, page in notes]
@@ -221,14 +230,18 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
     finally:
         pdf.close()
     if not any(lines for lines, _ in pages):
-        raise UnreadableDocument(f"{path.name}: has no text layer (a scanned PDF?); "
-                                 "OCR is not offered, so it cannot be indexed")
+        raise UnreadableDocument(
+            f"{path.name}: has no text layer (a scanned PDF?); OCR is not offered, so it cannot be indexed"
+        )
     sizes = Counter(round(ln.size * 2) / 2 for lines, _ in pages for ln in lines for _ in ln.text)
     body_size = sizes.most_common(1)[0][0]
     symbol, date = _first_page_meta(pages[0][0]) if pages[0][0] else (None, None)
     # Text shapes that repeat at the top or bottom of many pages are running heads.
-    edge = Counter(_shape(ln.text) for lines, h in pages for ln in {l.text: l for l in lines
-                   if l.bottom < 0.11 * h or l.top > 0.84 * h}.values())
+    edge = Counter(
+        _shape(ln.text)
+        for lines, h in pages
+        for ln in {x.text: x for x in lines if x.bottom < 0.11 * h or x.top > 0.84 * h}.values()
+    )
     repeated = {s for s, n in edge.items() if n >= max(3, len(pages) // 3)}
 
     out: list[str] = []
@@ -242,24 +255,32 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
         out_pages.append(page)
 
     for lines, height in pages:
-        body = [ln for ln in lines if not _furniture(ln, height, symbol, repeated, body_size)
-                and not (ln.page == 1 and _masthead(ln, height))
-                and (any(ch.isalnum() for ch in ln.text) or re.fullmatch(r"\*{1,3}", ln.text))]
+        body = [
+            ln
+            for ln in lines
+            if not _furniture(ln, height, symbol, repeated, body_size)
+            and not (ln.page == 1 and _masthead(ln, height))
+            and (any(ch.isalnum() for ch in ln.text) or re.fullmatch(r"\*{1,3}", ln.text))
+        ]
         zone = _footnote_zone(body, body_size)
-        notes.extend(_notes_from(body[len(body) - zone:]) if zone else [])
+        notes.extend(_notes_from(body[len(body) - zone :]) if zone else [])
         body = body[: len(body) - zone]
         i = 0
         while i < len(body):
             line = body[i]
             if not any(ch.isalnum() for ch in line.text) or (
-                    re.fullmatch(r"[\d*]{1,3}", line.text) and line.size < 0.85 * body_size):
+                re.fullmatch(r"[\d*]{1,3}", line.text) and line.size < 0.85 * body_size
+            ):
                 i += 1  # a footnote mark standing apart from its line, or a stray glyph
                 continue
             if line.size >= 1.15 * body_size and not re.match(r"^\d{1,4}\.\s", line.text):
                 # Consecutive lines of the same large print are one heading.
                 text = line.text
-                while (i + 1 < len(body) and abs(body[i + 1].size - line.size) < 0.5
-                       and body[i].gap_to(body[i + 1]) < 0.8 * line.size):
+                while (
+                    i + 1 < len(body)
+                    and abs(body[i + 1].size - line.size) < 0.5
+                    and body[i].gap_to(body[i + 1]) < 0.8 * line.size
+                ):
                     i += 1
                     text += " " + body[i].text
                 level = 1 if line.size >= 1.6 * body_size else 2 if line.size >= 1.3 * body_size else 3
@@ -273,14 +294,18 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
             caption = _CAPTION.match(line.text)
             if caption:
                 # A figure or table caption and the title line under it: a note of its own.
-                text = line.text[caption.end():].strip()
+                text = line.text[caption.end() :].strip()
                 if not text and i + 1 < len(body) and not _NUMBERED.match(body[i + 1].text):
                     i += 1
                     text = body[i].text
                 # The rows under it, up to the next numbered paragraph, heading or page, are the
                 # table's (or the figure's labels): they stay with the caption, out of the paragraphs.
-                while (i + 1 < len(body) and body[i + 1].page == line.page
-                       and not _NUMBERED.match(body[i + 1].text) and body[i + 1].size < 1.15 * body_size):
+                while (
+                    i + 1 < len(body)
+                    and body[i + 1].page == line.page
+                    and not _NUMBERED.match(body[i + 1].text)
+                    and body[i + 1].size < 1.15 * body_size
+                ):
                     i += 1
                     text += " | " + body[i].text
                 notes.append((caption.group(1), text, line.page))
@@ -300,21 +325,38 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
             emit(f"[^{mark}]: {text}", page)
     first = [ln for ln in pages[0][0] if not _furniture(ln, pages[0][1], symbol, repeated)]
     title = _title(first, body_size) if first else None
-    return Document(doc_id=doc_id, path=rel, lines=tuple(out), title=title, date=date, symbol=symbol,
-                    sha256=hashlib.sha256(data).hexdigest(), pages=tuple(out_pages), kind="pdf")
+    return Document(
+        doc_id=doc_id,
+        path=rel,
+        lines=tuple(out),
+        title=title,
+        date=date,
+        symbol=symbol,
+        sha256=hashlib.sha256(data).hexdigest(),
+        pages=tuple(out_pages),
+        kind="pdf",
+    )
 
 
 def _masthead(line: _Line, height: float) -> bool:
     """The masthead of a UN document's first page (organ, symbol, distribution, date, language),
     read into the document's symbol and date rather than into its text."""
     return line.bottom < 0.17 * height and bool(
-        re.search(r"Distr\.|Original:|^United Nations|^General Assembly|^Security Council|"
-                  r"^Economic and Social Council|\d{1,2} \w+ \d{4}$|^Limited$|^\s*[A-Z]{1,6}/\S+$", line.text))
+        re.search(
+            r"Distr\.|Original:|^United Nations|^General Assembly|^Security Council|"
+            r"^Economic and Social Council|\d{1,2} \w+ \d{4}$|^Limited$|^\s*[A-Z]{1,6}/\S+$",
+            line.text,
+        )
+    )
 
 
 def _line_spacing(pages: list[tuple[list[_Line], float]], body_size: float) -> float:
-    gaps = [b.top - a.top for lines, _ in pages for a, b in zip(lines, lines[1:])
-            if abs(a.size - body_size) < 0.5 and abs(b.size - body_size) < 0.5 and 0 < b.top - a.top < 3 * body_size]
+    gaps = [
+        b.top - a.top
+        for lines, _ in pages
+        for a, b in zip(lines, lines[1:])
+        if abs(a.size - body_size) < 0.5 and abs(b.size - body_size) < 0.5 and 0 < b.top - a.top < 3 * body_size
+    ]
     return median(gaps) if gaps else 1.2 * body_size
 
 
@@ -337,7 +379,7 @@ def _footnote_zone(lines: list[_Line], body_size: float) -> int:
         count += 1
     if not count:
         return 0
-    zone = lines[len(lines) - count:]
+    zone = lines[len(lines) - count :]
     # The zone starts at its rule, or at its first line that opens with a note mark.
     for j, line in enumerate(zone):
         if _RULE.match(line.text.replace(" ", "")) or _MARK.match(line.text):
@@ -347,10 +389,16 @@ def _footnote_zone(lines: list[_Line], body_size: float) -> int:
 
 def _title(lines: list[_Line], body_size: float) -> str | None:
     """The largest print of the first page below the masthead, joined across its lines."""
-    big = [ln for ln in lines if ln.size >= 1.15 * body_size and not _SYMBOL.search(ln.text)
-           and sum(ch.isalpha() for ch in ln.text) >= 3
-           and not ln.text.startswith(("United Nations", "General Assembly", "Security Council",
-                                       "Economic and Social Council"))]
+    big = [
+        ln
+        for ln in lines
+        if ln.size >= 1.15 * body_size
+        and not _SYMBOL.search(ln.text)
+        and sum(ch.isalpha() for ch in ln.text) >= 3
+        and not ln.text.startswith(
+            ("United Nations", "General Assembly", "Security Council", "Economic and Social Council")
+        )
+    ]
     if not big:
         return None
     top = max(ln.size for ln in big)

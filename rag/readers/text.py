@@ -121,8 +121,9 @@ def table_note(number: int, rows: list[list[str]]) -> str | None:
     return f"[^Table {number}]: " + "; ".join(kept) if kept else None
 
 
-def markup_document(lines: list[str], notes: list[str], *, data: bytes, doc_id: str, rel: str,
-                    title: str | None, kind: str, empty: str) -> Document:
+def markup_document(
+    lines: list[str], notes: list[str], *, data: bytes, doc_id: str, rel: str, title: str | None, kind: str, empty: str
+) -> Document:
     """The Document of a format read into Markdown-like lines (Word, HTML): the notes after the
     text, date and symbol read from its head, the first heading as the title if none is given.
 
@@ -137,6 +138,13 @@ def markup_document(lines: list[str], notes: list[str], *, data: bytes, doc_id: 
     symbol = _SYMBOL.search(head)
     if title is None:
         title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
-    return Document(doc_id=doc_id, path=rel, lines=tuple(lines), title=title,
-                    date=date.group(1) if date else None, symbol=symbol.group(1) if symbol else None,
-                    sha256=hashlib.sha256(data).hexdigest(), kind=kind)
+    return Document(
+        doc_id=doc_id,
+        path=rel,
+        lines=tuple(lines),
+        title=title,
+        date=date.group(1) if date else None,
+        symbol=symbol.group(1) if symbol else None,
+        sha256=hashlib.sha256(data).hexdigest(),
+        kind=kind,
+    )
