@@ -16,7 +16,7 @@ import numpy as np
 from .index import IndexData
 from .qtypes import entity_coverage, has_answer_of_type, question_entities, question_type
 from .retrieval import Evidence
-from .terms import terms
+from .terms import passage_terms
 from .types import Paragraph
 
 #: The kinds of fact `question_type` knows; each gets a "wanted but missing" feature.
@@ -180,13 +180,14 @@ def candidate_features(
     paragraph_cos: dict[int, float] = {}
     candidates: list[Candidate] = []
     rows: list[list[float]] = []
-    for srow in in_hits:
+    sentence_cos = data.sentence_cosines(in_hits, evidence.query)
+    for i, srow in enumerate(in_hits):
         prow, start, end = (int(x) for x in sentences[srow])
         para = data.paragraphs[prow]
         text = para.text[start:end]
         if prow not in para_terms:
             context = " ".join(para.section[-1:]) + " " + para.text
-            para_terms[prow] = set(terms(context))
+            para_terms[prow] = set(passage_terms(context))
             para_entities[prow] = entity_coverage(entities, context)
             paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
         # A sentence that points back ("That process included ...") is read, scored and
@@ -195,12 +196,12 @@ def candidate_features(
             start = int(sentences[srow - 1][1])
             text = para.text[start:end]
         typed = has_answer_of_type(kind, text, question)
-        own_terms = terms(text + " " + list_context(para.text, start))
+        own_terms = passage_terms(text + " " + list_context(para.text, start))
         novel = [t for t in own_terms if t not in wanted]
         missing = [float(kind == k and typed == 0.0) for k in KINDS]
         rows.append(
             [
-                data.sentence_cosine(int(srow), evidence.query),
+                float(sentence_cos[i]),
                 idf.coverage(query_terms, set(own_terms)),
                 idf.coverage(query_terms, para_terms[prow]),
                 paragraph_cos[prow],

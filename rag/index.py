@@ -121,6 +121,21 @@ class IndexData:
         a, b = np.searchsorted(self.sentence_window_owner, [row, row + 1])
         return float((self.sentence_vectors[a:b] @ query).max(initial=0.0))
 
+    def sentence_cosines(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """`sentence_cosine` of many sentences at once (one matrix product, not one per row)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        starts = np.searchsorted(self.sentence_window_owner, rows)
+        counts = np.searchsorted(self.sentence_window_owner, rows + 1) - starts
+        best = np.zeros(len(rows), dtype=np.float32)
+        has = counts > 0
+        if has.any():
+            first, n = starts[has], counts[has]
+            offsets = np.cumsum(n) - n  # where each sentence's windows begin in `windows`
+            windows = np.repeat(first - offsets, n) + np.arange(int(n.sum()))
+            sims = self.sentence_vectors[windows] @ query
+            best[has] = np.maximum(np.maximum.reduceat(sims, offsets), 0.0)
+        return best
+
     def sentence_vector(self, row: int) -> np.ndarray:
         """The first window vector of a sentence (sentences rarely need more than one)."""
         return self.sentence_vectors[int(np.searchsorted(self.sentence_window_owner, row))]

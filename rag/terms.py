@@ -36,3 +36,10 @@ def terms(text: str) -> list[str]:
     """Stemmed content terms: words minus stopwords, stemmed (numbers and symbols kept)."""
     kept = [w for w in words(text) if w not in STOPWORDS]
     return list(_stemmer().stemWords(kept)) if kept else []
+
+
+@lru_cache(maxsize=65536)
+def passage_terms(text: str) -> tuple[str, ...]:
+    """`terms` of a passage of the index (a paragraph with its heading, a sentence), remembered:
+    the same passages come back for many questions. Bounded; pure, so safe across threads."""
+    return tuple(terms(text))

@@ -230,6 +230,20 @@ def test_long_paragraphs_are_embedded_as_windows(tmp_path, embedder):
     assert json.loads((tmp_path / "index" / "manifest.json").read_text())["windows"] == len(owners)
 
 
+def test_sentence_cosines_at_once_equal_one_at_a_time_for_sentences_of_several_windows(tmp_path, embedder):
+    clause = "the committee examined the regional water treaty, its annexes and the reports of the basin states, "
+    write(tmp_path / "corpus" / "long.md", "1. Short first. " + clause * 30 + "end.\n2. Another short one.\n")
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    data = load_index(tmp_path / "index")
+    counts = np.bincount(data.sentence_window_owner, minlength=len(data.sentences))
+    assert counts.max() > 1 and counts.min() == 1  # one sentence needs several windows
+    query = embedder.encode_query("What did the committee examine about the water treaty?")
+    rows = np.array([2, 1, 0, 1, len(data.sentences) - 1])
+    one_by_one = [data.sentence_cosine(int(r), query) for r in rows]
+    np.testing.assert_allclose(data.sentence_cosines(rows, query), one_by_one, atol=1e-6)
+    assert data.sentence_cosines(np.array([], dtype=int), query).shape == (0,)
+
+
 def test_bundled_corpus_is_where_the_readme_says(tmp_path):
     assert (BUNDLED / "cybercrime-expert-group-2017.md").is_file()
 
