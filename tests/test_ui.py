@@ -291,6 +291,8 @@ def test_page_abstains_plainly(browser_page):
     _ask(page, "What is the boiling point of mercury in kelvin?", until="#evidence .not-answer")
     assert "The documents do not answer this question." in page.inner_text("#chat")
     assert "not an answer" in page.inner_text("#evidence")
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "page-with-abstention.png"), full_page=True)
 
 
 @pytest.mark.browser
@@ -315,6 +317,8 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
     page.click("text=Add a document")
     page.click("#remove-doc input")
     page.click("ul[role=listbox] >> text=uploads/harbour")
+    OUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUT / "page-upload-panel.png"), full_page=True)
     page.click("#remove")
     page.wait_for_selector("#upload-status :text('Removed')", timeout=60_000)
     _ask(page, "What did the harbour committee decide to dredge?", until="#evidence .confidence")
