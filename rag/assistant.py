@@ -28,12 +28,20 @@ log = logging.getLogger(__name__)
 
 def document_names(documents: dict[str, DocumentInfo]) -> dict[str, str]:
     """Every name a question file may give a document by, to its id: the id itself, its file
-    name with and without the extension, and its symbol ("A/RES/80/9"), compared without case
-    and spaces. A name two documents share is left out (it names neither)."""
+        name with and without the extension, its symbol ("A/RES/80/9") and its short title (the
+    names citations use), compared without case
+        and spaces. A name two documents share is left out (it names neither)."""
     names: dict[str, set[str]] = {}
     for doc_id, info in documents.items():
         file = Path(info.file)
-        for name in {doc_id, file.name, file.stem, file.with_suffix("").as_posix(), info.symbol or ""}:
+        for name in {
+            doc_id,
+            file.name,
+            file.stem,
+            file.with_suffix("").as_posix(),
+            info.symbol or "",
+            info.short_title or "",
+        }:
             if name:
                 names.setdefault(_name_key(name), set()).add(doc_id)
     return {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}

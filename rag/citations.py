@@ -9,6 +9,7 @@ stands on ("p. 4", "pp. 3-4"). A document is named by its symbol when it has one
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from .types import Citation, DocumentInfo, Paragraph
@@ -52,12 +53,35 @@ def pages_text(pages: tuple[int, ...] | list[int]) -> str:
     return f"p. {first}" if first == last else f"pp. {first}\u2013{last}"
 
 
+SHORT_TITLE_WORDS = 6
+
+
+def short_title_of(title: str | None) -> str | None:
+    """The first words of a title, for citations: up to its first comma or colon, at most six
+    words ("Report on the meeting of the …")."""
+    if not title or not title.strip():
+        return None
+    head = re.split(r"[,:;]\s", title.strip(), maxsplit=1)[0]
+    words = head.split()
+    short = " ".join(words[:SHORT_TITLE_WORDS])
+    return short + " …" if len(words) > SHORT_TITLE_WORDS else short
+
+
+def _short_title(info: DocumentInfo) -> str | None:
+    return info.short_title or short_title_of(info.title)
+
+
 def document_name(doc_id: str, documents: Mapping[str, DocumentInfo]) -> str:
-    """The document's symbol if it has one that no other document shares, else its id."""
+    """How a citation names a document among several: its symbol if no other document shares
+    it, else its short title if no other document shares that, else its id."""
     info = documents.get(doc_id)
-    if info is not None and info.symbol:
-        if sum(1 for other in documents.values() if other.symbol == info.symbol) == 1:
-            return info.symbol
+    if info is None:
+        return doc_id
+    if info.symbol and sum(1 for other in documents.values() if other.symbol == info.symbol) == 1:
+        return info.symbol
+    short = _short_title(info)
+    if short and sum(1 for other in documents.values() if _short_title(other) == short) == 1:
+        return short
     return doc_id
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
+from .citations import short_title_of
 from .embedding import Embedder
 from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
 from .hashing import sha256_file
@@ -561,6 +562,7 @@ def build_index(
             numbered=all(p.numbered_by_source for p in paras) if paras else False,
             pages=max(doc.pages, default=0),
             format=doc.kind,
+            short_title=doc.short_title or short_title_of(doc.title),
         )
 
     if embedder is None and old is not None:

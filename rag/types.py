@@ -17,6 +17,7 @@ class Document:
     symbol: str | None = None
     sha256: str = ""
     pages: tuple[int, ...] = ()  # the page of each line, for formats that have pages
+    short_title: str | None = None  # how citations name it when it has no symbol (front matter)
     kind: str = "text"  # "text", "pdf", "docx" or "html": the reader that made it
 
 
@@ -57,6 +58,9 @@ class DocumentInfo:
     numbered: bool = True
     pages: int = 0  # pages of a paged document (PDF), else 0
     format: str = "text"  # the reader that read it: "text", "pdf", "docx", "html"
+    # Citations name a document without a symbol by this (front matter `short_title:`, else the
+    # first words of its title); None in indexes built before it was kept.
+    short_title: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,6 +97,27 @@ def test_a_pdf_answer_cites_the_printed_number_and_page_and_is_grounded(tmp_path
     assert rec.citations and rec.citations[0].label == "para. 4.1"
 
 
+def test_documents_without_a_symbol_are_cited_by_a_short_title(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    write(
+        corpus / "wb.md",
+        "---\ntitle: Minutes of the regional water board of the northern district, 2024\n"
+        "short_title: Water board minutes\n---\n\n1. The water board approved a reservoir in Faro.\n2. It adjourned.\n",
+    )
+    write(corpus / "long.md", "# Report of the harbour committee on the dredging of the eastern basin\n\n1. Text.\n")
+    write(corpus / "a.md", "# Annual notes: first part\n\n1. The archive opened in 1901.\n2. Others followed.\n")
+    write(corpus / "b.md", "# Annual notes: second part\n\n1. The archive closed in 1950.\n2. It was sold.\n")
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    docs = load_index(tmp_path / "index").manifest.documents
+    assert docs["wb"].short_title == "Water board minutes"  # front matter
+    assert docs["long"].short_title == "Report of the harbour committee on …"  # the first six words
+    assert docs["a"].short_title == docs["b"].short_title == "Annual notes"
+    assistant = Assistant(load_index(tmp_path / "index"), embedder)
+    assert "[Water board minutes, para. 1]" in assistant.ask("Where did the water board approve a reservoir?").text
+    assert "[a, para. 1]" in assistant.ask("When did the archive open?").text  # a shared short title: the id
+    assert assistant.ask("Where was a reservoir approved?", doc_id="water board minutes").citations[0].doc_id == "wb"
+
+
 def test_a_treaty_is_cited_by_article_and_paragraph(tmp_path):
     write(
         tmp_path / "treaty.md",

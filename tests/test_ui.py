@@ -155,7 +155,7 @@ def test_upload_is_indexed_and_answered(site, tmp_path):
     assert "Added" in text and "`uploads/water-board`" in text
     answer = site.current().ask("Which reservoir did the water board approve?")
     assert answer.citations[0].doc_id == "uploads/water-board" and answer.citations[0].paragraph == 2
-    assert "[uploads/water-board, para. 2]" in answer.text
+    assert "[Water board minutes, para. 2]" in answer.text  # the short title: first words of the title
     assert citation_label(site.current(), answer.citations[0]) == "Water board minutes, para. 2"
     assert (site.corpus / "uploads" / "water-board.md").is_file()
     assert sorted(p.name for p in site.corpus.iterdir()) == ["cybercrime-expert-group-2017.md", "uploads"]
@@ -305,7 +305,7 @@ def test_page_uploads_a_document_and_answers_from_it(browser_page, tmp_path):
     )
     _upload(page, good, expect="Added")
     _ask(page, "What did the harbour committee decide to dredge?")
-    assert "[uploads/harbour, para. 2]" in page.inner_text("#chat")
+    assert "[Harbour committee, para. 2]" in page.inner_text("#chat")
     assert "Harbour committee, para. 2" in page.inner_text("#evidence")
     page.reload()  # a new page load reads the document list from the index: the upload is in it
     page.wait_for_selector("#question textarea", timeout=30_000)

@@ -97,6 +97,7 @@ def read_text(path: Path, doc_id: str, rel: str) -> Document:
     text = _decode(path)
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     title, date, symbol, skip = _metadata(lines, Path(rel).stem)
+    short = _front_matter(lines)[0].get("short_title") or None
     # Front matter lines are blanked, not removed, so line numbers stay those of the file.
     body = [""] * skip + lines[skip:]
     return Document(
@@ -107,6 +108,7 @@ def read_text(path: Path, doc_id: str, rel: str) -> Document:
         date=date,
         symbol=symbol,
         sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        short_title=short,
     )
 
 
