@@ -79,7 +79,7 @@ class Assistant:
         if settings.threshold is None:
             settings = replace(settings, threshold=self.scorer.default_threshold)
         self.settings = settings
-        self.retriever = Retriever(data)
+        self.retriever = Retriever(data, nprobe=self.settings.nprobe)
         self.idf = TermWeights(data)
         self._names: dict[str, str] | None = None
 

@@ -86,7 +86,9 @@ def cmd_index(args: argparse.Namespace) -> int:
         checked = verify_index(args.index)
         print(f"{args.index}: all {len(checked.files)} files match the sizes and hashes of the manifest.")
         return 0
-    build = BuildSettings(args.model, WindowSettings(args.window_tokens, args.window_overlap), args.max_file_mb)
+    build = BuildSettings(
+        args.model, WindowSettings(args.window_tokens, args.window_overlap), args.max_file_mb, args.ann_threshold
+    )
     manifest = build_index(
         args.corpus or "corpus",
         args.index,
@@ -94,6 +96,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         window=build.window,
         progress=not args.quiet,
         max_file_mb=build.max_file_mb,
+        ann_threshold=build.ann_threshold,
     )
     print(
         f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
@@ -246,6 +249,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=BUILD.max_file_mb,
         help=f"corpus files larger than this are skipped (default: {BUILD.max_file_mb:g})",
+    )
+    p.add_argument(
+        "--ann-threshold",
+        type=int,
+        default=BUILD.ann_threshold,
+        help="above this many vectors, also build an approximate search index (default: %(default)s)",
     )
     p.add_argument(
         "--verify",

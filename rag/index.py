@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -107,6 +108,9 @@ class IndexData:
     sentence_window_owner: np.ndarray  # sentence window row -> sentence row
     bm25: object
     doc_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc -> [first, last+1)
+    # Approximate search indexes (faiss) of large indexes, else None: exact search is used.
+    window_ann: Any = None
+    sentence_ann: Any = None
 
     def window_owner_of_sentences(self, sentence_windows: np.ndarray) -> np.ndarray:
         """The paragraph row of each sentence window."""
@@ -226,6 +230,28 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+#: The approximate search indexes a large index holds beside its vectors.
+ANN_FILES = {"windows": "paragraphs.ivf", "sentences": "sentences.ivf"}
+
+
+def build_ann(vectors: np.ndarray, *, seed: int = 0) -> Any:
+    """An IVF index with 8-bit scalar codes over unit vectors (inner product), trained on a
+    sample: chosen by bench/ann.py over flat, SQ8 and HNSW-SQ8 indexes at a million vectors."""
+    import faiss
+
+    d = vectors.shape[1]
+    nlist = max(1, min(len(vectors) // 39, int(4 * np.sqrt(len(vectors)))))
+    index = faiss.IndexIVFScalarQuantizer(
+        faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    rng = np.random.default_rng(seed)
+    sample = vectors[rng.choice(len(vectors), min(len(vectors), 256 * nlist), replace=False)]
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    for start in range(0, len(vectors), 100_000):
+        index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))
+    return index
 
 
 #: Files up to this size are hashed on every load; larger ones only by `verify_index`.
@@ -443,8 +469,10 @@ def build_index(
     embedder: Embedder | None = None,
     progress: bool = True,
     max_file_mb: float = MAX_FILE_MB,
+    ann_threshold: int = BuildSettings().ann_threshold,
 ) -> Manifest:
     """Index every document of `corpus` into `index_dir`, re-embedding only changed documents.
+    Vectors beyond `ann_threshold` (windows, or sentences) also get an approximate search index.
     Files that cannot be indexed (unreadable, too large, empty, a duplicate, a link out of the
     corpus, not a document) are listed with the reason in the manifest's `skipped`.
 
@@ -610,6 +638,12 @@ def build_index(
         np.save(tmp / "sentences_vectors.npy", data.sentence_vectors, allow_pickle=False)
         np.save(tmp / "sentence_windows.npy", data.sentence_window_owner, allow_pickle=False)
         bm25.save(str(tmp / "bm25"), show_progress=False)
+        for key, vectors in (("windows", data.window_vectors), ("sentences", data.sentence_vectors)):
+            if len(vectors) > ann_threshold:
+                import faiss
+
+                log.info("building the approximate search index of %d %s vectors", len(vectors), key)
+                faiss.write_index(build_ann(vectors), str(tmp / ANN_FILES[key]))
         # Every file's size and hash go into the manifest, written last.
         files = {
             path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
@@ -702,7 +736,13 @@ def load_index(
             for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")
         }
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False)
-    except (OSError, ValueError, TypeError, KeyError) as exc:
+        ann = {}
+        for key, name in ANN_FILES.items():
+            if name in manifest.files:
+                import faiss
+
+                ann[key] = faiss.read_index(str(index_dir / name))
+    except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise CorruptIndex(f"{index_dir} has a damaged file ({exc}); run: rag index") from exc
     data = IndexData(
         manifest=manifest,
@@ -713,6 +753,8 @@ def load_index(
         sentence_vectors=arrays["sentences_vectors"],
         sentence_window_owner=arrays["sentence_windows"],
         bm25=bm25,
+        window_ann=ann.get("windows"),
+        sentence_ann=ann.get("sentences"),
     )
     _check_shapes(data, index_dir)
     return data
@@ -734,6 +776,12 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
             problems.append(f"{name} windows point outside the {rows} rows")
     if s and (data.sentences[:, 0].max() >= n or data.sentences.shape[1] != 3):
         problems.append("sentences point outside the paragraphs")
+    for name, ann, vec in (
+        ("paragraph", data.window_ann, data.window_vectors),
+        ("sentence", data.sentence_ann, data.sentence_vectors),
+    ):
+        if ann is not None and int(getattr(ann, "ntotal", -1)) != len(vec):
+            problems.append(f"the approximate search index of {name} vectors does not match them")
     if int(getattr(data.bm25, "scores", {}).get("num_docs", n)) != n:
         problems.append("BM25 index does not match the paragraphs")
     if problems:

@@ -144,6 +144,7 @@ class _Line:
     is_list: bool = False
     para_number: int | None = None
     mark: str | None = None  # a footnote's mark, on the line that opens it
+    bare: bool = False  # only a number ("2017."): it opens a paragraph, or it is text ("in May / 2017.")
 
 
 def _classify(doc: Document) -> list[_Line]:
@@ -181,8 +182,8 @@ def _classify(doc: Document) -> list[_Line]:
             text = text[bullet.end() :]
         nm = _NUMBERED.match(text)
         bare = re.fullmatch(r"(\d{1,4})\.", text)
-        if bare:  # a paragraph number on a line of its own ("1." above its items a), b))
-            out.append(_Line(i, "text", "", para_number=int(bare.group(1))))
+        if bare:  # a paragraph number on a line of its own ("1." above its items a), b)), or a year
+            out.append(_Line(i, "text", text, para_number=int(bare.group(1)), bare=True))
             continue
         is_list = bool(bullet) or bool(_LIST_ITEM.match(text))
         out.append(_Line(i, "text", text, is_list=is_list, para_number=int(nm.group(1)) if nm else None))
@@ -205,6 +206,11 @@ class _Sections:
 
     def path(self) -> tuple[str, ...]:
         return tuple(t for _, t in self.stack)
+
+
+def _opening_text(line: _Line) -> str:
+    """What of a line that opens a numbered paragraph is text: all but its number."""
+    return "" if line.bare else _NUMBERED.sub(r"\2", line.text)
 
 
 def _continues(block: _Block, line: _Line) -> bool:
@@ -281,7 +287,7 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
             current = _Block(line.number, section=sections.path(), number=expected)
             blocks.append(current)
             expected += 1
-            text, is_list = _NUMBERED.sub(r"\2", line.text), False
+            text, is_list = _opening_text(line), False
         elif current is not None:
             if after_blank and not _continues(current, line):
                 loose += len(line.text)
@@ -400,7 +406,7 @@ def _articles(doc: Document, lines: list[_Line]) -> list[_Block] | None:
             current = _Block(line.number, section=section, ref=f"Art. {article}({expected})")
             blocks.append(current)
             expected += 1
-            current.add(line.number, _NUMBERED.sub(r"\2", line.text), False)
+            current.add(line.number, _opening_text(line), False)
             continue
         if current is None:
             current = _Block(line.number, section=section, ref=f"Art. {article}")

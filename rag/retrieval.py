@@ -54,6 +54,12 @@ class Evidence:
     rows: range  # paragraph rows searched (a document filter narrows it)
 
 
+def _flat(vectors: np.ndarray, dimension: int) -> faiss.Index:
+    index = faiss.IndexFlatIP(dimension)
+    index.add(vectors)
+    return index
+
+
 class Retriever:
     """Searches one loaded index; FAISS holds the vectors, bm25s the term index."""
 
@@ -65,6 +71,7 @@ class Retriever:
         rrf_k: int = 60,
         lexical_weight: float = 0.3,
         depth: int = 256,
+        nprobe: int = 128,
     ) -> None:
         if fusion not in ("weighted", "rrf"):
             raise BadSetting(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
@@ -73,10 +80,16 @@ class Retriever:
         self.rrf_k = rrf_k
         self.lexical_weight = lexical_weight
         self.depth = depth  # nearest windows and sentences looked at per question
-        self._windows = faiss.IndexFlatIP(data.manifest.dimension)
-        self._windows.add(data.window_vectors)
-        self._sentences = faiss.IndexFlatIP(data.manifest.dimension)
-        self._sentences.add(data.sentence_vectors)
+        self.nprobe = nprobe
+        # A large index brings approximate search indexes (IVF); a small one is searched exactly.
+        self._windows = (
+            data.window_ann if data.window_ann is not None else _flat(data.window_vectors, data.manifest.dimension)
+        )
+        self._sentences = (
+            data.sentence_ann
+            if data.sentence_ann is not None
+            else _flat(data.sentence_vectors, data.manifest.dimension)
+        )
         self._sentence_rows: dict[str, tuple[int, int]] = {}
         self._window_rows: dict[str, tuple[int, int]] = {}
         for doc, (first, last) in data.doc_rows.items():
@@ -90,9 +103,12 @@ class Retriever:
         n = min(depth, index.ntotal if span is None else span[1] - span[0])
         if n <= 0:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        params = None
-        if span is not None:
-            params = faiss.SearchParameters(sel=faiss.IDSelectorRange(span[0], span[1]))  # type: ignore[call-arg]
+        sel = faiss.IDSelectorRange(span[0], span[1]) if span is not None else None
+        params: faiss.SearchParameters | None
+        if isinstance(index, faiss.IndexIVF):
+            params = faiss.SearchParametersIVF(sel=sel, nprobe=min(self.nprobe, index.nlist))  # type: ignore[call-arg]
+        else:
+            params = faiss.SearchParameters(sel=sel) if sel is not None else None  # type: ignore[call-arg]
         scores, ids = index.search(query.reshape(1, -1), n, params=params)
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]

@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import BUNDLED, DOC, write
+from conftest import BUNDLED, DOC, ROOT, write
 
 from rag.assistant import Assistant
 from rag.embedding import Embedder
@@ -421,3 +421,27 @@ def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path, embedder):
     assert "hidden" in reasons[".draft.md"] and "does not exist" in reasons["gone.md"]
     assert "not a regular file" in reasons["pipe.md"] and "no reader for .odt" in reasons["notes.odt"]
     load_index(index)  # nothing of that makes the index stale
+
+
+def test_a_large_index_carries_an_approximate_search_index_that_finds_what_exact_search_finds(
+    tmp_path, embedder, bundled_index
+):
+    from conftest import bundled_copy
+
+    corpus = bundled_copy(tmp_path / "corpus")
+    build_index(corpus, tmp_path / "ann", embedder=embedder, progress=False, ann_threshold=50)
+    data = load_index(tmp_path / "ann")
+    assert data.window_ann is not None and data.sentence_ann is not None  # 60 windows, 189 sentences > 50
+    assert {"paragraphs.ivf", "sentences.ivf"} <= set(data.manifest.files)
+    assert load_index(bundled_index).window_ann is None  # below the threshold: exact search only
+    approx, exact = Assistant(data, embedder), Assistant(load_index(bundled_index), embedder)
+    questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").open()][:40]
+    same = sum(approx.ask(q).hits[0].paragraph.number == exact.ask(q).hits[0].paragraph.number for q in questions)
+    assert same >= 38  # 8-bit codes move a near tie now and then, nothing more
+    only = approx.ask("What is agenda item 6?", doc_id=DOC)
+    assert only.hits and all(h.paragraph.doc_id == DOC for h in only.hits)
+    # A damaged approximate index is refused like any other index file.
+    path = tmp_path / "ann" / "sentences.ivf"
+    path.write_bytes(path.read_bytes()[:-10])
+    with pytest.raises(CorruptIndex, match="sentences.ivf"):
+        load_index(tmp_path / "ann")

@@ -174,3 +174,21 @@ def test_a_resolution_keeps_its_operative_numbers_and_its_preamble_is_paragraph_
 )
 def test_markup_is_stripped_as_a_reader_sees_the_page(line, shown):
     assert strip_markup(line) == shown
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # A year that a line break left alone is text, not a paragraph number to drop.
+        ("The group met in May\n2017.\nIt adopted a plan.\n", ["The group met in May 2017. It adopted a plan."]),
+        (
+            "1. The group met in May\n2017.\n\n2. It adopted a plan.\n",
+            ["The group met in May 2017.", "It adopted a plan."],
+        ),
+        # A number alone on its line above its text still opens its paragraph.
+        ("1.\nThe group met.\n\n2.\nIt adopted a plan.\n", ["The group met.", "It adopted a plan."]),
+    ],
+)
+def test_a_number_alone_on_its_line_opens_a_paragraph_or_stays_as_text(tmp_path, text, expected):
+    paras = split_paragraphs(read_document(write(tmp_path / "d.md", text)))
+    assert [p.text for p in paras] == expected
