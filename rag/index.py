@@ -732,7 +732,9 @@ def load_index(
             for line in fh:
                 paragraphs.append(_paragraph(json.loads(line)))
         arrays = {
-            name: np.load(index_dir / f"{name}.npy", allow_pickle=False)
+            # Memory-mapped: the pages of the vectors are read when used, so a large index with
+            # approximate search indexes reads only the rows of the paragraphs retrieved.
+            name: np.load(index_dir / f"{name}.npy", allow_pickle=False, mmap_mode="r")
             for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")
         }
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False)
