@@ -30,6 +30,12 @@ index/manifest.json: $(VENV)/.installed $(wildcard corpus/* rag/*.py rag/readers
 	$(BIN)/rag index
 	@touch $@
 
+# Ray (rag index --engine ray) is an optional extra; the tests install it to check that engine.
+$(VENV)/.installed-ray: $(VENV)/.installed
+	@echo "==> installing Ray for the --engine ray tests (about 120 MB; a minute)"
+	$(BIN)/pip install -q -e '.[ray]'
+	touch $@
+
 demo: setup index/manifest.json
 	@echo "==> asking a question from the command line"
 	$(BIN)/rag ask "What is agenda item 6 of the meeting?"
@@ -39,7 +45,7 @@ demo: setup index/manifest.json
 serve: setup index/manifest.json
 	$(BIN)/rag serve
 
-test: setup lint
+test: setup lint $(VENV)/.installed-ray
 	@echo "==> running the tests (a few minutes; the browser tests need Debian's chromium)"
 	$(BIN)/python -m pytest -q
 	@echo "==> indexing corpus/ and checking the evaluation floors"

@@ -89,15 +89,25 @@ def cmd_index(args: argparse.Namespace) -> int:
     build = BuildSettings(
         args.model, WindowSettings(args.window_tokens, args.window_overlap), args.max_file_mb, args.ann_threshold
     )
-    manifest = build_index(
-        args.corpus or "corpus",
-        args.index,
-        model=build.model,
-        window=build.window,
-        progress=not args.quiet,
-        max_file_mb=build.max_file_mb,
-        ann_threshold=build.ann_threshold,
-    )
+    embedder = None
+    if args.engine == "ray":
+        from .ray_engine import RayEmbedder
+
+        embedder = RayEmbedder(build.model, window=build.window, address=args.address, workers=args.ray_workers)
+    try:
+        manifest = build_index(
+            args.corpus or "corpus",
+            args.index,
+            model=build.model,
+            window=build.window,
+            embedder=embedder,
+            progress=not args.quiet,
+            max_file_mb=build.max_file_mb,
+            ann_threshold=build.ann_threshold,
+        )
+    finally:
+        if embedder is not None:
+            embedder.shutdown()
     print(
         f"Indexed {len(manifest.documents)} document(s), {manifest.paragraphs} paragraphs, "
         f"{manifest.sentences} sentences into {args.index} in {manifest.build_seconds:.1f} s "
@@ -256,6 +266,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=BUILD.ann_threshold,
         help="above this many vectors, also build an approximate search index (default: %(default)s)",
     )
+    p.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="where texts are embedded: this process, or a Ray cluster (needs the 'ray' extra)",
+    )
+    p.add_argument(
+        "--address", default=None, help="with --engine ray: the cluster to join (default: start a local one)"
+    )
+    p.add_argument("--ray-workers", type=int, default=2, help="with --engine ray: encoder actors (default: 2)")
     p.add_argument(
         "--verify",
         action="store_true",

@@ -11,6 +11,7 @@ RagError
     IndexMissing, StaleIndex, CorruptIndex, UnsafeIndexFolder
   ModelProblem
     SelectorProblem, BadScorer
+  MissingExtra
 
 Library code raises only these; the command line turns them into one-line messages.
 """
@@ -81,6 +82,10 @@ class CorruptIndex(IndexProblem):
 class UnsafeIndexFolder(IndexProblem):
     """The index folder given is not one an index may be written to (it holds other files, or
     it is, holds or sits inside the corpus)."""
+
+
+class MissingExtra(RagError):
+    """An optional part of the project is asked for but its libraries are not installed."""
 
 
 class ModelProblem(RagError):
