@@ -1,0 +1,136 @@
+"""Answering from a library of a million paragraphs: build, load, search, memory.
+
+    python bench/scale.py --data DATA --work WORK [--paragraphs 1000000]
+                          [--questions training/un-paraphrase.jsonl]
+
+The corpus: the documents of `DATA/un-scale`, copied as many times as it takes to reach
+`--paragraphs` (each copy a folder of its own, with a line naming the copy first, so that no
+copy is a duplicate of another). The vectors: random unit vectors, not the model's; embedding
+a million paragraphs would take this machine hours (see bench/speed.py), and what is measured
+here does not depend on what the vectors say: how long building the rest of the index takes
+(reading, splitting, BM25, the approximate search indexes), and then, in a fresh process that
+loads the index as `rag ask` does, how long loading takes, the median and 95th percentile time
+of `ask` (the questions encoded by the real model), and the process's peak RSS. Retrieval
+quality at this size is what bench/ann.py measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ASK = r"""
+import json, statistics, sys, time
+t = time.perf_counter()
+from rag.assistant import Assistant
+assistant = Assistant.load(sys.argv[1], corpus=sys.argv[2])
+loaded = time.perf_counter() - t
+questions = json.loads(sys.argv[3])
+for q in questions[:5]:
+    assistant.ask(q)
+times = []
+for q in questions:
+    t = time.perf_counter()
+    assistant.ask(q)
+    times.append(time.perf_counter() - t)
+times.sort()
+hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps({"load_s": loaded, "p50_ms": 1000 * statistics.median(times),
+                  "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "rss_mb": hwm / 1024,
+                  "paragraphs": len(assistant.data.paragraphs)}))
+"""
+
+
+def make_corpus(source: Path, target: Path, paragraphs: int, per_copy: int) -> int:
+    """Copies of the documents of `source` under `target`; returns how many copies."""
+    copies = max(1, math.ceil(paragraphs / per_copy))
+    files = sorted(p for p in source.rglob("*") if p.suffix in (".md", ".txt"))
+    for k in range(copies):
+        folder = target / f"copy-{k:02d}"
+        if folder.is_dir():
+            continue
+        tmp = target / f".copy-{k:02d}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        for f in files:
+            out = tmp / f.relative_to(source)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            text = f.read_text(encoding="utf-8")
+            if text.startswith("---\n"):  # front matter stays first
+                end = text.find("\n---", 4)
+                text = text[: end + 4] + f"\n\nCopy {k}.\n" + text[end + 4 :]
+            else:
+                text = f"Copy {k}.\n\n" + text
+            out.write_text(text, encoding="utf-8")
+        tmp.rename(folder)
+    return copies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="the shared public data folder")
+    parser.add_argument("--work", type=Path, required=True, help="a scratch folder (corpus and index go there)")
+    parser.add_argument("--paragraphs", type=int, default=1_000_000)
+    parser.add_argument(
+        "--per-copy", type=int, default=82_727, help="paragraphs in one copy of un-scale, as this version splits it"
+    )
+    parser.add_argument("--questions", default="training/un-paraphrase.jsonl")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from rag.embedding import Embedder
+    from rag.index import build_index, read_manifest
+
+    source = args.data / "un-scale"
+    if not source.is_dir():
+        raise SystemExit(f"{source} not found: give the shared public data folder with --data")
+
+    class RandomVectors(Embedder):
+        """The real model for questions and windows; random unit vectors for the corpus."""
+
+        def encode_windows(self, texts: list[str], *, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+            owners = [row for row, text in enumerate(texts) for _ in self.windows(text)]
+            rng = np.random.default_rng(len(texts))
+            vectors = rng.standard_normal((len(owners), self.dimension)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            return vectors, np.asarray(owners, dtype=np.int32)
+
+    corpus, index = args.work / "corpus", args.work / "index"
+    t = time.perf_counter()
+    copies = make_corpus(source, corpus, args.paragraphs, args.per_copy)
+    print(f"corpus: {copies} copies of {source} in {corpus} ({time.perf_counter() - t:.0f} s)", flush=True)
+    t = time.perf_counter()
+    build_index(corpus, index, embedder=RandomVectors(), progress=False)
+    manifest = read_manifest(index)
+    print(
+        f"built: {len(manifest.documents):,} documents, {manifest.paragraphs:,} paragraphs, "
+        f"{manifest.sentences:,} sentences, {manifest.windows:,} paragraph windows in "
+        f"{time.perf_counter() - t:.0f} s (vectors random, not embedded); index on disk "
+        f"{sum(f['bytes'] for f in manifest.files.values()) / 2**20:,.0f} MB",
+        flush=True,
+    )
+    questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
+    out = subprocess.run(
+        [sys.executable, "-c", ASK, str(index), str(corpus), json.dumps(questions)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    r = json.loads(out.stdout.strip().splitlines()[-1])
+    print(
+        f"answering ({len(questions)} questions, one process): load {r['load_s']:.1f} s; ask p50 "
+        f"{r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; peak RSS {r['rss_mb']:,.0f} MB"
+    )
+
+
+if __name__ == "__main__":
+    main()
