@@ -174,7 +174,7 @@ def candidate_features(
         return CandidateFeatures((), np.zeros((0, len(FEATURES)), dtype=np.float32))
     top_score = max((h.score for h in evidence.hits), default=0.0) or 1.0
     fused = {row: h.score / top_score for row, h in zip(evidence.hit_rows, evidence.hits, strict=True)}
-    in_hits = np.flatnonzero(np.isin(sentences[:, 0], np.asarray(evidence.hit_rows)))
+    in_hits = data.sentences_of(evidence.hit_rows)
     para_terms: dict[int, set[str]] = {}
     para_entities: dict[int, float] = {}
     paragraph_cos: dict[int, float] = {}

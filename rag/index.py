@@ -9,7 +9,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -125,6 +125,14 @@ class IndexData:
         """Best cosine between the query and the windows of one sentence."""
         a, b = np.searchsorted(self.sentence_window_owner, [row, row + 1])
         return float((self.sentence_vectors[a:b] @ query).max(initial=0.0))
+
+    def sentences_of(self, paragraph_rows: Sequence[int]) -> np.ndarray:
+        """The sentence rows of some paragraphs, ascending (a binary search in the paragraph
+        column, which is sorted: no pass over all the sentences of a large index)."""
+        rows = np.unique(np.asarray(paragraph_rows, dtype=np.int64))
+        column = self.sentences[:, 0]
+        starts, ends = np.searchsorted(column, rows), np.searchsorted(column, rows + 1)
+        return np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [np.zeros(0, np.int64)])
 
     def sentence_cosines(self, rows: np.ndarray, query: np.ndarray) -> np.ndarray:
         """`sentence_cosine` of many sentences at once (one matrix product, not one per row)."""

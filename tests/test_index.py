@@ -445,3 +445,12 @@ def test_a_large_index_carries_an_approximate_search_index_that_finds_what_exact
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(CorruptIndex, match="sentences.ivf"):
         load_index(tmp_path / "ann")
+
+
+def test_the_sentences_of_some_paragraphs_are_found_by_binary_search(bundled_index):
+    data = load_index(bundled_index)
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        rows = rng.integers(0, len(data.paragraphs), 6).tolist()
+        np.testing.assert_array_equal(data.sentences_of(rows), np.flatnonzero(np.isin(data.sentences[:, 0], rows)))
+    assert data.sentences_of([]).shape == (0,)
