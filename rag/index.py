@@ -425,10 +425,12 @@ def _embed(
     done = 0
     group: list[tuple[str, list[Paragraph], np.ndarray]] = []
     size = 0
+    # An embedder with a cost per call (a Ray cluster starts its encoders) asks for larger groups.
+    per_call = max(GROUP_TEXTS, int(getattr(embedder, "group_texts", 0)))
     for k, item in enumerate(todo):
         group.append(item)
         size += len(item[1]) + len(item[2])
-        if size < GROUP_TEXTS and k + 1 < len(todo):
+        if size < per_call and k + 1 < len(todo):
             continue
         texts: list[str] = []
         spans = []
