@@ -345,6 +345,16 @@ def test_page_uploads_a_pdf_and_shows_the_page_of_the_answer(browser_page, tmp_p
 
 
 @pytest.mark.browser
+def test_page_takes_a_file_named_in_another_script(browser_page, tmp_path):
+    page = browser_page
+    doc = write(tmp_path / "доклад.md", "# Доклад комитета\n\n1. Комитет собрался в Вене.\n2. Он принял план.\n")
+    status = _upload(page, doc, expect="Added")
+    assert "uploads/доклад" in status and "Доклад комитета" in status
+    _ask(page, "Где собрался комитет?", until="#evidence .confidence")
+    assert "Доклад комитета" in page.inner_text("#evidence")
+
+
+@pytest.mark.browser
 def test_page_refuses_a_bad_upload(browser_page, tmp_path):
     page = browser_page
     bad = tmp_path / "broken.md"
