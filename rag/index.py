@@ -786,6 +786,13 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
             problems.append(f"{name} vectors have shape {vec.shape}, expected (*, {m.dimension})")
         elif len(owner) and (owner.min() < 0 or owner.max() >= rows):
             problems.append(f"{name} windows point outside the {rows} rows")
+    for name, column in (
+        ("paragraph windows", data.window_owner),
+        ("sentences", data.sentences[:, 0] if data.sentences.ndim == 2 else data.window_owner[:0]),
+        ("sentence windows", data.sentence_window_owner),
+    ):
+        if len(column) > 1 and bool((np.diff(column) < 0).any()):
+            problems.append(f"{name} are out of order")
     if s and (data.sentences[:, 0].max() >= n or data.sentences.shape[1] != 3):
         problems.append("sentences point outside the paragraphs")
     for name, ann, vec in (

@@ -90,12 +90,21 @@ class Retriever:
             if data.sentence_ann is not None
             else _flat(data.sentence_vectors, data.manifest.dimension)
         )
-        self._sentence_rows: dict[str, tuple[int, int]] = {}
-        self._window_rows: dict[str, tuple[int, int]] = {}
-        for doc, (first, last) in data.doc_rows.items():
-            self._window_rows[doc] = _span(np.flatnonzero((data.window_owner >= first) & (data.window_owner < last)))
-            srows = np.flatnonzero((data.sentences[:, 0] >= first) & (data.sentences[:, 0] < last))
-            self._sentence_rows[doc] = _span(np.flatnonzero(np.isin(data.sentence_window_owner, srows)))
+        # Each document's windows and sentence windows, as [first, last) ranges: the owner
+        # columns are sorted, so binary search finds them (a pass per document was quadratic:
+        # 74 s to open an index of 9,036 documents).
+        docs = list(data.doc_rows)
+        firsts = np.array([data.doc_rows[d][0] for d in docs], dtype=np.int64)
+        lasts = np.array([data.doc_rows[d][1] for d in docs], dtype=np.int64)
+        w_first, w_last = (np.searchsorted(data.window_owner, x) for x in (firsts, lasts))
+        s_first, s_last = (np.searchsorted(data.sentences[:, 0], x) for x in (firsts, lasts))
+        sw_first, sw_last = (np.searchsorted(data.sentence_window_owner, x) for x in (s_first, s_last))
+        self._window_rows: dict[str, tuple[int, int]] = {
+            d: (int(a), int(b)) for d, a, b in zip(docs, w_first, w_last, strict=True)
+        }
+        self._sentence_rows: dict[str, tuple[int, int]] = {
+            d: (int(a), int(b)) for d, a, b in zip(docs, sw_first, sw_last, strict=True)
+        }
 
     def _dense(
         self, index: faiss.Index, query: np.ndarray, span: tuple[int, int] | None, depth: int
@@ -166,10 +175,3 @@ class Retriever:
             hit_rows=tuple(row for row, _ in best),
             rows=range(first, last),
         )
-
-
-def _span(rows: np.ndarray) -> tuple[int, int]:
-    """The [first, last+1) range of contiguous rows (rows of one document are contiguous)."""
-    if len(rows) == 0:
-        return (0, 0)
-    return int(rows.min()), int(rows.max()) + 1

@@ -454,3 +454,24 @@ def test_the_sentences_of_some_paragraphs_are_found_by_binary_search(bundled_ind
         rows = rng.integers(0, len(data.paragraphs), 6).tolist()
         np.testing.assert_array_equal(data.sentences_of(rows), np.flatnonzero(np.isin(data.sentences[:, 0], rows)))
     assert data.sentences_of([]).shape == (0,)
+
+
+def test_each_documents_windows_are_found_by_binary_search(tmp_path, embedder):
+    from rag.retrieval import Retriever
+
+    corpus = tmp_path / "corpus"
+    for name, body in (
+        ("a", "1. Alpha met.\n2. It ended."),
+        ("b", "No numbers here."),
+        ("c", "1. Gamma met. Long.\n2. Done."),
+    ):
+        write(corpus / f"{name}.md", f"# {name}\n\n{body}\n")
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    data = load_index(tmp_path / "index")
+    retriever = Retriever(data)
+    for doc, (first, last) in data.doc_rows.items():
+        windows = np.flatnonzero((data.window_owner >= first) & (data.window_owner < last))
+        sentences = np.flatnonzero((data.sentences[:, 0] >= first) & (data.sentences[:, 0] < last))
+        sentence_windows = np.flatnonzero(np.isin(data.sentence_window_owner, sentences))
+        assert retriever._window_rows[doc] == (windows.min(), windows.max() + 1)
+        assert retriever._sentence_rows[doc] == (sentence_windows.min(), sentence_windows.max() + 1)
