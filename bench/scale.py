@@ -84,11 +84,11 @@ def main() -> None:
         "--per-copy", type=int, default=82_727, help="paragraphs in one copy of un-scale, as this version splits it"
     )
     parser.add_argument("--questions", default="training/un-paraphrase.jsonl")
+    parser.add_argument("--answer-only", action="store_true", help="measure answering over the index WORK holds")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from rag.embedding import Embedder
-    from rag.index import build_index, read_manifest
 
     source = args.data / "un-scale"
     if not source.is_dir():
@@ -105,11 +105,19 @@ def main() -> None:
             return vectors, np.asarray(owners, dtype=np.int32)
 
     corpus, index = args.work / "corpus", args.work / "index"
+    if not args.answer_only:
+        build(args, source, corpus, index, RandomVectors)
+    answer(args, corpus, index)
+
+
+def build(args: argparse.Namespace, source: Path, corpus: Path, index: Path, embedder: type) -> None:
+    from rag.index import build_index, read_manifest
+
     t = time.perf_counter()
     copies = make_corpus(source, corpus, args.paragraphs, args.per_copy)
     print(f"corpus: {copies} copies of {source} in {corpus} ({time.perf_counter() - t:.0f} s)", flush=True)
     t = time.perf_counter()
-    build_index(corpus, index, embedder=RandomVectors(), progress=False)
+    build_index(corpus, index, embedder=embedder(), progress=False)
     manifest = read_manifest(index)
     print(
         f"built: {len(manifest.documents):,} documents, {manifest.paragraphs:,} paragraphs, "
@@ -118,6 +126,9 @@ def main() -> None:
         f"{sum(f['bytes'] for f in manifest.files.values()) / 2**20:,.0f} MB",
         flush=True,
     )
+
+
+def answer(args: argparse.Namespace, corpus: Path, index: Path) -> None:
     questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
     out = subprocess.run(
         [sys.executable, "-c", ASK, str(index), str(corpus), json.dumps(questions)],
