@@ -118,10 +118,17 @@ def add_document(
     try:
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
-        # The index's own model and windows: other windows would re-embed every document.
+        # The index's own model, windows and approximate-search threshold: others would
+        # re-embed every document, or change how it is searched.
         built = read_manifest(index_dir)
         manifest = build_index(
-            root, index_dir, embedder=embedder, progress=progress, model=built.model, window=built.window
+            root,
+            index_dir,
+            embedder=embedder,
+            progress=progress,
+            model=built.model,
+            window=built.window,
+            ann_threshold=built.ann_threshold,
         )
     except BaseException:
         undo()
@@ -172,7 +179,13 @@ def remove_document(
     os.replace(path, aside)
     try:
         manifest = build_index(
-            root, index_dir, embedder=embedder, progress=progress, model=built.model, window=built.window
+            root,
+            index_dir,
+            embedder=embedder,
+            progress=progress,
+            model=built.model,
+            window=built.window,
+            ann_threshold=built.ann_threshold,
         )
     except BaseException:
         os.replace(aside, path)

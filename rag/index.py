@@ -75,6 +75,7 @@ class Manifest:
     paragraphs: int = 0
     sentences: int = 0
     windows: int = 0
+    ann_threshold: int = BuildSettings().ann_threshold  # vectors above which search is approximate
     format_version: int = FORMAT_VERSION
     rag_version: str = __version__
     pipeline: str = ""
@@ -628,6 +629,7 @@ def build_index(
         window=window,
         documents=infos,
         corpus=_corpus_ref(corpus, index_dir),
+        ann_threshold=ann_threshold,
         paragraphs=len(paragraphs),
         sentences=len(data.sentences),
         windows=len(data.window_vectors),

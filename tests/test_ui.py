@@ -433,7 +433,7 @@ def test_an_upload_keeps_the_index_windows_and_embeds_only_itself(tmp_path, embe
 
     corpus, index = tmp_path / "corpus", tmp_path / "index"
     write(corpus / "alpha.md", "# Alpha\n\n1. The alpha group met in Geneva in May.\n2. It adopted a plan.\n")
-    build_index(corpus, index, embedder=embedder, progress=False, window=WindowSettings(128, 32))
+    build_index(corpus, index, embedder=embedder, progress=False, window=WindowSettings(128, 32), ann_threshold=2)
 
     class Counting(type(embedder)):
         def __init__(self, base):
@@ -449,6 +449,7 @@ def test_an_upload_keeps_the_index_windows_and_embeds_only_itself(tmp_path, embe
     add_document(src, "beta.md", corpus, index, embedder=counting)
     manifest = load_index(index).manifest
     assert manifest.window == WindowSettings(128, 32) and set(manifest.documents) == {"alpha", "uploads/beta"}
+    assert manifest.ann_threshold == 2 and "sentences.ivf" in manifest.files  # the index's own threshold too
     assert counting.encoded == 1  # beta's one paragraph (also its one sentence); alpha reused
 
 
