@@ -58,7 +58,8 @@ SHORT_TITLE_WORDS = 6
 
 def short_title_of(title: str | None) -> str | None:
     """The first words of a title, for citations: up to its first comma or colon, at most six
-    words ("Report on the meeting of the …")."""
+    words ("Report on the meeting of the …"), on one line. A front matter `short_title:` goes
+    through here too, so that no document can put a paragraph into every citation of it."""
     if not title or not title.strip():
         return None
     head = re.split(r"[,:;]\s", title.strip(), maxsplit=1)[0]

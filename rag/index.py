@@ -601,7 +601,7 @@ def build_index(
             numbered=all(p.numbered_by_source for p in paras) if paras else False,
             pages=max(doc.pages, default=0),
             format=doc.kind,
-            short_title=doc.short_title or short_title_of(doc.title),
+            short_title=short_title_of(doc.short_title) or short_title_of(doc.title),
         )
 
     if embedder is None and old is not None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 import numpy as np
 
@@ -21,6 +22,20 @@ from .settings import WindowSettings
 log = logging.getLogger(__name__)
 
 INSTALL = "pip install -e '.[ray]'"
+
+
+def _check_reachable(address: str) -> None:
+    """A cluster address that nothing answers at is refused at once (Ray itself would keep
+    retrying for minutes). "auto" and "local" are Ray's to resolve."""
+    if address in ("auto", "local"):
+        return
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    try:
+        socket.create_connection((host, int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise BadSetting(
+            f"no Ray cluster answers at {address} ({exc}); give HOST:PORT of a running head node (ray start --head)"
+        ) from exc
 
 
 class _EncodeBatch:
@@ -52,6 +67,8 @@ class RayEmbedder(Embedder):
     ) -> None:
         if workers <= 0:
             raise BadSetting(f"ray workers must be positive, got {workers}")
+        if address:
+            _check_reachable(address)
         try:
             import ray
             import ray.data  # noqa: F401  (the Data library is part of the extra)

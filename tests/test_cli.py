@@ -181,6 +181,9 @@ def test_the_page_indexes_a_document_added_since_the_index_instead_of_refusing_t
         (["serve", "--max-upload-kb", "0"], "max_upload_kb must be positive"),
         (["index", "--max-file-mb", "0"], "max_file_mb must be positive"),
         (["index", "--window-tokens", "0"], "need 0 <= overlap < tokens"),
+        (["index", "--ann-threshold", "-1"], "ann_threshold must not be negative"),
+        (["index", "--engine", "ray", "--ray-workers", "0"], "ray workers must be positive"),
+        (["index", "--engine", "ray", "--address", "127.0.0.1:1"], "no Ray cluster answers at 127.0.0.1:1"),
     ],
 )
 def test_bad_options_are_one_line_errors(workdir, capsys, argv, says):

@@ -105,6 +105,7 @@ def test_documents_without_a_symbol_are_cited_by_a_short_title(tmp_path, embedde
         "short_title: Water board minutes\n---\n\n1. The water board approved a reservoir in Faro.\n2. It adjourned.\n",
     )
     write(corpus / "long.md", "# Report of the harbour committee on the dredging of the eastern basin\n\n1. Text.\n")
+    write(corpus / "odd.md", "---\nshort_title: " + "Minutes " * 300 + "\n---\n\n1. Odd.\n2. Text.\n")
     write(corpus / "a.md", "# Annual notes: first part\n\n1. The archive opened in 1901.\n2. Others followed.\n")
     write(corpus / "b.md", "# Annual notes: second part\n\n1. The archive closed in 1950.\n2. It was sold.\n")
     build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
@@ -112,6 +113,7 @@ def test_documents_without_a_symbol_are_cited_by_a_short_title(tmp_path, embedde
     assert docs["wb"].short_title == "Water board minutes"  # front matter
     assert docs["long"].short_title == "Report of the harbour committee on …"  # the first six words
     assert docs["a"].short_title == docs["b"].short_title == "Annual notes"
+    assert docs["odd"].short_title == "Minutes Minutes Minutes Minutes Minutes Minutes …"  # a long one is cut
     assistant = Assistant(load_index(tmp_path / "index"), embedder)
     assert "[Water board minutes, para. 1]" in assistant.ask("Where did the water board approve a reservoir?").text
     assert "[a, para. 1]" in assistant.ask("When did the archive open?").text  # a shared short title: the id

@@ -59,6 +59,8 @@ def test_bad_settings_are_project_errors_and_value_errors():
         lambda: WindowSettings(128, 128),
         lambda: BuildSettings(max_file_mb=-1),
         lambda: ServeSettings(workers=0),
+        lambda: Settings(nprobe=0),
+        lambda: BuildSettings(ann_threshold=-5),
     ):
         with pytest.raises(BadSetting) as caught:
             make()

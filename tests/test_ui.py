@@ -176,7 +176,16 @@ def test_a_document_added_on_the_page_can_be_removed_and_leaves_the_index_at_onc
     text, *_ = remove_upload(site, "cybercrime-expert-group-2017")
     assert text.startswith("**Not removed:**") and "was not added through the page" in text
     assert "no document 'uploads/gone'" in html.unescape(remove_upload(site, "uploads/gone")[0])
+    assert remove_upload(site, None)[0] == "Choose a document to remove first."
     assert (site.corpus / "cybercrime-expert-group-2017.md").is_file()
+
+
+def test_an_uploads_entry_that_is_not_a_folder_refuses_uploads_and_is_left_alone(site, tmp_path):
+    (site.corpus / "uploads").write_text("a user's own file named uploads", encoding="utf-8")
+    src = write(tmp_path / "w.md", "# Water board\n\n1. The board met.\n2. It adjourned.\n")
+    text, *_ = upload(site, _Named(src, "water.md"))
+    assert text.startswith("**Not added:**") and "uploads/ in the corpus is not a folder" in text
+    assert (site.corpus / "uploads").read_text(encoding="utf-8") == "a user's own file named uploads"
 
 
 def test_a_removal_that_fails_puts_the_document_back(site, tmp_path, monkeypatch):
