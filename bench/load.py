@@ -77,6 +77,25 @@ async def ask_all(url: str, questions: list[str], users: int, threshold: float):
     return sorted(times), errors, wall
 
 
+def start_page(index: str, port: int, workers: int = 4) -> tuple[subprocess.Popen, str]:
+    """`rag serve` in its own process on 127.0.0.1:`port`, once the page answers HTTP."""
+    import httpx
+
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rag.cli", "serve", "--index", index, "--port", str(port), "--workers", str(workers)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    while server.poll() is None:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return server, url
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise SystemExit(f"rag serve stopped before the page answered (exit status {server.returncode})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index", default="index")
@@ -87,34 +106,11 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import httpx
 
     questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
     threshold = Assistant.load(args.index).threshold
     port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "rag.cli",
-            "serve",
-            "--index",
-            args.index,
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(600):
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
+    server, url = start_page(args.index, port, args.workers)
     p50s, p95s, walls, failed, clients_cpu = [], [], [], [], []
     try:
         for r in range(args.rounds):
