@@ -47,30 +47,27 @@ def compose_answer(
 ) -> Answer:
     """Quote the best sentences verbatim with citations, or abstain and say why (below `threshold`)."""
     docs = data.manifest.documents
-    if not candidates:
+
+    def abstain(reason: str, confidence: float = 0.0) -> Answer:
         return Answer(
             question=question,
             text=NO_ANSWER,
             citations=(),
             hits=evidence.hits,
             abstained=True,
-            reason="nothing in the documents matched the question",
+            reason=reason,
+            confidence=confidence,
             documents=docs,
         )
+
+    if not candidates:
+        return abstain("nothing in the documents matched the question")
     best = candidates[0]
     if best.score < threshold:
         where = paragraph_name(best.paragraph, docs)
-        return Answer(
-            question=question,
-            text=NO_ANSWER,
-            citations=(),
-            hits=evidence.hits,
-            abstained=True,
-            reason=(
-                f"the closest sentence ({where}) has confidence {best.score:.2f}, below the threshold {threshold:.2f}"
-            ),
-            confidence=best.score,
-            documents=docs,
+        return abstain(
+            f"the closest sentence ({where}) has confidence {best.score:.2f}, below the threshold {threshold:.2f}",
+            best.score,
         )
     chosen = [best]
     wanted = set(terms(question))
