@@ -10,7 +10,9 @@ a million paragraphs would take this machine hours (see bench/speed.py), and wha
 here does not depend on what the vectors say: how long building the rest of the index takes
 (reading, splitting, BM25, the approximate search indexes), and then, in a fresh process that
 loads the index as `rag ask` does, how long loading takes, the median and 95th percentile time
-of `ask` (the questions encoded by the real model), and the process's peak RSS. Retrieval
+of `ask` (the questions encoded by the real model), and the process's peak RSS, then at the end
+how much of its resident memory is its own (RssAnon) and how much is pages of the index files it
+has memory-mapped (RssFile: paragraphs, vectors, term index, approximate search indexes). Retrieval
 quality at this size is what bench/ann.py measures.
 """
 
@@ -44,9 +46,10 @@ for q in questions:
     assistant.ask(q)
     times.append(time.perf_counter() - t)
 times.sort()
-hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+status = {line.split(":")[0]: int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(("Vm", "Rss"))}
 print(json.dumps({"load_s": loaded, "p50_ms": 1000 * statistics.median(times),
-                  "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "rss_mb": hwm / 1024,
+                  "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "rss_mb": status["VmHWM"] / 1024,
+                  "anon_mb": status["RssAnon"] / 1024, "file_mb": status["RssFile"] / 1024,
                   "paragraphs": len(assistant.data.paragraphs)}))
 """
 
@@ -139,7 +142,9 @@ def answer(args: argparse.Namespace, corpus: Path, index: Path) -> None:
     r = json.loads(out.stdout.strip().splitlines()[-1])
     print(
         f"answering ({len(questions)} questions, one process): load {r['load_s']:.1f} s; ask p50 "
-        f"{r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; peak RSS {r['rss_mb']:,.0f} MB"
+        f"{r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; peak RSS {r['rss_mb']:,.0f} MB; at the end "
+        f"{r['anon_mb']:,.0f} MB the process's own, {r['file_mb']:,.0f} MB pages of memory-mapped index "
+        "files (the kernel drops those when it needs the memory)"
     )
 
 

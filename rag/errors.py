@@ -79,6 +79,10 @@ class CorruptIndex(IndexProblem):
     """An index file is damaged or inconsistent with the manifest."""
 
 
+class NoSuchParagraph(IndexProblem, IndexError):
+    """A paragraph row past the end of the index (an IndexError, as sequences raise)."""
+
+
 class UnsafeIndexFolder(IndexProblem):
     """The index folder given is not one an index may be written to (it holds other files, or
     it is, holds or sits inside the corpus)."""

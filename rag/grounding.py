@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,7 @@ class GroundingFailure:
 class GroundingChecker:
     """Checks citations against the indexed paragraphs and, independently, their source files."""
 
-    def __init__(self, paragraphs: list[Paragraph], corpus: Path | None, files: Mapping[str, str]) -> None:
+    def __init__(self, paragraphs: Sequence[Paragraph], corpus: Path | None, files: Mapping[str, str]) -> None:
         self.paragraphs = {(p.doc_id, label(p)): p for p in paragraphs}
         self.numbered = {(p.doc_id, p.number): p for p in reversed(paragraphs) if p.kind == "para"}
         self.corpus = corpus

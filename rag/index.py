@@ -27,12 +27,14 @@ from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
 from .sentences import split_sentences
 from .settings import DEFAULT_MODEL, BuildSettings, WindowSettings
+from .store import ParagraphStore, paragraph_from_json, paragraph_to_json, write_paragraphs
 from .terms import terms
 from .types import DocumentInfo, Paragraph
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3  # 2: paragraphs carry their reference, kind and pages; 3: file sizes and hashes
+FORMAT_VERSION = 4  # 2: paragraphs carry their reference, kind and pages; 3: file sizes and hashes;
+# 4: the line offsets of paragraphs.jsonl, so that paragraphs are read when used
 
 
 def pipeline_fingerprint() -> str:
@@ -53,6 +55,7 @@ def pipeline_fingerprint() -> str:
 MANIFEST = "manifest.json"
 FILES = (
     "paragraphs.jsonl",
+    "paragraphs.offsets.npy",
     "paragraphs.npy",
     "windows.npy",
     "sentences.npy",
@@ -101,7 +104,7 @@ class IndexData:
     """A loaded index: paragraphs, their sentences and vectors, and the BM25 index."""
 
     manifest: Manifest
-    paragraphs: list[Paragraph]
+    paragraphs: Sequence[Paragraph]  # a list while building; read from disk when loaded
     window_vectors: np.ndarray  # one row per paragraph window
     window_owner: np.ndarray  # window row -> paragraph row
     sentences: np.ndarray  # (n, 3) int32: paragraph row, start, end
@@ -156,9 +159,19 @@ class IndexData:
 
     def __post_init__(self) -> None:
         rows: dict[str, tuple[int, int]] = {}
-        for i, p in enumerate(self.paragraphs):
-            first, _ = rows.get(p.doc_id, (i, i))
-            rows[p.doc_id] = (first, i + 1)
+        counts = [(doc_id, info.paragraphs) for doc_id, info in self.manifest.documents.items()]
+        if sum(n for _, n in counts) == len(self.paragraphs):
+            # Paragraphs are stored document by document, in the manifest's order: no need to
+            # read a million of them to know where each document's begin.
+            first = 0
+            for doc_id, n in counts:
+                if n:
+                    rows[doc_id] = (first, first + n)
+                first += n
+        else:
+            for i, p in enumerate(self.paragraphs):
+                first, _ = rows.get(p.doc_id, (i, i))
+                rows[p.doc_id] = (first, i + 1)
         self.doc_rows = rows
 
 
@@ -339,7 +352,7 @@ def _doc_part(
     sentences[:, 0] -= first
     sw_owner = np.searchsorted(srows, old.sentence_window_owner[swmask]).astype(np.int32)
     return (
-        old.paragraphs[first:last],
+        list(old.paragraphs[first:last]),
         old.window_vectors[wmask],
         old.window_owner[wmask] - first,
         sentences,
@@ -387,7 +400,7 @@ class _Checkpoints:
             return None
         try:
             with np.load(path, allow_pickle=False) as z:
-                paras = [_paragraph(json.loads(line)) for line in str(z["paragraphs"]).splitlines()]
+                paras = [paragraph_from_json(json.loads(line)) for line in str(z["paragraphs"]).splitlines()]
                 return paras, z["wv"], z["wo"], z["sents"], z["sv"], z["swo"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring a damaged checkpoint %s (%s)", path, exc)
@@ -398,7 +411,7 @@ class _Checkpoints:
             self.folder.mkdir(parents=True)
             (self.folder / "build.json").write_text(json.dumps(self.key), encoding="utf-8")
         paras, wv, wo, sents, sv, swo = part
-        text = "\n".join(json.dumps(asdict(p), ensure_ascii=False) for p in paras)
+        text = "\n".join(paragraph_to_json(p) for p in paras)
         tmp = self._file(doc_id, sha256).with_suffix(".tmp.npz")
         np.savez(tmp, paragraphs=np.array(text), wv=wv, wo=wo, sents=sents, sv=sv, swo=swo)
         os.replace(tmp, self._file(doc_id, sha256))
@@ -462,13 +475,6 @@ def _embed(
         group, size = [], 0
     if bar is not None:
         bar.close()
-
-
-def _paragraph(raw: dict) -> Paragraph:
-    raw["section"] = tuple(raw["section"])
-    raw["lines"] = tuple(raw["lines"])
-    raw["pages"] = tuple(tuple(mark) for mark in raw.get("pages", ()))
-    return Paragraph(**raw)
 
 
 def build_index(
@@ -641,9 +647,7 @@ def build_index(
     )
 
     def write(tmp: Path) -> None:
-        with open(tmp / "paragraphs.jsonl", "w", encoding="utf-8") as fh:
-            for p in paragraphs:
-                fh.write(json.dumps(asdict(p), ensure_ascii=False) + "\n")
+        write_paragraphs(tmp, paragraphs)
         np.save(tmp / "paragraphs.npy", data.window_vectors, allow_pickle=False)
         np.save(tmp / "windows.npy", data.window_owner, allow_pickle=False)
         np.save(tmp / "sentences.npy", data.sentences, allow_pickle=False)
@@ -739,23 +743,22 @@ def load_index(
     if check_corpus:
         _check_corpus(manifest, index_dir, Path(corpus) if corpus is not None else None)
     try:
-        with open(index_dir / "paragraphs.jsonl", encoding="utf-8") as fh:
-            paragraphs = []
-            for line in fh:
-                paragraphs.append(_paragraph(json.loads(line)))
+        paragraphs = ParagraphStore(index_dir)
         arrays = {
             # Memory-mapped: the pages of the vectors are read when used, so a large index with
             # approximate search indexes reads only the rows of the paragraphs retrieved.
             name: np.load(index_dir / f"{name}.npy", allow_pickle=False, mmap_mode="r")
             for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")
         }
-        bm25 = bm25s.BM25.load(str(index_dir / "bm25"), show_progress=False)
+        # The term index and the approximate search indexes are memory-mapped too: their pages
+        # are the kernel's to keep or drop, and a question reads only the few it needs.
+        bm25 = bm25s.BM25.load(str(index_dir / "bm25"), mmap=True, show_progress=False)
         ann = {}
         for key, name in ANN_FILES.items():
             if name in manifest.files:
                 import faiss
 
-                ann[key] = faiss.read_index(str(index_dir / name))
+                ann[key] = faiss.read_index(str(index_dir / name), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise CorruptIndex(f"{index_dir} has a damaged file ({exc}); run: rag index") from exc
     data = IndexData(
@@ -805,5 +808,9 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
             problems.append(f"the approximate search index of {name} vectors does not match them")
     if int(getattr(data.bm25, "scores", {}).get("num_docs", n)) != n:
         problems.append("BM25 index does not match the paragraphs")
+    for doc_id in {next(iter(data.doc_rows), None), next(reversed(data.doc_rows), None)} - {None}:
+        first, last = data.doc_rows[doc_id]  # type: ignore[index]
+        if data.paragraphs[first].doc_id != doc_id or data.paragraphs[last - 1].doc_id != doc_id:
+            problems.append(f"the paragraphs of {doc_id} are not where the manifest puts them")
     if problems:
         raise CorruptIndex(f"{index_dir} is inconsistent: {'; '.join(problems)}; run: rag index")

@@ -39,7 +39,7 @@ def small_corpus(tmp_path):
 
 def test_manifest_records_model_windows_and_hashes(bundled_index):
     manifest = json.loads((bundled_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
     assert manifest["window"] == {"tokens": 200, "overlap": 48}
@@ -364,7 +364,7 @@ def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
     clean = tmp_path / "clean"
     build_index(corpus, clean, embedder=embedder, progress=False)
     fresh = load_index(clean)
-    assert resumed.paragraphs == fresh.paragraphs
+    assert list(resumed.paragraphs) == list(fresh.paragraphs)
     assert np.allclose(resumed.window_vectors, fresh.window_vectors, atol=1e-5)
     assert np.array_equal(resumed.sentences, fresh.sentences)
 
@@ -475,3 +475,37 @@ def test_each_documents_windows_are_found_by_binary_search(tmp_path, embedder):
         sentence_windows = np.flatnonzero(np.isin(data.sentence_window_owner, sentences))
         assert retriever._window_rows[doc] == (windows.min(), windows.max() + 1)
         assert retriever._sentence_rows[doc] == (sentence_windows.min(), sentence_windows.max() + 1)
+
+
+def test_a_loaded_index_reads_its_paragraphs_from_disk_and_they_are_the_ones_built(tmp_path, embedder):
+    from rag.paragraphs import split_paragraphs
+    from rag.readers import read_corpus
+    from rag.store import ParagraphStore
+
+    corpus, index = small_corpus(tmp_path)
+    write(corpus / "gamma.md", "# Gamma\n\n1. Ünïcode “quotes” and a line\\nbreak stay as written.\n")
+    build_index(corpus, index, embedder=embedder, progress=False)
+    data = load_index(index)
+    assert isinstance(data.paragraphs, ParagraphStore)
+    built = [p for doc in read_corpus(corpus) for p in split_paragraphs(doc)]
+    assert list(data.paragraphs) == built
+    assert data.paragraphs[-1] == built[-1] and data.paragraphs[1:3] == built[1:3]
+    with pytest.raises(IndexError):
+        data.paragraphs[len(built)]
+    # Where each document's paragraphs lie comes from the manifest; reading them all agrees.
+    scanned: dict[str, tuple[int, int]] = {}
+    for i, p in enumerate(built):
+        scanned[p.doc_id] = (scanned.get(p.doc_id, (i, i))[0], i + 1)
+    assert data.doc_rows == scanned and len(scanned) == 3
+
+
+def test_paragraph_offsets_that_do_not_fit_their_file_are_a_corrupt_index(tmp_path, embedder):
+    from rag.store import OFFSETS, ParagraphStore
+
+    corpus, index = small_corpus(tmp_path)
+    build_index(corpus, index, embedder=embedder, progress=False)
+    np.save(index / OFFSETS, np.array([0, 5], dtype=np.int64))
+    with pytest.raises(CorruptIndex, match="does not describe"):
+        ParagraphStore(index)
+    with pytest.raises(CorruptIndex, match="paragraphs.offsets.npy"):
+        load_index(index)

@@ -1,0 +1,94 @@
+"""The paragraphs of an index on disk, read one at a time when asked for.
+
+`paragraphs.jsonl` holds one JSON object per line; `paragraphs.offsets.npy` holds where each
+line begins (and, last, the file's length). A loaded index keeps the file memory-mapped and
+parses a paragraph only when the retriever or the composer asks for it, so a library of a
+million paragraphs does not become a million Python objects at load time.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import overload
+
+import numpy as np
+
+from .errors import CorruptIndex, NoSuchParagraph
+from .types import Paragraph
+
+TEXT = "paragraphs.jsonl"
+OFFSETS = "paragraphs.offsets.npy"
+
+
+def paragraph_from_json(raw: dict) -> Paragraph:
+    """A `Paragraph` from its JSON object (lists back to tuples)."""
+    raw["section"] = tuple(raw["section"])
+    raw["lines"] = tuple(raw["lines"])
+    raw["pages"] = tuple(tuple(mark) for mark in raw.get("pages", ()))
+    return Paragraph(**raw)
+
+
+def paragraph_to_json(paragraph: Paragraph) -> str:
+    from dataclasses import asdict
+
+    return json.dumps(asdict(paragraph), ensure_ascii=False)
+
+
+def write_paragraphs(folder: Path, paragraphs: Iterable[Paragraph]) -> int:
+    """Write the paragraphs and their line offsets into an index folder; returns how many."""
+    offsets = [0]
+    with open(folder / TEXT, "wb") as fh:
+        for p in paragraphs:
+            line = (paragraph_to_json(p) + "\n").encode("utf-8")
+            fh.write(line)
+            offsets.append(offsets[-1] + len(line))
+    np.save(folder / OFFSETS, np.asarray(offsets, dtype=np.int64), allow_pickle=False)
+    return len(offsets) - 1
+
+
+class ParagraphStore(Sequence[Paragraph]):
+    """A read-only sequence of the paragraphs of an index folder, parsed on access."""
+
+    def __init__(self, folder: Path) -> None:
+        text, offsets = folder / TEXT, folder / OFFSETS
+        self._offsets = np.load(offsets, allow_pickle=False, mmap_mode="r")
+        size = text.stat().st_size
+        if self._offsets.ndim != 1 or len(self._offsets) < 1 or int(self._offsets[-1]) != size:
+            raise CorruptIndex(f"{offsets} does not describe {text}; run: rag index")
+        with open(text, "rb") as fh:
+            # An empty file cannot be mapped; an index of no paragraphs needs no map.
+            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+
+    def __len__(self) -> int:
+        return len(self._offsets) - 1
+
+    def _read(self, row: int) -> Paragraph:
+        a, b = int(self._offsets[row]), int(self._offsets[row + 1])
+        try:
+            return paragraph_from_json(json.loads(self._map[a:b]))
+        except (ValueError, TypeError, KeyError) as exc:
+            raise CorruptIndex(f"paragraph {row} of the index is unreadable ({exc}); run: rag index") from exc
+
+    @overload
+    def __getitem__(self, index: int) -> Paragraph: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Paragraph]: ...
+
+    def __getitem__(self, index: int | slice) -> Paragraph | list[Paragraph]:
+        n = len(self)
+        if isinstance(index, slice):
+            return [self._read(row) for row in range(*index.indices(n))]
+        row = int(index)
+        if row < 0:
+            row += n
+        if not 0 <= row < n:
+            raise NoSuchParagraph(f"there is no paragraph {index} in an index of {n}")
+        return self._read(row)
+
+    def __iter__(self) -> Iterator[Paragraph]:
+        for row in range(len(self)):
+            yield self._read(row)
