@@ -162,7 +162,7 @@ class IndexData:
         counts = [(doc_id, info.paragraphs) for doc_id, info in self.manifest.documents.items()]
         if sum(n for _, n in counts) == len(self.paragraphs):
             # Paragraphs are stored document by document, in the manifest's order: no need to
-            # read a million of them to know where each document's begin.
+            # read a million of them to know where each document's paragraphs begin.
             first = 0
             for doc_id, n in counts:
                 if n:
