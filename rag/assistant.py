@@ -28,9 +28,9 @@ log = logging.getLogger(__name__)
 
 def document_names(documents: dict[str, DocumentInfo]) -> dict[str, str]:
     """Every name a question file may give a document by, to its id: the id itself, its file
-        name with and without the extension, its symbol ("A/RES/80/9") and its short title (the
-    names citations use), compared without case
-        and spaces. A name two documents share is left out (it names neither)."""
+    name with and without the extension, its symbol ("A/RES/80/9") and its short title (the
+    names citations use), compared without case and spaces. A name two documents share is left
+    out (it names neither)."""
     names: dict[str, set[str]] = {}
     for doc_id, info in documents.items():
         file = Path(info.file)

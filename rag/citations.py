@@ -10,6 +10,7 @@ stands on ("p. 4", "pp. 3-4"). A document is named by its symbol when it has one
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 
 from .types import Citation, DocumentInfo, Paragraph
@@ -72,18 +73,81 @@ def _short_title(info: DocumentInfo) -> str | None:
     return info.short_title or short_title_of(info.title)
 
 
-def document_name(doc_id: str, documents: Mapping[str, DocumentInfo]) -> str:
-    """How a citation names a document among several: its symbol if no other document shares
+def citation_names(documents: Mapping[str, DocumentInfo]) -> dict[str, str]:
+    """How citations name each document among several: its symbol if no other document shares
     it, else its short title if no other document shares that, else its id."""
-    info = documents.get(doc_id)
-    if info is None:
+    symbols = Counter(info.symbol for info in documents.values() if info.symbol)
+    shorts = Counter(_short_title(info) for info in documents.values())
+    names = {}
+    for doc_id, info in documents.items():
+        short = _short_title(info)
+        if info.symbol and symbols[info.symbol] == 1:
+            names[doc_id] = info.symbol
+        elif short and shorts[short] == 1:
+            names[doc_id] = short
+        else:
+            names[doc_id] = doc_id
+    return names
+
+
+class DocumentTable(dict[str, DocumentInfo]):
+    """The documents of an index by id, which also knows how citations name each of them.
+
+    The names depend on every other document (a symbol two documents share names neither), so
+    they are worked out once, on first use, not on every citation: a library of twenty
+    thousand documents would otherwise spend milliseconds per citation. Changing the table
+    makes it work them out again.
+    """
+
+    _names: dict[str, str] | None = None
+
+    def names(self) -> dict[str, str]:
+        if self._names is None:
+            self._names = citation_names(self)
+        return self._names
+
+    def _changed(self) -> None:
+        self._names = None
+
+    def __setitem__(self, key: str, value: DocumentInfo) -> None:
+        self._changed()
+        super().__setitem__(key, value)
+
+    def __delitem__(self, key: str) -> None:
+        self._changed()
+        super().__delitem__(key)
+
+    def clear(self) -> None:
+        self._changed()
+        super().clear()
+
+    def pop(self, *args):  # type: ignore[no-untyped-def, override]
+        self._changed()
+        return super().pop(*args)
+
+    def popitem(self) -> tuple[str, DocumentInfo]:
+        self._changed()
+        return super().popitem()
+
+    def setdefault(self, key: str, default: DocumentInfo) -> DocumentInfo:  # type: ignore[override]
+        self._changed()
+        return super().setdefault(key, default)
+
+    def update(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def, override]
+        self._changed()
+        super().update(*args, **kwargs)
+
+    def __ior__(self, other):  # type: ignore[no-untyped-def, override, misc]
+        self._changed()
+        return super().__ior__(other)
+
+
+def document_name(doc_id: str, documents: Mapping[str, DocumentInfo]) -> str:
+    """How a citation names a document among several (see `citation_names`)."""
+    if doc_id not in documents:
         return doc_id
-    if info.symbol and sum(1 for other in documents.values() if other.symbol == info.symbol) == 1:
-        return info.symbol
-    short = _short_title(info)
-    if short and sum(1 for other in documents.values() if _short_title(other) == short) == 1:
-        return short
-    return doc_id
+    names = documents.names() if isinstance(documents, DocumentTable) else citation_names(documents)
+    return names[doc_id]
 
 
 def short_form(citation: Citation, documents: Mapping[str, DocumentInfo], *, with_doc: bool = True) -> str:

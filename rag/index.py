@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .citations import short_title_of
+from .citations import DocumentTable, short_title_of
 from .embedding import Embedder
 from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
 from .hashing import sha256_file
@@ -87,6 +87,10 @@ class Manifest:
     files: dict[str, dict] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     created: str = ""
     build_seconds: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.documents, DocumentTable):  # it knows how citations name them
+            object.__setattr__(self, "documents", DocumentTable(self.documents))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)

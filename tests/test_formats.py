@@ -120,6 +120,26 @@ def test_documents_without_a_symbol_are_cited_by_a_short_title(tmp_path, embedde
     assert assistant.ask("Where was a reservoir approved?", doc_id="water board minutes").citations[0].doc_id == "wb"
 
 
+def test_a_loaded_index_names_its_documents_once_and_again_when_the_table_changes(tmp_path, embedder):
+    from dataclasses import replace
+
+    from rag.citations import DocumentTable, citation_names, document_name
+
+    corpus = tmp_path / "corpus"
+    write(corpus / "x.md", "---\nsymbol: A/RES/1\n---\n\n1. The first resolution.\n2. Text.\n")
+    write(corpus / "y.md", "# Harbour notes, part one\n\n1. Boats.\n2. Ships.\n")
+    write(corpus / "z.md", "# Railway notes\n\n1. Trains.\n2. Stations.\n")
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    docs = load_index(tmp_path / "index").manifest.documents
+    assert isinstance(docs, DocumentTable)
+    assert docs.names() == citation_names(dict(docs)) == {"x": "A/RES/1", "y": "Harbour notes", "z": "Railway notes"}
+    assert document_name("nowhere", docs) == "nowhere"
+    docs["w"] = replace(docs["z"], doc_id="w")  # now two documents share "Railway notes": both by id
+    assert document_name("z", docs) == "z" and document_name("w", docs) == "w"
+    del docs["w"]
+    assert document_name("z", docs) == "Railway notes"
+
+
 def test_a_treaty_is_cited_by_article_and_paragraph(tmp_path):
     write(
         tmp_path / "treaty.md",
