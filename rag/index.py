@@ -119,6 +119,9 @@ class IndexData:
     # Approximate search indexes (faiss) of large indexes, else None: exact search is used.
     window_ann: Any = None
     sentence_ann: Any = None
+    # The paragraph row of each sentence, contiguous: a binary search in a column of `sentences`
+    # would copy the whole column first (milliseconds at a million paragraphs, per search).
+    sentence_paragraph: np.ndarray = field(init=False, repr=False)
 
     def window_owner_of_sentences(self, sentence_windows: np.ndarray) -> np.ndarray:
         """The paragraph row of each sentence window."""
@@ -138,7 +141,7 @@ class IndexData:
         """The sentence rows of some paragraphs, ascending (a binary search in the paragraph
         column, which is sorted: no pass over all the sentences of a large index)."""
         rows = np.unique(np.asarray(paragraph_rows, dtype=np.int64))
-        column = self.sentences[:, 0]
+        column = self.sentence_paragraph
         starts, ends = np.searchsorted(column, rows), np.searchsorted(column, rows + 1)
         return np.concatenate([np.arange(a, b) for a, b in zip(starts, ends, strict=True)] or [np.zeros(0, np.int64)])
 
@@ -162,6 +165,8 @@ class IndexData:
         return self.sentence_vectors[int(np.searchsorted(self.sentence_window_owner, row))]
 
     def __post_init__(self) -> None:
+        sentences = self.sentences
+        self.sentence_paragraph = np.ascontiguousarray(sentences[:, 0] if sentences.ndim == 2 else sentences[:0])
         rows: dict[str, tuple[int, int]] = {}
         counts = [(doc_id, info.paragraphs) for doc_id, info in self.manifest.documents.items()]
         if sum(n for _, n in counts) == len(self.paragraphs):
@@ -262,6 +267,9 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
 ANN_FILES = {"windows": "paragraphs.ivf", "sentences": "sentences.ivf"}
 
 
+TRAIN_PER_CLUSTER = 64
+
+
 def build_ann(vectors: np.ndarray, *, seed: int = 0) -> Any:
     """An IVF index with 8-bit scalar codes over unit vectors (inner product), trained on a
     sample: chosen by bench/ann.py over flat, SQ8 and HNSW-SQ8 indexes at a million vectors."""
@@ -272,8 +280,10 @@ def build_ann(vectors: np.ndarray, *, seed: int = 0) -> Any:
     index = faiss.IndexIVFScalarQuantizer(
         faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
+    # 64 training vectors a cluster: k-means time grows with the sample, and 256 a cluster (the
+    # most FAISS would use) spent twenty minutes of a million-paragraph build on sentences alone.
     rng = np.random.default_rng(seed)
-    sample = vectors[rng.choice(len(vectors), min(len(vectors), 256 * nlist), replace=False)]
+    sample = vectors[rng.choice(len(vectors), min(len(vectors), TRAIN_PER_CLUSTER * nlist), replace=False)]
     index.train(np.ascontiguousarray(sample, dtype=np.float32))
     for start in range(0, len(vectors), 100_000):
         index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))

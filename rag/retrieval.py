@@ -12,6 +12,7 @@ import numpy as np
 
 from .errors import BadSetting, InputError
 from .index import IndexData
+from .settings import Settings
 from .types import Hit
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,7 @@ class Retriever:
         rrf_k: int = 60,
         lexical_weight: float = 0.3,
         depth: int = 256,
-        nprobe: int = 128,
+        nprobe: int = Settings().nprobe,
     ) -> None:
         if fusion not in ("weighted", "rrf"):
             raise BadSetting(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
@@ -97,7 +98,7 @@ class Retriever:
         firsts = np.array([data.doc_rows[d][0] for d in docs], dtype=np.int64)
         lasts = np.array([data.doc_rows[d][1] for d in docs], dtype=np.int64)
         w_first, w_last = (np.searchsorted(data.window_owner, x) for x in (firsts, lasts))
-        s_first, s_last = (np.searchsorted(data.sentences[:, 0], x) for x in (firsts, lasts))
+        s_first, s_last = (np.searchsorted(data.sentence_paragraph, x) for x in (firsts, lasts))
         sw_first, sw_last = (np.searchsorted(data.sentence_window_owner, x) for x in (s_first, s_last))
         self._window_rows: dict[str, tuple[int, int]] = {
             d: (int(a), int(b)) for d, a, b in zip(docs, w_first, w_last, strict=True)

@@ -81,9 +81,10 @@ class Settings:
     # citation precision (0.82->0.86, 0.89->0.90) but cost 2-3 points of correct answers.
     require_new_terms: bool = False
     max_question_chars: int = 2000
-    # Clusters an approximate search looks in (only for indexes large enough to have one):
-    # 128 reached recall@10 0.981 at a million vectors, 64 reached 0.975 (bench/ann.py).
-    nprobe: int = 128
+    # Clusters an approximate search looks in (only for indexes large enough to have one): at a
+    # million vectors, with the index's own build, 256 found 0.980 of the exact top 10 in 6.1 ms,
+    # 128 found 0.976 in 3.5 ms (bench/ann.py, the questions of training/un-paraphrase.jsonl).
+    nprobe: int = 256
     # Footnotes and captions lose this much confidence: most UN footnotes are references
     # ("Resolution 64/293") that share a question's words without answering it. On the UN tuning
     # splits 0.05-1 all turned the one footnote answer (to an unanswerable question) into an
