@@ -118,18 +118,7 @@ def add_document(
     try:
         shutil.copyfile(source, tmp)
         os.replace(tmp, target)
-        # The index's own model, windows and approximate-search threshold: others would
-        # re-embed every document, or change how it is searched.
-        built = read_manifest(index_dir)
-        manifest = build_index(
-            root,
-            index_dir,
-            embedder=embedder,
-            progress=progress,
-            model=built.model,
-            window=built.window,
-            ann_threshold=built.ann_threshold,
-        )
+        manifest = _rebuild(root, index_dir, read_manifest(index_dir), embedder, progress)
     except BaseException:
         undo()
         raise
@@ -139,6 +128,20 @@ def add_document(
         raise InputError(f"'{name}' was not added: {why.split(': ', 1)[-1]}")
     log.info("added %s as document %s", filename, doc_id)
     return doc_id, manifest
+
+
+def _rebuild(root: Path, index_dir: Path, built: Manifest, embedder: Embedder | None, progress: bool) -> Manifest:
+    """Index the corpus again with the index's own model, windows and approximate-search
+    threshold: others would re-embed every document, or change how it is searched."""
+    return build_index(
+        root,
+        index_dir,
+        embedder=embedder,
+        progress=progress,
+        model=built.model,
+        window=built.window,
+        ann_threshold=built.ann_threshold,
+    )
 
 
 def remove_document(
@@ -178,15 +181,7 @@ def remove_document(
     aside = path.with_name(f".removing-{path.name}")
     os.replace(path, aside)
     try:
-        manifest = build_index(
-            root,
-            index_dir,
-            embedder=embedder,
-            progress=progress,
-            model=built.model,
-            window=built.window,
-            ann_threshold=built.ann_threshold,
-        )
+        manifest = _rebuild(root, index_dir, built, embedder, progress)
     except BaseException:
         os.replace(aside, path)
         raise

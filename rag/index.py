@@ -280,8 +280,8 @@ def build_ann(vectors: np.ndarray, *, seed: int = 0) -> Any:
     index = faiss.IndexIVFScalarQuantizer(
         faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
-    # 64 training vectors a cluster: k-means time grows with the sample, and 256 a cluster (the
-    # most FAISS would use) spent twenty minutes of a million-paragraph build on sentences alone.
+    # 64 training vectors a cluster: k-means time grows with the sample, and with 256 a cluster
+    # (the most FAISS would use) the sentences' index took much of a million-paragraph build.
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(len(vectors), min(len(vectors), TRAIN_PER_CLUSTER * nlist), replace=False)]
     index.train(np.ascontiguousarray(sample, dtype=np.float32))
@@ -807,12 +807,12 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
             problems.append(f"{name} windows point outside the {rows} rows")
     for name, column in (
         ("paragraph windows", data.window_owner),
-        ("sentences", data.sentences[:, 0] if data.sentences.ndim == 2 else data.window_owner[:0]),
+        ("sentences", data.sentence_paragraph),
         ("sentence windows", data.sentence_window_owner),
     ):
         if len(column) > 1 and bool((np.diff(column) < 0).any()):
             problems.append(f"{name} are out of order")
-    if s and (data.sentences[:, 0].max() >= n or data.sentences.shape[1] != 3):
+    if s and (data.sentence_paragraph.max() >= n or data.sentences.shape[1] != 3):
         problems.append("sentences point outside the paragraphs")
     for name, ann, vec in (
         ("paragraph", data.window_ann, data.window_vectors),
@@ -822,8 +822,9 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
             problems.append(f"the approximate search index of {name} vectors does not match them")
     if int(getattr(data.bm25, "scores", {}).get("num_docs", n)) != n:
         problems.append("BM25 index does not match the paragraphs")
-    for doc_id in {next(iter(data.doc_rows), None), next(reversed(data.doc_rows), None)} - {None}:
-        first, last = data.doc_rows[doc_id]  # type: ignore[index]
+    docs = list(data.doc_rows)
+    for doc_id in {docs[0], docs[-1]} if docs else set():
+        first, last = data.doc_rows[doc_id]
         if data.paragraphs[first].doc_id != doc_id or data.paragraphs[last - 1].doc_id != doc_id:
             problems.append(f"the paragraphs of {doc_id} are not where the manifest puts them")
     if problems:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import mmap
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import overload
 
@@ -32,8 +33,7 @@ def paragraph_from_json(raw: dict) -> Paragraph:
 
 
 def paragraph_to_json(paragraph: Paragraph) -> str:
-    from dataclasses import asdict
-
+    """One line of `paragraphs.jsonl` (without its newline)."""
     return json.dumps(asdict(paragraph), ensure_ascii=False)
 
 

@@ -509,3 +509,21 @@ def test_paragraph_offsets_that_do_not_fit_their_file_are_a_corrupt_index(tmp_pa
         ParagraphStore(index)
     with pytest.raises(CorruptIndex, match="paragraphs.offsets.npy"):
         load_index(index)
+
+
+def test_a_damaged_paragraph_line_is_a_corrupt_index_when_read(tmp_path):
+    """Files above the size hashed on load are checked by size only; a paragraph whose bytes
+    were overwritten in place is caught when it is read, not quoted."""
+    from rag.store import ParagraphStore, write_paragraphs
+    from rag.types import Paragraph
+
+    write_paragraphs(tmp_path, [Paragraph("d", 1, "The board met."), Paragraph("d", 2, "It adjourned.")])
+    store = ParagraphStore(tmp_path)
+    assert [p.text for p in store] == ["The board met.", "It adjourned."]
+    text = tmp_path / "paragraphs.jsonl"
+    raw = text.read_bytes()
+    text.write_bytes(raw[:5] + b"#" * 10 + raw[15:])  # same size, first line no longer JSON
+    store = ParagraphStore(tmp_path)
+    with pytest.raises(CorruptIndex, match="paragraph 0 of the index is unreadable"):
+        store[0]
+    assert store[1].text == "It adjourned."
