@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 _HEADING = re.compile(r"^\s{0,3}(#{1,6})\s*(.*?)\s*#*\s*$")
 _RULE = re.compile(r"^\s*([-*_])(\s*\1){2,}\s*$")
 _NUMBERED = re.compile(r"^(\d{1,4})\.\s+(\S.*)$")
+# A number without its full stop ("17  We need to ..."), as some speeches are typed: read as a
+# paragraph number only when the numbers so read run in order and cover the text.
+_DOTLESS = re.compile(r"^(\d{1,3})\s+([A-Z\u201c\"].*)$")
 _BULLET = re.compile(r"^[-*+•]\s+")
 _LIST_ITEM = re.compile(r"^(\([a-z0-9ivx]{1,5}\)|[a-z]\)|\d{1,3}\.)\s+")
 # A link: its text (which may hold brackets: "[[call us]]") and a target that may hold one level
@@ -147,7 +150,7 @@ class _Line:
     bare: bool = False  # only a number ("2017."): it opens a paragraph, or it is text ("in May / 2017.")
 
 
-def _classify(doc: Document) -> list[_Line]:
+def _classify(doc: Document, *, dotless: bool = False) -> list[_Line]:
     out: list[_Line] = []
     last_letter: str | None = None
     in_note = False
@@ -180,7 +183,7 @@ def _classify(doc: Document) -> list[_Line]:
         bullet = _BULLET.match(text)
         if bullet:
             text = text[bullet.end() :]
-        nm = _NUMBERED.match(text)
+        nm = _NUMBERED.match(text) or (_DOTLESS.match(text) if dotless else None)
         bare = re.fullmatch(r"(\d{1,4})\.", text)
         if bare:  # a paragraph number on a line of its own ("1." above its items a), b)), or a year
             out.append(_Line(i, "text", text, para_number=int(bare.group(1)), bare=True))
@@ -210,7 +213,10 @@ class _Sections:
 
 def _opening_text(line: _Line) -> str:
     """What of a line that opens a numbered paragraph is text: all but its number."""
-    return "" if line.bare else _NUMBERED.sub(r"\2", line.text)
+    if line.bare:
+        return ""
+    m = _NUMBERED.match(line.text) or _DOTLESS.match(line.text)
+    return m.group(2) if m else line.text
 
 
 def _continues(block: _Block, line: _Line) -> bool:
@@ -487,6 +493,12 @@ def _body(doc: Document, lines: list[_Line]) -> tuple[list[_Block], bool]:
         for line in lead[opening:]:
             first.add(line.number, line.text, line.is_list or bool(_PREAMBULAR.match(line.text)))
         blocks.insert(0, first)
+    if not numbered:
+        # Numbers typed without their full stop, if read so they cover the text.
+        dotless, inside, loose, _ = _numbered(doc, _classify(doc, dotless=True))
+        if len(dotless) >= 2 and loose <= MAX_ORPHAN_SHARE * inside:
+            log.info("%s: paragraph numbers without a full stop", doc.path)
+            return dotless, True
     if not numbered:
         if blocks:
             log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)

@@ -117,6 +117,37 @@ def test_paragraphs_a_pdf_ran_into_one_line_get_their_own_numbers(tmp_path):
     assert "chapters 3. 6. and 7" in paras[4].text  # "6." before a small letter opens nothing
 
 
+def test_numbers_typed_without_a_full_stop_are_the_speakers_own(tmp_path):
+    # A speech typed "17  We need ...": the speaker's numbers, not blocks counted in order
+    # (which would count the salutation as paragraph 1 and cite every paragraph one too high).
+    text = (
+        "Mr President, Excellencies\n\n"
+        "1 I bring greetings from my country.\n\n"
+        "2 First, we must return to the basics by reinforcing the role of the\n"
+        "United Nations in maintaining peace. That is its reason for being.\n\n"
+        "3  We need to accelerate our efforts on climate change.\n\n"
+        "4  Thank you.\n"
+    )
+    paras = split_paragraphs(read_document(write(tmp_path / "speech.txt", text)))
+    assert [p.number for p in paras] == [1, 2, 3, 4]
+    assert all(p.numbered_by_source for p in paras)
+    assert paras[1].text.startswith("First, we must") and paras[1].text.endswith("reason for being.")
+    assert paras[2].text == "We need to accelerate our efforts on climate change."
+
+
+def test_lines_that_open_with_a_figure_are_not_paragraph_numbers(tmp_path):
+    text = (
+        "The plan has three parts.\n\n"
+        "2030 Agenda targets are reviewed each year by the Forum.\n\n"
+        "17 Goals make up the Agenda, with their targets.\n\n"
+        "The review ends the cycle.\n"
+    )
+    paras = split_paragraphs(read_document(write(tmp_path / "plan.txt", text)))
+    assert [p.number for p in paras] == [1, 2, 3, 4]
+    assert not any(p.numbered_by_source for p in paras)
+    assert paras[2].text == "17 Goals make up the Agenda, with their targets."
+
+
 def test_strip_markup():
     assert (
         strip_markup("**B. Adoption** of [E/CN.15/2011/19](#) and *inter alia*")
