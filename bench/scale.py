@@ -14,6 +14,14 @@ of `ask` (the questions encoded by the real model), and the process's peak RSS, 
 how much of its resident memory is its own (RssAnon) and how much is pages of the index files it
 has memory-mapped (RssFile: paragraphs, vectors, term index, approximate search indexes). Retrieval
 quality at this size is what bench/ann.py measures.
+
+With `--memory-limit MB` the answering process runs in a memory cgroup of its own with that hard
+limit (cgroup v1 or v2; needs the right to create one, e.g. root). A cgroup counts the pages of
+the files the process reads, as RSS does, but takes them back when the group reaches its limit:
+this measures whether answering keeps its speed when the machine has only that much memory for
+it. The index's and corpus's files are dropped from the page cache first (a page another group
+read first is charged to that group, not this one). The group's peak usage and how often it hit
+the limit are printed.
 """
 
 from __future__ import annotations
@@ -88,6 +96,9 @@ def main() -> None:
     )
     parser.add_argument("--questions", default="training/un-paraphrase.jsonl")
     parser.add_argument("--answer-only", action="store_true", help="measure answering over the index WORK holds")
+    parser.add_argument(
+        "--memory-limit", type=int, metavar="MB", help="answer inside a memory cgroup with this hard limit"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -131,21 +142,89 @@ def build(args: argparse.Namespace, source: Path, corpus: Path, index: Path, emb
     )
 
 
+class MemoryGroup:
+    """A memory cgroup with a hard limit, made for one process and removed after it."""
+
+    def __init__(self, limit_mb: int) -> None:
+        v2 = Path("/sys/fs/cgroup/cgroup.controllers").is_file()
+        root = Path("/sys/fs/cgroup") if v2 else Path("/sys/fs/cgroup/memory")
+        self.v2 = v2
+        self.folder = root / f"rag-scale-{os.getpid()}"
+        try:
+            self.folder.mkdir()
+            limit = str(limit_mb * 2**20)
+            (self.folder / ("memory.max" if v2 else "memory.limit_in_bytes")).write_text(limit)
+            if not v2 and (self.folder / "memory.memsw.limit_in_bytes").exists():
+                (self.folder / "memory.memsw.limit_in_bytes").write_text(limit)  # no way round it by swap
+        except OSError as exc:
+            self.remove()
+            raise SystemExit(
+                f"cannot make a memory cgroup under {root} ({exc}); run as root, or without --memory-limit"
+            ) from None
+
+    def enter(self) -> None:
+        """Run in the child before it starts: move it into the group."""
+        (self.folder / "cgroup.procs").write_text(str(os.getpid()))
+
+    def usage(self) -> tuple[float, int]:
+        """The group's peak memory (MB, page cache included) and how many times it hit its limit."""
+        if self.v2:
+            peak_file = self.folder / "memory.peak"
+            peak = int(peak_file.read_text()) if peak_file.exists() else 0
+            events = dict(line.split() for line in (self.folder / "memory.events").read_text().splitlines())
+            return peak / 2**20, int(events.get("max", 0))
+        peak = int((self.folder / "memory.max_usage_in_bytes").read_text())
+        return peak / 2**20, int((self.folder / "memory.failcnt").read_text())
+
+    def remove(self) -> None:
+        try:
+            self.folder.rmdir()
+        except OSError:
+            pass
+
+
+def evict(folders: list[Path]) -> None:
+    """Drop the files' pages from the page cache (those not mapped by a running process)."""
+    for folder in folders:
+        for path in folder.rglob("*"):
+            if path.is_file():
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+                finally:
+                    os.close(fd)
+
+
 def answer(args: argparse.Namespace, corpus: Path, index: Path) -> None:
     questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
-    out = subprocess.run(
-        [sys.executable, "-c", ASK, str(index), str(corpus), json.dumps(questions)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    r = json.loads(out.stdout.strip().splitlines()[-1])
-    print(
-        f"answering ({len(questions)} questions, one process): load {r['load_s']:.1f} s; ask p50 "
-        f"{r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; peak RSS {r['rss_mb']:,.0f} MB; at the end "
-        f"{r['anon_mb']:,.0f} MB the process's own, {r['file_mb']:,.0f} MB pages of memory-mapped index "
-        "files (the kernel drops those when it needs the memory)"
-    )
+    group = MemoryGroup(args.memory_limit) if args.memory_limit else None
+    if group is not None:
+        evict([index, corpus])
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", ASK, str(index), str(corpus), json.dumps(questions)],
+            capture_output=True,
+            text=True,
+            preexec_fn=group.enter if group else None,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"the answering process failed ({out.returncode}): {out.stderr.strip()[-2000:]}")
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        print(
+            f"answering ({len(questions)} questions, one process): load {r['load_s']:.1f} s; ask p50 "
+            f"{r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms; peak RSS {r['rss_mb']:,.0f} MB; at the end "
+            f"{r['anon_mb']:,.0f} MB the process's own, {r['file_mb']:,.0f} MB pages of memory-mapped index "
+            "files (the kernel drops those when it needs the memory)"
+        )
+        if group is not None:
+            peak, hits = group.usage()
+            print(
+                f"inside a memory cgroup limited to {args.memory_limit:,} MB: its peak usage {peak:,.0f} MB "
+                f"(page cache included), limit reached {hits:,} times"
+            )
+    finally:
+        if group is not None:
+            group.remove()
 
 
 if __name__ == "__main__":
