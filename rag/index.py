@@ -353,29 +353,36 @@ def _reusable(index_dir: Path, model: str, window: WindowSettings) -> IndexData 
     return old
 
 
-def _doc_part(
-    old: IndexData, doc_id: str
-) -> tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Slice one document's rows out of an old index, renumbered from zero."""
+@dataclass
+class _Part:
+    """One document's share of an index being built. Its vectors stay where they are (the old
+    index's files, a checkpoint) until they are copied into the new index's files, one
+    document at a time: a build holds the small arrays of all documents, not their vectors."""
+
+    paragraphs: list[Paragraph]
+    window_owner: np.ndarray  # window -> paragraph, counted from the document's first
+    sentences: np.ndarray  # (n, 3): paragraph (from the document's first), start, end
+    sentence_window_owner: np.ndarray  # sentence window -> sentence, from the document's first
+    vectors: Callable[[], tuple[np.ndarray, np.ndarray]]  # its window and sentence window vectors
+
+
+def _doc_part(old: IndexData, doc_id: str) -> _Part:
+    """One document's rows of an old index, renumbered from zero; its vectors are read (from the
+    old index's memory-mapped files) when the new index is written."""
     first, last = old.doc_rows[doc_id]
-    wmask = (old.window_owner >= first) & (old.window_owner < last)
-    smask = (old.sentences[:, 0] >= first) & (old.sentences[:, 0] < last)
-    srows = np.flatnonzero(smask)
-    swmask = np.isin(old.sentence_window_owner, srows)
-    sentences = old.sentences[smask].copy()
+    w0, w1 = (int(x) for x in np.searchsorted(old.window_owner, [first, last]))
+    s0, s1 = (int(x) for x in np.searchsorted(old.sentence_paragraph, [first, last]))
+    v0, v1 = (int(x) for x in np.searchsorted(old.sentence_window_owner, [s0, s1]))
+    sentences = np.array(old.sentences[s0:s1], dtype=np.int32)
     sentences[:, 0] -= first
-    sw_owner = np.searchsorted(srows, old.sentence_window_owner[swmask]).astype(np.int32)
-    return (
+    return _Part(
         list(old.paragraphs[first:last]),
-        old.window_vectors[wmask],
-        old.window_owner[wmask] - first,
+        np.asarray(old.window_owner[w0:w1] - first, dtype=np.int32),
         sentences,
-        old.sentence_vectors[swmask],
-        sw_owner,
+        np.asarray(old.sentence_window_owner[v0:v1] - s0, dtype=np.int32),
+        lambda: (old.window_vectors[w0:w1], old.sentence_vectors[v0:v1]),
     )
 
-
-_Part = tuple[list[Paragraph], np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 #: A corpus file larger than this (MB) is not read: 20 MB of text is hours of embedding here.
 MAX_FILE_MB = BuildSettings().max_file_mb
@@ -383,6 +390,15 @@ MAX_FILE_MB = BuildSettings().max_file_mb
 #: Documents are embedded together until they hold this many texts (paragraphs and sentences):
 #: one call, sorted by length, fills the batches; each document is then checkpointed.
 GROUP_TEXTS = 2048
+
+
+def _npz_rows(z: Any, key: str) -> int:
+    """The rows of an array in an .npz file, read from its header (the array is not loaded)."""
+    with z.zip.open(f"{key}.npy") as fh:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape = read(fh)[0]
+    return int(shape[0]) if shape else 0
 
 
 class _Checkpoints:
@@ -409,26 +425,48 @@ class _Checkpoints:
         return self.folder / f"{hashlib.sha256(doc_id.encode()).hexdigest()[:16]}-{sha256[:16]}.npz"
 
     def load(self, doc_id: str, sha256: str) -> _Part | None:
+        """A stopped build's part of this document, its vectors left in the file until used."""
         path = self._file(doc_id, sha256)
         if not path.is_file():
             return None
         try:
             with np.load(path, allow_pickle=False) as z:
                 paras = [paragraph_from_json(json.loads(line)) for line in str(z["paragraphs"]).splitlines()]
-                return paras, z["wv"], z["wo"], z["sents"], z["sv"], z["swo"]
+                part = _Part(paras, z["wo"], z["sents"], z["swo"], lambda: self._vectors(path))
+                if _npz_rows(z, "wv") != len(part.window_owner) or _npz_rows(z, "sv") != len(
+                    part.sentence_window_owner
+                ):
+                    raise ValueError("its vectors do not match its windows")
+                return part
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("ignoring a damaged checkpoint %s (%s)", path, exc)
             return None
 
-    def save(self, doc_id: str, sha256: str, part: _Part) -> None:
+    @staticmethod
+    def _vectors(path: Path) -> tuple[np.ndarray, np.ndarray]:
+        with np.load(path, allow_pickle=False) as z:
+            return z["wv"], z["sv"]
+
+    def save(self, doc_id: str, sha256: str, part: _Part, wv: np.ndarray, sv: np.ndarray) -> _Part:
+        """Checkpoint a document's part with its vectors; the part returned reads them back
+        from the checkpoint when they are needed."""
         if not self.folder.exists():
             self.folder.mkdir(parents=True)
             (self.folder / "build.json").write_text(json.dumps(self.key), encoding="utf-8")
-        paras, wv, wo, sents, sv, swo = part
-        text = "\n".join(paragraph_to_json(p) for p in paras)
-        tmp = self._file(doc_id, sha256).with_suffix(".tmp.npz")
-        np.savez(tmp, paragraphs=np.array(text), wv=wv, wo=wo, sents=sents, sv=sv, swo=swo)
-        os.replace(tmp, self._file(doc_id, sha256))
+        text = "\n".join(paragraph_to_json(p) for p in part.paragraphs)
+        path = self._file(doc_id, sha256)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            paragraphs=np.array(text),
+            wv=wv,
+            wo=part.window_owner,
+            sents=part.sentences,
+            sv=sv,
+            swo=part.sentence_window_owner,
+        )
+        os.replace(tmp, path)
+        return replace(part, vectors=lambda: self._vectors(path))
 
     def clear(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
@@ -472,16 +510,14 @@ def _embed(
         for (doc_id, paras, rows), (a, b, c) in zip(group, spans):
             pw = (owners >= a) & (owners < b)
             sw = (owners >= b) & (owners < c)
-            part: _Part = (
+            part = _Part(
                 paras,
-                vectors[pw],
                 (owners[pw] - a).astype(np.int32),
                 rows,
-                vectors[sw],
                 (owners[sw] - b).astype(np.int32),
+                vectors=lambda: (np.zeros(0), np.zeros(0)),  # replaced by the checkpoint's
             )
-            parts[doc_id] = part
-            checkpoints.save(doc_id, hashes[doc_id], part)
+            parts[doc_id] = checkpoints.save(doc_id, hashes[doc_id], part, vectors[pw], vectors[sw])
         done += len(group)
         if bar is not None:
             bar.update(size)
@@ -489,6 +525,33 @@ def _embed(
         group, size = [], 0
     if bar is not None:
         bar.close()
+
+
+def _write_vectors(
+    folder: Path, parts: list[_Part], dim: int, windows: int, sentence_windows: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Write the documents' window and sentence vectors into the index folder, one document at
+    a time (no copy of all of them in memory); returns the two files memory-mapped."""
+    out = []
+    for name, rows, which in (("paragraphs.npy", windows, 0), ("sentences_vectors.npy", sentence_windows, 1)):
+        path = folder / name
+        if rows == 0:  # an empty file cannot be mapped
+            np.save(path, np.zeros((0, dim), np.float32), allow_pickle=False)
+            out.append(np.load(path, allow_pickle=False))
+            continue
+        target = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, dim))
+        at = 0
+        for part in parts:
+            vectors = part.vectors()[which]
+            expected = len(part.window_owner) if which == 0 else len(part.sentence_window_owner)
+            if vectors.shape != (expected, dim):
+                raise CorruptIndex(f"vectors of shape {vectors.shape} for {expected} windows of dimension {dim}")
+            target[at : at + expected] = vectors
+            at += expected
+        target.flush()
+        del target
+        out.append(np.load(path, allow_pickle=False, mmap_mode="r"))
+    return out[0], out[1]
 
 
 def build_index(
@@ -589,36 +652,32 @@ def build_index(
     if todo:
         _embed(todo, get_embedder(), parts, checkpoints, {d.doc_id: d.sha256 for d in documents}, progress)
 
-    # Assemble, in the corpus's order.
+    # Assemble, in the corpus's order: the small arrays now, the vectors as they are written.
     paragraphs: list[Paragraph] = []
-    parts_w: list[np.ndarray] = []
-    parts_wo: list[np.ndarray] = []
-    parts_s: list[np.ndarray] = []
-    parts_sv: list[np.ndarray] = []
-    parts_swo: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    sentence_rows: list[np.ndarray] = []
+    sentence_owners: list[np.ndarray] = []
     infos: dict[str, DocumentInfo] = {}
     sentence_total = 0
     for doc in documents:
-        paras, wv, wo, sents, sv, swo = parts[doc.doc_id]
+        part = parts[doc.doc_id]
         base = len(paragraphs)
-        parts_w.append(wv)
-        parts_wo.append(wo + base)
-        shifted = sents.copy()
+        owners.append(part.window_owner + base)
+        shifted = np.array(part.sentences, dtype=np.int32).reshape(-1, 3)
         shifted[:, 0] += base
-        parts_s.append(shifted)
-        parts_sv.append(sv)
-        parts_swo.append(swo + sentence_total)
-        sentence_total += len(sents)
-        paragraphs.extend(paras)
+        sentence_rows.append(shifted)
+        sentence_owners.append(part.sentence_window_owner + sentence_total)
+        sentence_total += len(shifted)
+        paragraphs.extend(part.paragraphs)
         infos[doc.doc_id] = DocumentInfo(
             doc_id=doc.doc_id,
             file=doc.path,
             sha256=doc.sha256,
-            paragraphs=len(paras),
+            paragraphs=len(part.paragraphs),
             title=doc.title,
             date=doc.date,
             symbol=doc.symbol,
-            numbered=all(p.numbered_by_source for p in paras) if paras else False,
+            numbered=all(p.numbered_by_source for p in part.paragraphs) if part.paragraphs else False,
             pages=max(doc.pages, default=0),
             format=doc.kind,
             short_title=short_title_of(doc.short_title) or short_title_of(doc.title),
@@ -628,18 +687,9 @@ def build_index(
         dim, max_tokens = old.manifest.dimension, old.manifest.max_seq_length
     else:
         dim, max_tokens = get_embedder().dimension, get_embedder().max_tokens
-    data = IndexData(
-        manifest=Manifest(
-            model=model, dimension=dim, max_seq_length=max_tokens, window=window, documents=infos, corpus=""
-        ),
-        paragraphs=paragraphs,
-        window_vectors=np.concatenate(parts_w) if parts_w else np.zeros((0, dim), np.float32),
-        window_owner=np.concatenate(parts_wo).astype(np.int32),
-        sentences=np.concatenate(parts_s).astype(np.int32),
-        sentence_vectors=np.concatenate(parts_sv) if parts_sv else np.zeros((0, dim), np.float32),
-        sentence_window_owner=np.concatenate(parts_swo).astype(np.int32),
-        bm25=None,
-    )
+    window_owner = np.concatenate(owners).astype(np.int32)
+    sentences = np.concatenate(sentence_rows).astype(np.int32)
+    sentence_window_owner = np.concatenate(sentence_owners).astype(np.int32)
     bm25 = bm25s.BM25()
     bm25.index([terms(" ".join(p.section[-1:]) + " " + p.text) for p in paragraphs], show_progress=False)
     manifest = Manifest(
@@ -651,8 +701,8 @@ def build_index(
         corpus=_corpus_ref(corpus, index_dir),
         ann_threshold=ann_threshold,
         paragraphs=len(paragraphs),
-        sentences=len(data.sentences),
-        windows=len(data.window_vectors),
+        sentences=len(sentences),
+        windows=len(window_owner),
         pipeline=pipeline_fingerprint(),
         selector=shipped_label(),
         skipped=skipped,
@@ -662,13 +712,14 @@ def build_index(
 
     def write(tmp: Path) -> None:
         write_paragraphs(tmp, paragraphs)
-        np.save(tmp / "paragraphs.npy", data.window_vectors, allow_pickle=False)
-        np.save(tmp / "windows.npy", data.window_owner, allow_pickle=False)
-        np.save(tmp / "sentences.npy", data.sentences, allow_pickle=False)
-        np.save(tmp / "sentences_vectors.npy", data.sentence_vectors, allow_pickle=False)
-        np.save(tmp / "sentence_windows.npy", data.sentence_window_owner, allow_pickle=False)
+        np.save(tmp / "windows.npy", window_owner, allow_pickle=False)
+        np.save(tmp / "sentences.npy", sentences, allow_pickle=False)
+        np.save(tmp / "sentence_windows.npy", sentence_window_owner, allow_pickle=False)
+        window_vectors, sentence_vectors = _write_vectors(
+            tmp, [parts[doc.doc_id] for doc in documents], dim, len(window_owner), len(sentence_window_owner)
+        )
         bm25.save(str(tmp / "bm25"), show_progress=False)
-        for key, vectors in (("windows", data.window_vectors), ("sentences", data.sentence_vectors)):
+        for key, vectors in (("windows", window_vectors), ("sentences", sentence_vectors)):
             if len(vectors) > ann_threshold:
                 import faiss
 
@@ -688,7 +739,7 @@ def build_index(
         "indexed %d documents, %d paragraphs, %d sentences in %.1f s",
         len(infos),
         len(paragraphs),
-        len(data.sentences),
+        len(sentences),
         manifest.build_seconds,
     )
     return manifest

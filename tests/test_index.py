@@ -369,6 +369,33 @@ def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
     assert np.array_equal(resumed.sentences, fresh.sentences)
 
 
+def test_a_checkpoint_whose_vectors_do_not_fit_is_embedded_again(tmp_path, embedder, caplog):
+    """A checkpoint that a full disk or a bad copy left with too few vectors is ignored with a
+    warning; its document is embedded again and the index is the same as a clean build's."""
+    from rag.index import _Checkpoints, _doc_part
+    from rag.readers import read_document
+    from rag.settings import WindowSettings
+
+    corpus, index = small_corpus(tmp_path)
+    clean = tmp_path / "clean"
+    build_index(corpus, clean, embedder=embedder, progress=False)
+    fresh = load_index(clean)
+    doc = read_document(corpus / "alpha.md", root=corpus)
+    part = _doc_part(fresh, doc.doc_id)
+    wv, sv = part.vectors()
+    _Checkpoints(index, embedder.name, WindowSettings()).save(doc.doc_id, doc.sha256, part, wv[:-1], sv)
+
+    counting = CountingEmbedder(embedder)
+    with caplog.at_level("WARNING", logger="rag.index"):
+        build_index(corpus, index, embedder=counting, progress=False)
+    assert "ignoring a damaged checkpoint" in caplog.text
+    assert counting.encoded > 0
+    built = load_index(index)
+    assert list(built.paragraphs) == list(fresh.paragraphs)
+    assert np.allclose(built.window_vectors, fresh.window_vectors, atol=1e-5)
+    assert np.allclose(built.sentence_vectors, fresh.sentence_vectors, atol=1e-5)
+
+
 def test_a_link_to_a_file_outside_the_corpus_is_refused_by_name(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     secret = write(tmp_path / "outside" / "secret.txt", "The password is swordfish.\n")
