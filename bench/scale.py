@@ -8,9 +8,10 @@ The corpus: the documents of `DATA/un-scale`, copied as many times as it takes t
 copy is a duplicate of another). The vectors: random unit vectors, not the model's; embedding
 a million paragraphs would take this machine hours (see bench/speed.py), and what is measured
 here does not depend on what the vectors say: how long building the rest of the index takes
-(reading, splitting, BM25, the approximate search indexes), and then, in a fresh process that
-loads the index as `rag ask` does, how long loading takes, the median and 95th percentile time
-of `ask` (the questions encoded by the real model), and the process's peak RSS, then at the end
+(reading, splitting, BM25, the approximate search indexes) and the building process's peak
+RSS, and then, in a fresh process that loads the index as `rag ask` does, how long loading
+takes, the median and 95th percentile time of `ask` (the questions encoded by the real model),
+and the process's peak RSS, then at the end
 how much of its resident memory is its own (RssAnon) and how much is pages of the index files it
 has memory-mapped (RssFile: paragraphs, vectors, term index, approximate search indexes). Retrieval
 quality at this size is what bench/ann.py measures.
@@ -137,9 +138,16 @@ def build(args: argparse.Namespace, source: Path, corpus: Path, index: Path, emb
         f"built: {len(manifest.documents):,} documents, {manifest.paragraphs:,} paragraphs, "
         f"{manifest.sentences:,} sentences, {manifest.windows:,} paragraph windows in "
         f"{time.perf_counter() - t:.0f} s (vectors random, not embedded); index on disk "
-        f"{sum(f['bytes'] for f in manifest.files.values()) / 2**20:,.0f} MB",
+        f"{sum(f['bytes'] for f in manifest.files.values()) / 2**20:,.0f} MB; peak RSS of the building "
+        f"process {peak_rss_mb():,.0f} MB",
         flush=True,
     )
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident size so far (VmHWM), in MB."""
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith("VmHWM:")) / 1024
 
 
 class MemoryGroup:
