@@ -1,6 +1,6 @@
 """Dense search at a million vectors: exact against approximate FAISS indexes, measured.
 
-    python bench/ann.py --index INDEX [--size 1000000] [--kinds flat,sq8,hnsw-sq8,ivf-sq8]
+    python bench/ann.py --index INDEX [--size 1000000] [--kinds flat,sq8,hnsw-sq8,ivf-sq8,ivf-pq]
                         [--questions eval/dev.jsonl eval/paraphrase.jsonl]
 
 The vectors: the real window and sentence vectors of `--index` (an index built by `rag index`,
@@ -14,7 +14,8 @@ For each kind of index it prints the time to build it from the vectors, its size
 then, in a fresh process that loads only that index (as an answering process would) and
 searches one query at a time on one thread, the search p50 and p95 in ms, that process's peak
 RSS, and recall@10 against exact search (the share of the exact top 10 found in the approximate
-top 10, averaged over the queries).
+top 10, averaged over the queries). With `refine`, the index gives that many candidates and
+their vectors, read from a memory-mapped file, decide the top 10 (the time includes the reads).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ import faiss, numpy as np
 faiss.omp_set_num_threads(1)
 index = faiss.read_index(sys.argv[1])
 params = json.loads(sys.argv[3])
+vectors = np.load(sys.argv[4], mmap_mode="r") if params.get("refine") else None
 if "nprobe" in params:
     faiss.extract_index_ivf(index).nprobe = params["nprobe"]
 if "ef" in params:
@@ -44,7 +46,12 @@ queries = np.load(sys.argv[2])
 times, ids = [], []
 for q in queries:
     t = time.perf_counter()
-    _, found = index.search(q.reshape(1, -1), 10)
+    if vectors is None:
+        _, found = index.search(q.reshape(1, -1), 10)
+    else:  # the best `refine` by their codes, scored again from the vectors (read from disk)
+        _, cand = index.search(q.reshape(1, -1), params["refine"])
+        rows = np.sort(cand[0][cand[0] >= 0])
+        found = rows[np.argsort(-(vectors[rows] @ q), kind="stable")[:10]].reshape(1, -1)
     times.append(time.perf_counter() - t)
     ids.append(found[0].tolist())
 # VmHWM: this process's own peak (ru_maxrss would count the parent's memory at the fork).
@@ -84,6 +91,11 @@ def build(kind: str, vectors: np.ndarray):  # type: ignore[no-untyped-def]
         from rag.index import build_ann
 
         return build_ann(vectors)
+    elif kind == "ivf-pq":  # the same clusters, 48-byte product codes (8 bits per 8 dimensions)
+        nlist = int(4 * np.sqrt(len(vectors)))
+        index = faiss.IndexIVFPQ(faiss.IndexFlatIP(d), d, nlist, d // 8, 8, ip)
+        sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 64 * nlist), replace=False)]
+        index.train(sample)
     else:
         raise SystemExit(f"unknown kind {kind!r}")
     if not index.is_trained:
@@ -99,6 +111,13 @@ SETTINGS = {
     "sq8": [{}],
     "hnsw-sq8": [{"ef": 128}, {"ef": 256}, {"ef": 512}],
     "ivf-sq8": [{"nprobe": 32}, {"nprobe": 64}, {"nprobe": 128}, {"nprobe": 256}],
+    "ivf-pq": [
+        {"nprobe": 128},
+        {"nprobe": 256},
+        {"nprobe": 128, "refine": 100},
+        {"nprobe": 256, "refine": 100},
+        {"nprobe": 256, "refine": 250},
+    ],
 }
 
 
@@ -141,8 +160,9 @@ def main() -> None:
     _, truth = exact.search(queries, 10)
     del exact
     with tempfile.TemporaryDirectory() as tmp:
-        qfile = Path(tmp) / "queries.npy"
+        qfile, vfile = Path(tmp) / "queries.npy", Path(tmp) / "vectors.npy"
         np.save(qfile, queries)
+        np.save(vfile, vectors)  # for the kinds whose candidates are scored again from the vectors
         for kind in args.kinds.split(","):
             t = time.perf_counter()
             index = build(kind, vectors)
@@ -152,7 +172,7 @@ def main() -> None:
             del index
             for params in SETTINGS[kind]:
                 out = subprocess.run(
-                    [sys.executable, "-c", SEARCH, str(ifile), str(qfile), json.dumps(params)],
+                    [sys.executable, "-c", SEARCH, str(ifile), str(qfile), json.dumps(params), str(vfile)],
                     capture_output=True,
                     text=True,
                     check=True,
