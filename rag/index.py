@@ -27,7 +27,7 @@ from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
 from .sentences import split_sentences
 from .settings import DEFAULT_MODEL, BuildSettings, WindowSettings
-from .store import ParagraphStore, paragraph_from_json, paragraph_to_json, write_paragraphs
+from .store import ParagraphStore, VectorFile, paragraph_from_json, paragraph_to_json, write_paragraphs
 from .terms import terms
 from .types import DocumentInfo, Paragraph
 
@@ -109,16 +109,15 @@ class IndexData:
 
     manifest: Manifest
     paragraphs: Sequence[Paragraph]  # a list while building; read from disk when loaded
-    window_vectors: np.ndarray  # one row per paragraph window
+    window_vectors: np.ndarray | VectorFile  # one row per paragraph window
     window_owner: np.ndarray  # window row -> paragraph row
     sentences: np.ndarray  # (n, 3) int32: paragraph row, start, end
-    sentence_vectors: np.ndarray  # one row per sentence window
+    sentence_vectors: np.ndarray | VectorFile  # one row per sentence window
     sentence_window_owner: np.ndarray  # sentence window row -> sentence row
     bm25: object
     doc_rows: dict[str, tuple[int, int]] = field(default_factory=dict)  # doc -> [first, last+1)
-    # Approximate search indexes (faiss) of large indexes, else None: exact search is used.
+    # The approximate search index (faiss) of a large index's windows, else None: exact search.
     window_ann: Any = None
-    sentence_ann: Any = None
     # The paragraph row of each sentence, contiguous: a binary search in a column of `sentences`
     # would copy the whole column first (milliseconds at a million paragraphs, per search).
     sentence_paragraph: np.ndarray = field(init=False, repr=False)
@@ -137,7 +136,7 @@ class IndexData:
         a, b = np.searchsorted(self.sentence_window_owner, [row, row + 1])
         return float((self.sentence_vectors[a:b] @ query).max(initial=0.0))
 
-    def sentences_of(self, paragraph_rows: Sequence[int]) -> np.ndarray:
+    def sentences_of(self, paragraph_rows: Sequence[int] | np.ndarray) -> np.ndarray:
         """The sentence rows of some paragraphs, ascending (a binary search in the paragraph
         column, which is sorted: no pass over all the sentences of a large index)."""
         rows = np.unique(np.asarray(paragraph_rows, dtype=np.int64))
@@ -263,8 +262,9 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-#: The approximate search indexes a large index holds beside its vectors.
-ANN_FILES = {"windows": "paragraphs.ivf", "sentences": "sentences.ivf"}
+#: The approximate search index a large index holds beside its window vectors. (Sentences are
+#: searched only inside the paragraphs found, above the threshold: no index of them.)
+ANN_FILE = "paragraphs.ivf"
 
 
 TRAIN_PER_CLUSTER = 64
@@ -436,9 +436,9 @@ class _Checkpoints:
                 if _npz_rows(z, "wv") != len(part.window_owner) or _npz_rows(z, "sv") != len(
                     part.sentence_window_owner
                 ):
-                    raise ValueError("its vectors do not match its windows")
+                    raise CorruptIndex("its vectors do not match its windows")
                 return part
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, CorruptIndex) as exc:
             log.warning("ignoring a damaged checkpoint %s (%s)", path, exc)
             return None
 
@@ -719,12 +719,11 @@ def build_index(
             tmp, [parts[doc.doc_id] for doc in documents], dim, len(window_owner), len(sentence_window_owner)
         )
         bm25.save(str(tmp / "bm25"), show_progress=False)
-        for key, vectors in (("windows", window_vectors), ("sentences", sentence_vectors)):
-            if len(vectors) > ann_threshold:
-                import faiss
+        if len(window_vectors) > ann_threshold:
+            import faiss
 
-                log.info("building the approximate search index of %d %s vectors", len(vectors), key)
-                faiss.write_index(build_ann(vectors), str(tmp / ANN_FILES[key]))
+            log.info("building the approximate search index of %d window vectors", len(window_vectors))
+            faiss.write_index(build_ann(window_vectors), str(tmp / ANN_FILE))
         # Every file's size and hash go into the manifest, written last.
         files = {
             path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
@@ -809,34 +808,34 @@ def load_index(
         _check_corpus(manifest, index_dir, Path(corpus) if corpus is not None else None)
     try:
         paragraphs = ParagraphStore(index_dir)
+        # The small columns are memory-mapped; the vectors are read a row at a time when used,
+        # so a large index with an approximate search index reads only the rows it needs.
         arrays = {
-            # Memory-mapped: the pages of the vectors are read when used, so a large index with
-            # approximate search indexes reads only the rows of the paragraphs retrieved.
             name: np.load(index_dir / f"{name}.npy", allow_pickle=False, mmap_mode="r")
-            for name in ("paragraphs", "windows", "sentences", "sentences_vectors", "sentence_windows")
+            for name in ("windows", "sentences", "sentence_windows")
         }
+        vectors = {name: VectorFile(index_dir / f"{name}.npy") for name in ("paragraphs", "sentences_vectors")}
         # The term index and the approximate search indexes are memory-mapped too: their pages
         # are the kernel's to keep or drop, and a question reads only the few it needs.
         bm25 = bm25s.BM25.load(str(index_dir / "bm25"), mmap=True, show_progress=False)
-        ann = {}
-        for key, name in ANN_FILES.items():
-            if name in manifest.files:
-                import faiss
+        window_ann = None
+        if ANN_FILE in manifest.files:
+            import faiss
 
-                ann[key] = faiss.read_index(str(index_dir / name), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+            flags = faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
+            window_ann = faiss.read_index(str(index_dir / ANN_FILE), flags)
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise CorruptIndex(f"{index_dir} has a damaged file ({exc}); run: rag index") from exc
     data = IndexData(
         manifest=manifest,
         paragraphs=paragraphs,
-        window_vectors=arrays["paragraphs"],
+        window_vectors=vectors["paragraphs"],
         window_owner=arrays["windows"],
         sentences=arrays["sentences"],
-        sentence_vectors=arrays["sentences_vectors"],
+        sentence_vectors=vectors["sentences_vectors"],
         sentence_window_owner=arrays["sentence_windows"],
         bm25=bm25,
-        window_ann=ann.get("windows"),
-        sentence_ann=ann.get("sentences"),
+        window_ann=window_ann,
     )
     _check_shapes(data, index_dir)
     return data
@@ -865,12 +864,8 @@ def _check_shapes(data: IndexData, index_dir: Path) -> None:
             problems.append(f"{name} are out of order")
     if s and (data.sentence_paragraph.max() >= n or data.sentences.shape[1] != 3):
         problems.append("sentences point outside the paragraphs")
-    for name, ann, vec in (
-        ("paragraph", data.window_ann, data.window_vectors),
-        ("sentence", data.sentence_ann, data.sentence_vectors),
-    ):
-        if ann is not None and int(getattr(ann, "ntotal", -1)) != len(vec):
-            problems.append(f"the approximate search index of {name} vectors does not match them")
+    if data.window_ann is not None and int(getattr(data.window_ann, "ntotal", -1)) != len(data.window_vectors):
+        problems.append("the approximate search index of paragraph vectors does not match them")
     if int(getattr(data.bm25, "scores", {}).get("num_docs", n)) != n:
         problems.append("BM25 index does not match the paragraphs")
     docs = list(data.doc_rows)

@@ -13,6 +13,7 @@ import numpy as np
 from .errors import BadSetting, InputError
 from .index import IndexData
 from .settings import Settings
+from .store import VectorFile
 from .types import Hit
 
 log = logging.getLogger(__name__)
@@ -55,9 +56,9 @@ class Evidence:
     rows: range  # paragraph rows searched (a document filter narrows it)
 
 
-def _flat(vectors: np.ndarray, dimension: int) -> faiss.Index:
+def _flat(vectors: np.ndarray | VectorFile, dimension: int) -> faiss.Index:
     index = faiss.IndexFlatIP(dimension)
-    index.add(vectors)
+    index.add(np.asarray(vectors, dtype=np.float32))
     return index
 
 
@@ -86,11 +87,10 @@ class Retriever:
         self._windows = (
             data.window_ann if data.window_ann is not None else _flat(data.window_vectors, data.manifest.dimension)
         )
-        self._sentences = (
-            data.sentence_ann
-            if data.sentence_ann is not None
-            else _flat(data.sentence_vectors, data.manifest.dimension)
-        )
+        # Sentences are searched across the whole index only while they are few (exactly);
+        # above the index's threshold, only the sentences of the paragraphs found are scored.
+        small = len(data.sentence_vectors) <= data.manifest.ann_threshold
+        self._sentences = _flat(data.sentence_vectors, data.manifest.dimension) if small else None
         # Each document's windows and sentence windows, as [first, last) ranges: the owner
         # columns are sorted, so binary search finds them (a pass per document was quadratic:
         # opening an index of 9,036 documents took 83 s, 14.5 s without it: bench/scale.py).
@@ -123,6 +123,16 @@ class Retriever:
         keep = ids[0] >= 0
         return scores[0][keep], ids[0][keep]
 
+    def _best_sentences(self, paragraph_rows: np.ndarray, query: np.ndarray, n: int) -> np.ndarray:
+        """Each paragraph's best sentence cosine, for some paragraphs (0 for the others): their
+        sentence vectors are the only ones read."""
+        data = self.data
+        best = np.zeros(n, dtype=np.float32)
+        rows = data.sentences_of(paragraph_rows)
+        if len(rows):
+            np.maximum.at(best, data.sentence_paragraph[rows], data.sentence_cosines(rows, query))
+        return best
+
     def search(
         self, query_vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None = None
     ) -> Evidence:
@@ -141,11 +151,18 @@ class Retriever:
         depth = max(self.depth, 50 * k)
         ws, wi = self._dense(self._windows, query_vector, wspan, depth)
         dense = np.maximum(max_by_owner(ws, data.window_owner[wi], n), 0.0)
-        ss, si = self._dense(self._sentences, query_vector, sspan, depth)
-        best_sentence = np.maximum(max_by_owner(ss, data.window_owner_of_sentences(si), n), 0.0)
         lexical = np.zeros(n, dtype=np.float32)
         if query_terms and n:
             lexical = np.asarray(data.bm25.get_scores(query_terms), dtype=np.float32)  # type: ignore[attr-defined]
+        if self._sentences is not None:
+            ss, si = self._dense(self._sentences, query_vector, sspan, depth)
+            best_sentence = np.maximum(max_by_owner(ss, data.window_owner_of_sentences(si), n), 0.0)
+        else:
+            scores = lexical[first:last]
+            top = np.argpartition(-scores, depth)[:depth] if len(scores) > depth else np.arange(len(scores))
+            by_terms = first + top[scores[top] > 0]
+            found = np.union1d(data.window_owner[wi], by_terms)
+            best_sentence = self._best_sentences(found, query_vector, n)
 
         rows = np.arange(first, last)
         if self.fusion == "rrf":

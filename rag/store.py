@@ -24,6 +24,72 @@ TEXT = "paragraphs.jsonl"
 OFFSETS = "paragraphs.offsets.npy"
 
 
+def _npy_layout(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
+    """Shape, dtype and data offset of a C-ordered .npy file whose size matches its header."""
+    with open(path, "rb") as fh:
+        version = np.lib.format.read_magic(fh)
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(fh)
+        offset = fh.tell()
+    if fortran or offset + int(np.prod(shape)) * dtype.itemsize != path.stat().st_size:
+        raise CorruptIndex(f"{path} does not hold the array its header describes; run: rag index")
+    return tuple(shape), dtype, offset
+
+
+#: Rows a `VectorFile` reads before it unmaps the pages it has read.
+RELEASE_ROWS = 2048
+
+
+class VectorFile:
+    """The rows of a 2-D .npy matrix, memory-mapped for scattered reads: no read-ahead
+    (MADV_RANDOM), and the pages read are let go of (MADV_DONTNEED) every few thousand rows.
+    They stay in the kernel's page cache, to be found again by the next question, but not in
+    this process: reading the vectors of a few hundred paragraphs per question of a large index
+    does not make it grow. Indexing by a row, a slice or an array of rows gives an ordinary array."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        shape, self.dtype, offset = _npy_layout(path)
+        if len(shape) != 2:
+            raise CorruptIndex(f"{path} is not a matrix; run: rag index")
+        self.shape: tuple[int, int] = (shape[0], shape[1])
+        self.ndim = 2
+        self._map: mmap.mmap | None = None
+        self._read = 0
+        if shape[0] * shape[1] == 0:  # nothing to map
+            self._rows = np.zeros(self.shape, self.dtype)
+            return
+        with open(path, "rb") as fh:
+            self._map = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        if hasattr(mmap, "MADV_RANDOM"):
+            self._map.madvise(mmap.MADV_RANDOM)
+        self._rows = np.ndarray(self.shape, self.dtype, buffer=self._map, offset=offset)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def _let_go(self, rows: int) -> None:
+        """Count the rows read; past a budget, unmap every page read so far. Each scattered row
+        maps a few pages around it, so the budget bounds what the map holds (some 100 MB)."""
+        self._read += rows
+        if self._read >= RELEASE_ROWS and self._map is not None and hasattr(mmap, "MADV_DONTNEED"):
+            self._map.madvise(mmap.MADV_DONTNEED)
+            self._read = 0
+
+    def __getitem__(self, key: int | slice | np.ndarray | Sequence[int]) -> np.ndarray:
+        rows = np.array(self._rows[key])
+        self._let_go(1 if rows.ndim == 1 else len(rows))
+        return rows
+
+    def __array__(self, dtype: np.dtype | None = None, copy: bool | None = None) -> np.ndarray:
+        rows = np.array(self._rows, dtype=dtype)
+        self._let_go(len(rows))
+        return rows
+
+    def __matmul__(self, other: np.ndarray) -> np.ndarray:
+        return np.asarray(self) @ other
+
+
 def paragraph_from_json(raw: dict) -> Paragraph:
     """A `Paragraph` from its JSON object (lists back to tuples)."""
     raw["section"] = tuple(raw["section"])

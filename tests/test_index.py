@@ -455,11 +455,14 @@ def test_a_large_index_carries_an_approximate_search_index_that_finds_what_exact
 ):
     from conftest import bundled_copy
 
+    from rag.retrieval import Retriever
+
     corpus = bundled_copy(tmp_path / "corpus")
     build_index(corpus, tmp_path / "ann", embedder=embedder, progress=False, ann_threshold=50)
     data = load_index(tmp_path / "ann")
-    assert data.window_ann is not None and data.sentence_ann is not None  # 60 windows, 189 sentences > 50
-    assert {"paragraphs.ivf", "sentences.ivf"} <= set(data.manifest.files)
+    assert data.window_ann is not None and "paragraphs.ivf" in data.manifest.files  # 60 windows > 50
+    # 189 sentences > 50: no index of them; only the sentences of the paragraphs found are scored.
+    assert "sentences.ivf" not in data.manifest.files and Retriever(data)._sentences is None
     assert load_index(bundled_index).window_ann is None  # below the threshold: exact search only
     approx, exact = Assistant(data, embedder), Assistant(load_index(bundled_index), embedder)
     questions = [json.loads(line)["question"] for line in (ROOT / "eval" / "dev.jsonl").open()][:40]
@@ -468,9 +471,9 @@ def test_a_large_index_carries_an_approximate_search_index_that_finds_what_exact
     only = approx.ask("What is agenda item 6?", doc_id=DOC)
     assert only.hits and all(h.paragraph.doc_id == DOC for h in only.hits)
     # A damaged approximate index is refused like any other index file.
-    path = tmp_path / "ann" / "sentences.ivf"
+    path = tmp_path / "ann" / "paragraphs.ivf"
     path.write_bytes(path.read_bytes()[:-10])
-    with pytest.raises(CorruptIndex, match="sentences.ivf"):
+    with pytest.raises(CorruptIndex, match="paragraphs.ivf"):
         load_index(tmp_path / "ann")
 
 
@@ -554,3 +557,27 @@ def test_a_damaged_paragraph_line_is_a_corrupt_index_when_read(tmp_path):
     with pytest.raises(CorruptIndex, match="paragraph 0 of the index is unreadable"):
         store[0]
     assert store[1].text == "It adjourned."
+
+
+def test_vector_file_reads_rows_as_numpy_would_and_refuses_a_short_file(tmp_path):
+    from rag.store import RELEASE_ROWS, VectorFile
+
+    matrix = np.random.default_rng(0).standard_normal((3000, 8)).astype(np.float32)
+    np.save(tmp_path / "v.npy", matrix)
+    rows = VectorFile(tmp_path / "v.npy")
+    assert len(rows) == 3000 and rows.shape == (3000, 8)
+    picked = np.array([5, 3, 3, 2999, 0, 4])  # unsorted, repeated, neighbouring
+    for key in (picked, 7, -1, slice(10, 20), slice(None, None, 500)):
+        assert np.array_equal(rows[key], matrix[key])
+    for _ in range(RELEASE_ROWS // len(picked) + 1):  # past the budget, pages are unmapped ...
+        rows[picked]
+    assert np.array_equal(rows[picked], matrix[picked])  # ... and read again when asked for
+    assert np.array_equal(np.asarray(rows), matrix) and np.allclose(rows @ matrix[0], matrix @ matrix[0])
+    with pytest.raises(IndexError):
+        rows[3000]
+    np.save(tmp_path / "empty.npy", np.zeros((0, 8), np.float32))
+    assert VectorFile(tmp_path / "empty.npy")[np.array([], dtype=np.int64)].shape == (0, 8)
+    raw = (tmp_path / "v.npy").read_bytes()
+    (tmp_path / "short.npy").write_bytes(raw[:-8])
+    with pytest.raises(CorruptIndex, match="does not hold the array its header describes"):
+        VectorFile(tmp_path / "short.npy")

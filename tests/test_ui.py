@@ -458,7 +458,7 @@ def test_an_upload_keeps_the_index_windows_and_embeds_only_itself(tmp_path, embe
     add_document(src, "beta.md", corpus, index, embedder=counting)
     manifest = load_index(index).manifest
     assert manifest.window == WindowSettings(128, 32) and set(manifest.documents) == {"alpha", "uploads/beta"}
-    assert manifest.ann_threshold == 2 and "sentences.ivf" in manifest.files  # the index's own threshold too
+    assert manifest.ann_threshold == 2 and "paragraphs.ivf" in manifest.files  # the index's own threshold too
     assert counting.encoded == 1  # beta's one paragraph (also its one sentence); alpha reused
 
 
