@@ -14,7 +14,10 @@ takes, the median and 95th percentile time of `ask` (the questions encoded by th
 and the process's peak RSS, then at the end
 how much of its resident memory is its own (RssAnon) and how much is pages of the index files it
 has memory-mapped (RssFile: paragraphs, vectors, term index, approximate search indexes). Retrieval
-quality at this size is what bench/ann.py measures.
+quality at this size is what bench/ann.py measures; the questions that name a document of
+un-scale and give an answer are scored too (is that document among the 5 best paragraphs, and
+does one of its paragraphs there hold the answer's words), which says something only of an
+index whose vectors are real (WORK holding an index of un-scale built by `rag index`).
 
 With `--memory-limit MB` the answering process runs in a memory cgroup of its own with that hard
 limit (cgroup v1 or v2; needs the right to create one, e.g. root). A cgroup counts the pages of
@@ -46,20 +49,31 @@ t = time.perf_counter()
 from rag.assistant import Assistant
 assistant = Assistant.load(sys.argv[1], corpus=sys.argv[2])
 loaded = time.perf_counter() - t
-questions = json.loads(sys.argv[3])
+rows = json.loads(sys.argv[3])
+questions = [r["question"] for r in rows]
 for q in questions[:5]:
     assistant.ask(q)
-times = []
+times, tops = [], []
 for q in questions:
     t = time.perf_counter()
-    assistant.ask(q)
+    answer = assistant.ask(q)
     times.append(time.perf_counter() - t)
+    tops.append([(h.paragraph.doc_id, h.paragraph.text) for h in answer.hits[:5]])
 times.sort()
+def norm(text):
+    return " ".join(text.lower().split())
+scored = [(r, top) for r, top in zip(rows, tops) if r.get("doc_id") and r.get("answer")]
+doc_hits = sum(any(d == r["doc_id"] or d.endswith("/" + r["doc_id"]) for d, _ in top) for r, top in scored)
+text_hits = sum(
+    any((d == r["doc_id"] or d.endswith("/" + r["doc_id"])) and norm(r["answer"]) in norm(t) for d, t in top)
+    for r, top in scored
+)
 status = {line.split(":")[0]: int(line.split()[1]) for line in open("/proc/self/status") if line.startswith(("Vm", "Rss"))}
 print(json.dumps({"load_s": loaded, "p50_ms": 1000 * statistics.median(times),
                   "p95_ms": 1000 * times[int(0.95 * (len(times) - 1))], "rss_mb": status["VmHWM"] / 1024,
                   "anon_mb": status["RssAnon"] / 1024, "file_mb": status["RssFile"] / 1024,
-                  "paragraphs": len(assistant.data.paragraphs)}))
+                  "paragraphs": len(assistant.data.paragraphs), "scored": len(scored),
+                  "doc_hits": doc_hits, "text_hits": text_hits}))
 """
 
 
@@ -204,7 +218,13 @@ def evict(folders: list[Path]) -> None:
 
 
 def answer(args: argparse.Namespace, corpus: Path, index: Path) -> None:
-    questions = [json.loads(line)["question"] for line in open(args.questions, encoding="utf-8") if line.strip()]
+    from rag.readers import doc_id_for
+
+    questions = [json.loads(line) for line in open(args.questions, encoding="utf-8") if line.strip()]
+    for q in questions:  # "doc": a path under DATA; the questions over un-scale's files are scored
+        doc = Path(q.get("doc") or "")
+        if doc.parts[:1] == ("un-scale",):
+            q["doc_id"] = doc_id_for(doc.relative_to("un-scale"))
     group = MemoryGroup(args.memory_limit) if args.memory_limit else None
     if group is not None:
         evict([index, corpus])
@@ -224,6 +244,12 @@ def answer(args: argparse.Namespace, corpus: Path, index: Path) -> None:
             f"{r['anon_mb']:,.0f} MB the process's own, {r['file_mb']:,.0f} MB pages of memory-mapped index "
             "files (the kernel drops those when it needs the memory)"
         )
+        if r["scored"]:
+            print(
+                f"of the {r['scored']} questions over un-scale's documents with an answer: the right document "
+                f"among the 5 best paragraphs for {r['doc_hits'] / r['scored']:.3f}, a paragraph of it holding "
+                f"the answer's words for {r['text_hits'] / r['scored']:.3f}"
+            )
         if group is not None:
             peak, hits = group.usage()
             print(
