@@ -264,7 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--ann-threshold",
         type=int,
         default=BUILD.ann_threshold,
-        help="above this many vectors, also build an approximate search index (default: %(default)s)",
+        help="above this many paragraph windows, also build an approximate search index; above this many "
+        "sentences, score only those of the paragraphs found (default: %(default)s)",
     )
     p.add_argument(
         "--engine",

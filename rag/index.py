@@ -281,7 +281,7 @@ def build_ann(vectors: np.ndarray, *, seed: int = 0) -> Any:
         faiss.IndexFlatIP(d), d, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
     )
     # 64 training vectors a cluster: k-means time grows with the sample, and with 256 a cluster
-    # (the most FAISS would use) the sentences' index took much of a million-paragraph build.
+    # (the most FAISS would use) training took much of a million-paragraph build.
     rng = np.random.default_rng(seed)
     sample = vectors[rng.choice(len(vectors), min(len(vectors), TRAIN_PER_CLUSTER * nlist), replace=False)]
     index.train(np.ascontiguousarray(sample, dtype=np.float32))
@@ -566,7 +566,7 @@ def build_index(
     ann_threshold: int = BuildSettings().ann_threshold,
 ) -> Manifest:
     """Index every document of `corpus` into `index_dir`, re-embedding only changed documents.
-    Vectors beyond `ann_threshold` (windows, or sentences) also get an approximate search index.
+    Beyond `ann_threshold` paragraph windows, they also get an approximate search index.
     Files that cannot be indexed (unreadable, too large, empty, a duplicate, a link out of the
     corpus, not a document) are listed with the reason in the manifest's `skipped`.
 

@@ -70,7 +70,7 @@ class VectorFile:
 
     def _let_go(self, rows: int) -> None:
         """Count the rows read; past a budget, unmap every page read so far. Each scattered row
-        maps a few pages around it, so the budget bounds what the map holds (some 100 MB)."""
+        maps the pages the kernel holds around it, so the budget bounds what the map holds."""
         self._read += rows
         if self._read >= RELEASE_ROWS and self._map is not None and hasattr(mmap, "MADV_DONTNEED"):
             self._map.madvise(mmap.MADV_DONTNEED)
