@@ -584,6 +584,7 @@ def build_index(
     skipped: dict[str, dict[str, str]] = {}
     root = corpus.resolve()
     seen: dict[str, str] = {}  # sha256 of a document's content -> its file
+    stats: dict[str, tuple[int, ...] | None] = {}
     try:  # of two files with the same content, the one already indexed stays
         indexed = {i.sha256: i.file for i in read_manifest(index_dir).documents.values()}
     except (IndexMissing, CorruptIndex):
@@ -595,7 +596,9 @@ def build_index(
                 raise UnreadableDocument(
                     f"{rel}: a link to a file outside the corpus folder; copy the file in if it should be indexed"
                 )
-            size = path.stat().st_size
+            st = path.stat()  # before the file is read: a later change shows in its times
+            size = st.st_size
+            stats[doc_id] = stat_key(st)
             if size > max_file_mb * 1024 * 1024:
                 raise UnreadableDocument(
                     f"{rel}: is {size / 1024 / 1024:.1f} MB; the limit is {max_file_mb:g} MB (rag index --max-file-mb)"
@@ -681,6 +684,7 @@ def build_index(
             pages=max(doc.pages, default=0),
             format=doc.kind,
             short_title=short_title_of(doc.short_title) or short_title_of(doc.title),
+            stat=stats.get(doc.doc_id),
         )
 
     if embedder is None and old is not None:
@@ -744,6 +748,15 @@ def build_index(
     return manifest
 
 
+def stat_key(st: os.stat_result) -> tuple[int, ...] | None:
+    """What identifies a file's state without reading it: size, modification and change times
+    and inode (any write moves the change time, which no tool sets back). None for a file
+    modified in the last 2 seconds, whose times a coarse clock may not have moved yet."""
+    if time.time_ns() - st.st_mtime_ns < 2_000_000_000:
+        return None
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def _check_corpus(manifest: Manifest, index_dir: Path, corpus: Path | None) -> None:
     root = corpus if corpus is not None else (index_dir / manifest.corpus)
     if not root.is_dir():
@@ -753,6 +766,8 @@ def _check_corpus(manifest: Manifest, index_dir: Path, corpus: Path | None) -> N
         path = root / info.file
         if not path.is_file():
             raise StaleIndex(f"{path} was indexed but is gone; run: rag index")
+        if info.stat is not None and tuple(info.stat) == stat_key(path.stat()):
+            continue  # the same file, untouched since it was read: its hash is the one recorded
         if file_sha256(path) != info.sha256:
             raise StaleIndex(f"{path} changed since the index was built; run: rag index")
     known = {info.file for info in manifest.documents.values()}

@@ -61,6 +61,9 @@ class DocumentInfo:
     # Citations name a document without a symbol by this (front matter `short_title:`, else the
     # first words of its title); None in indexes built before it was kept.
     short_title: str | None = None
+    # The file's size, modification and change times (ns) and inode when it was read: while all
+    # four are the same, loading the index need not hash the file again. None: always hashed.
+    stat: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -581,3 +581,35 @@ def test_vector_file_reads_rows_as_numpy_would_and_refuses_a_short_file(tmp_path
     (tmp_path / "short.npy").write_bytes(raw[:-8])
     with pytest.raises(CorruptIndex, match="does not hold the array its header describes"):
         VectorFile(tmp_path / "short.npy")
+
+
+def test_loading_trusts_an_untouched_file_and_catches_a_same_size_edit_with_its_time_put_back(
+    tmp_path, embedder, monkeypatch
+):
+    """A corpus file whose size, times and inode are those recorded is not hashed again at
+    load; an edit that keeps the size and puts the modification time back still shows in the
+    change time, and the index is stale."""
+    import os
+    import time
+
+    import rag.index as ix
+
+    corpus, index = small_corpus(tmp_path)
+    old = time.time_ns() - 10**10  # files written "10 s ago": past the 2 s a coarse clock needs
+    for path in corpus.iterdir():
+        os.utime(path, ns=(old, old))
+    build_index(corpus, index, embedder=embedder, progress=False)
+    assert all(info.stat is not None for info in load_index(index).manifest.documents.values())
+    hashed = []
+    real = ix.file_sha256
+    monkeypatch.setattr(ix, "file_sha256", lambda path: hashed.append(path.name) or real(path))
+    load_index(index, corpus=corpus)
+    assert hashed == []
+    alpha = corpus / "alpha.md"
+    before = alpha.stat()
+    alpha.write_text(alpha.read_text().replace("Geneva", "Lisbon"), encoding="utf-8")  # same size
+    os.utime(alpha, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert alpha.stat().st_size == before.st_size and alpha.stat().st_mtime_ns == before.st_mtime_ns
+    with pytest.raises(StaleIndex, match="alpha.md changed"):
+        load_index(index, corpus=corpus)
+    assert hashed == ["alpha.md"]
