@@ -27,7 +27,7 @@ from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
 from .sentences import split_sentences
 from .settings import DEFAULT_MODEL, BuildSettings, WindowSettings
-from .store import ParagraphStore, VectorFile, paragraph_from_json, paragraph_to_json, write_paragraphs
+from .store import ParagraphStore, VectorFile, npy_header, paragraph_from_json, paragraph_to_json, write_paragraphs
 from .terms import terms
 from .types import DocumentInfo, Paragraph
 
@@ -395,9 +395,7 @@ GROUP_TEXTS = 2048
 def _npz_rows(z: Any, key: str) -> int:
     """The rows of an array in an .npz file, read from its header (the array is not loaded)."""
     with z.zip.open(f"{key}.npy") as fh:
-        version = np.lib.format.read_magic(fh)
-        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape = read(fh)[0]
+        shape = npy_header(fh)[0]
     return int(shape[0]) if shape else 0
 
 
@@ -532,25 +530,30 @@ def _write_vectors(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Write the documents' window and sentence vectors into the index folder, one document at
     a time (no copy of all of them in memory); returns the two files memory-mapped."""
+    names = ("paragraphs.npy", "sentences_vectors.npy")
+    targets = [
+        np.lib.format.open_memmap(folder / name, mode="w+", dtype=np.float32, shape=(rows, dim)) if rows else None
+        for name, rows in zip(names, (windows, sentence_windows), strict=True)
+    ]
+    at = [0, 0]
+    for part in parts:
+        got = part.vectors()  # read once: both arrays come from the same checkpoint or old index
+        expected = (len(part.window_owner), len(part.sentence_window_owner))
+        for k, target in enumerate(targets):
+            if got[k].shape != (expected[k], dim):
+                raise CorruptIndex(f"vectors of shape {got[k].shape} for {expected[k]} windows of dimension {dim}")
+            if target is not None:
+                target[at[k] : at[k] + expected[k]] = got[k]
+                at[k] += expected[k]
     out = []
-    for name, rows, which in (("paragraphs.npy", windows, 0), ("sentences_vectors.npy", sentence_windows, 1)):
-        path = folder / name
-        if rows == 0:  # an empty file cannot be mapped
-            np.save(path, np.zeros((0, dim), np.float32), allow_pickle=False)
-            out.append(np.load(path, allow_pickle=False))
-            continue
-        target = np.lib.format.open_memmap(path, mode="w+", dtype=np.float32, shape=(rows, dim))
-        at = 0
-        for part in parts:
-            vectors = part.vectors()[which]
-            expected = len(part.window_owner) if which == 0 else len(part.sentence_window_owner)
-            if vectors.shape != (expected, dim):
-                raise CorruptIndex(f"vectors of shape {vectors.shape} for {expected} windows of dimension {dim}")
-            target[at : at + expected] = vectors
-            at += expected
-        target.flush()
-        del target
-        out.append(np.load(path, allow_pickle=False, mmap_mode="r"))
+    for name, target in zip(names, targets, strict=True):
+        if target is None:  # an empty file cannot be mapped
+            np.save(folder / name, np.zeros((0, dim), np.float32), allow_pickle=False)
+            out.append(np.load(folder / name, allow_pickle=False))
+        else:
+            target.flush()
+            out.append(np.load(folder / name, allow_pickle=False, mmap_mode="r"))
+    del targets
     return out[0], out[1]
 
 

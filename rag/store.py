@@ -13,7 +13,7 @@ import mmap
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import overload
+from typing import BinaryIO, overload
 
 import numpy as np
 
@@ -24,12 +24,17 @@ TEXT = "paragraphs.jsonl"
 OFFSETS = "paragraphs.offsets.npy"
 
 
+def npy_header(fh: BinaryIO) -> tuple[tuple[int, ...], bool, np.dtype]:
+    """Shape, Fortran order and dtype from the header of a .npy stream, left at its data."""
+    version = np.lib.format.read_magic(fh)
+    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+    return read(fh)
+
+
 def _npy_layout(path: Path) -> tuple[tuple[int, ...], np.dtype, int]:
     """Shape, dtype and data offset of a C-ordered .npy file whose size matches its header."""
     with open(path, "rb") as fh:
-        version = np.lib.format.read_magic(fh)
-        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran, dtype = read(fh)
+        shape, fortran, dtype = npy_header(fh)
         offset = fh.tell()
     if fortran or offset + int(np.prod(shape)) * dtype.itemsize != path.stat().st_size:
         raise CorruptIndex(f"{path} does not hold the array its header describes; run: rag index")
