@@ -7,7 +7,9 @@
 - paraphrase: eval/paraphrase.jsonl over the bundled report (written without its wording);
 - held-out: eval/held-out/a-res-80-9.jsonl over the two GA resolutions of un-related;
 - squad-test: the 12 SQuAD 2.0 articles of the test split, retrieval over all 12;
-- un-test: the in-domain UN paraphrase questions of the test split (training/un-paraphrase.jsonl).
+- un-test: the in-domain UN paraphrase questions of the test split (training/un-paraphrase.jsonl);
+- new-test: the questions written for the reader over public UN documents, test split
+  (training/un-questions.jsonl).
 
 None of them is trained or calibrated on (rag.selector_data). Each set's full report is written
 under WORK/<set>/report; the table is printed as Markdown and written to WORK/table.md.
@@ -30,12 +32,15 @@ from rag.confidence import SelectorScorer  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
 from rag.evaluation import evaluate_file  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
+from rag.reader import ReaderScorer  # noqa: E402
 from rag.scorer import HandScorer  # noqa: E402
 from rag.selector_data import INDOMAIN_FILE  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = ("dev", "paraphrase", "held-out", "squad-test", "un-test")
+SETS = ("dev", "paraphrase", "held-out", "squad-test", "un-test", "new-test")
+#: The questions written over public UN documents for the reader (split by document like the others).
+QUESTIONS_FILE = ROOT / "training" / "un-questions.jsonl"
 
 
 def make_set(name: str, data: Path, work: Path, squad_per_doc: int, seed: int) -> Path:
@@ -53,6 +58,8 @@ def make_set(name: str, data: Path, work: Path, squad_per_doc: int, seed: int) -
         return prepare(data / "squad2_dev", work, 12, squad_per_doc, seed, split="test")
     if name == "un-test":
         return prepare_un(data, INDOMAIN_FILE, work, "test")
+    if name == "new-test":
+        return prepare_un(data, QUESTIONS_FILE, work, "test")
     raise SystemExit(f"unknown set {name!r}; choose from {', '.join(SETS)}")
 
 
@@ -60,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True, help="the public data folder (shared/data)")
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--scorer", default="hand", choices=("selector", "hand"))
+    parser.add_argument("--scorer", default="hand", choices=("selector", "hand", "reader"))
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--selector", type=Path, default=None, help="a selector folder (default: the shipped one)")
     parser.add_argument("--squad-per-doc", type=int, default=40)
@@ -72,7 +79,13 @@ def main() -> None:
         parser.exit(2, f"error: data folder {args.data} not found\n")
 
     embedder = Embedder("all-MiniLM-L6-v2", threads=1)
-    scorer = HandScorer() if args.scorer == "hand" else SelectorScorer.load(args.selector)
+    scorer = (
+        HandScorer()
+        if args.scorer == "hand"
+        else ReaderScorer.load(args.selector)
+        if args.scorer == "reader"
+        else SelectorScorer.load(args.selector)
+    )
     rows = []
     for name in args.sets.split(","):
         work = args.work / name

@@ -68,6 +68,10 @@ def _load(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         from .scorer import HandScorer
 
         scorer = HandScorer()
+    elif choice == "reader":
+        from .reader import ReaderScorer
+
+        scorer = ReaderScorer.load()
     elif choice == "selector" or (choice and Path(choice).is_dir()):
         from .confidence import SelectorScorer
 
@@ -241,7 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument(
                 "--scorer",
                 default=None,
-                help="how sentences are scored: 'hand' (default: the hand weights), 'selector' "
+                help="how sentences are scored: 'hand' (default: the hand weights), 'reader' (the "
+                "shipped cross-encoder read with the features by one fitted model), 'selector' "
                 "(the shipped answer selector and its calibrated confidence), a selector "
                 "folder (rag.train_selector), or a linear scorer file (bench/train_scorer.py)",
             )

@@ -9,6 +9,7 @@ if the record still matches, and exports again if the weights changed or the fil
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import os
@@ -60,15 +61,18 @@ def export(folder: Path, target: Path) -> None:
     quiet_transformers()
     model = AutoModel.from_pretrained(str(folder)).eval()
 
+    # Models without segment ids (MPNet, RoBERTa, ...) take two inputs, BERT-like models three.
+    names = ["input_ids", "attention_mask"]
+    if "token_type_ids" in inspect.signature(model.forward).parameters:
+        names.append("token_type_ids")
+
     class Hidden(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, token_type_ids):  # noqa: ANN001, ANN201
-            return self.model(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
+        def forward(self, *inputs):  # noqa: ANN002, ANN201
+            return self.model(**dict(zip(names, inputs, strict=True))).last_hidden_state
 
     ids = torch.ones((2, 8), dtype=torch.long)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -77,15 +81,13 @@ def export(folder: Path, target: Path) -> None:
         out = Path(tmp) / "model.onnx"
         torch.onnx.export(
             Hidden(),
-            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            (ids, torch.ones_like(ids), torch.zeros_like(ids))[: len(names)],
             str(out),
-            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            input_names=names,
             output_names=["hidden"],
             opset_version=17,
             dynamo=False,
-            dynamic_axes={
-                name: {0: "batch", 1: "tokens"} for name in ("input_ids", "attention_mask", "token_type_ids", "hidden")
-            },
+            dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*names, "hidden")},
         )
         os.replace(out, target)
 
@@ -139,6 +141,7 @@ class OnnxEncoder:
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
         self.session = ort.InferenceSession(str(exported_model(folder)), options, providers=["CPUExecutionProvider"])
+        self.inputs = [i.name for i in self.session.get_inputs()]
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of a text, without the special tokens and without truncation."""
@@ -156,9 +159,8 @@ class OnnxEncoder:
             for j, e in enumerate(encoded):
                 ids[j, : len(e.ids)] = e.ids
                 mask[j, : len(e.ids)] = 1
-            hidden = self.session.run(
-                ["hidden"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            )[0]
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            hidden = self.session.run(["hidden"], {name: feed[name] for name in self.inputs})[0]
             weights = mask[..., None].astype(np.float32)
             mean = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
             out[rows] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)

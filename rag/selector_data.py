@@ -250,6 +250,17 @@ def indomain_pairs(path: Path, root: Path, split: str, *, seed: int = 0) -> list
     return out
 
 
+def candidate_pairs(path: Path, *, top: int | None = None) -> list[Pair]:
+    """Pairs from a file of candidates mined from the retriever (`training/mine_candidates.py`):
+    the best `top` sentences of each question as the assistant ranked them, labelled."""
+    pairs = []
+    for row in _read_jsonl(path):
+        for c in row["candidates"][:top]:
+            item = SelectorInput(c["sentence"], c.get("previous", ""), c.get("heading", ""))
+            pairs.append(Pair(str(row["id"]), row["question"], item, int(c["label"]), f"mined:{row.get('source', '')}"))
+    return pairs
+
+
 def squash(text: str) -> str:
     """Lower case, punctuation and spacing gone: how answers are found in paragraph text."""
     return " ".join(re.sub(r"[^\w]+", " ", text.lower()).split())

@@ -30,7 +30,7 @@ import numpy as np
 from .errors import BadData, MissingData
 from .hashing import sha256_file
 from .selector import ABOUT, WEIGHTS, build_model, pack_state, pair_text, unpack_state
-from .selector_data import INDOMAIN_FILE, Pair, indomain_pairs, public_pairs
+from .selector_data import INDOMAIN_FILE, Pair, candidate_pairs, indomain_pairs, public_pairs
 
 log = logging.getLogger("rag.train_selector")
 
@@ -265,6 +265,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--init", type=Path, default=None, help="continue from this selector folder")
     parser.add_argument("--indomain", type=Path, default=INDOMAIN_FILE)
     parser.add_argument("--no-indomain", action="store_true")
+    parser.add_argument(
+        "--pairs",
+        type=Path,
+        action="append",
+        default=[],
+        help="a file of candidates mined from the retriever (training/mine_candidates.py) for the train split; repeatable",
+    )
+    parser.add_argument("--pairs-repeat", type=int, default=1, help="times each mined pair is seen")
+    parser.add_argument(
+        "--calibration-pairs", type=Path, action="append", default=[], help="mined candidates of the calibration split"
+    )
     parser.add_argument("--indomain-repeat", type=int, default=3, help="times each in-domain pair is seen")
     parser.add_argument("--layers", type=int, default=3)
     parser.add_argument("--max-tokens", type=int, default=96)
@@ -300,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
         train = gather(args.data, "train", limits, indomain, args.indomain_repeat, args.seed)
         cal_limits = {k: args.calibration_questions for k in PUBLIC_SETS}
         calibration = gather(args.data, "calibration", cal_limits, indomain, 1, args.seed)
+        for path in args.pairs:
+            got = candidate_pairs(path)
+            log.info("mined %s: %d pairs, %d positive", path.name, len(got), sum(p.label for p in got))
+            train += got * args.pairs_repeat
+        if args.calibration_pairs:  # the figures are then read on what the assistant really ranks
+            calibration = [p for path in args.calibration_pairs for p in candidate_pairs(path)]
     except (MissingData, BadData, KeyError) as exc:
         what = f"a row lacks the field {exc}" if isinstance(exc, KeyError) else str(exc)
         parser.exit(2, f"error: {what}\n")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -613,3 +614,40 @@ def test_loading_trusts_an_untouched_file_and_catches_a_same_size_edit_with_its_
     with pytest.raises(StaleIndex, match="alpha.md changed"):
         load_index(index, corpus=corpus)
     assert hashed == ["alpha.md"]
+
+
+def test_the_onnx_encoder_runs_a_model_without_segment_ids(tmp_path):
+    """MPNet (all-mpnet-base-v2's architecture) takes no token_type_ids: the ONNX export and the
+    encoder feed it only what it takes, and give sentence-transformers' vectors."""
+    import json
+
+    import torch
+    from transformers import MPNetConfig, MPNetModel
+
+    from rag.embedding import resolve_model
+
+    torch.manual_seed(0)
+    folder = tmp_path / "tiny-mpnet"
+    MPNetModel(
+        MPNetConfig(vocab_size=30527, hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64)
+    ).save_pretrained(folder)
+    base = Path(resolve_model("all-MiniLM-L6-v2"))
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        if (base / name).is_file():
+            shutil.copyfile(base / name, folder / name)
+    (folder / "1_Pooling").mkdir()
+    (folder / "1_Pooling" / "config.json").write_text(
+        json.dumps({"word_embedding_dimension": 32, "pooling_mode_mean_tokens": True})
+    )
+    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": 64, "do_lower_case": False}))
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.models.Normalize"},
+    ]
+    (folder / "modules.json").write_text(json.dumps(modules))
+    onnx = Embedder(str(folder), threads=1, backend="onnx")
+    reference = Embedder(str(folder), threads=1, backend="sentence-transformers")
+    texts = ["Who opened the meeting?", "The meeting was attended by 87 Member States. " * 4]
+    assert onnx.backend == "onnx"
+    assert np.abs(onnx.encode(texts) - reference.encode(texts)).max() < 1e-4

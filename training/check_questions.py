@@ -1,0 +1,157 @@
+"""Check a file of training questions written over the public UN documents.
+
+    python training/check_questions.py QUESTIONS.jsonl [...] --data DATA [--strict]
+
+Each line: {"id", "doc" (path under DATA), "question", "answer" (verbatim words of the document, or
+null), "kind", and for an unanswerable one "near" (the tempting passage, verbatim), "trap" and
+"twin" (the id of the answerable question it was made from)}.
+
+Checks, for every line: the fields and their values; the document exists and is not one kept
+for evaluation by others; the answer (and "near") lies inside one paragraph as the product splits
+the document (compared without case, spacing or punctuation); the question shares no run of 4
+words with that paragraph (questions are written in the asker's words, not the document's); ids
+are unique. Prints one line per problem and a summary (counts per kind and trap, the mean word
+overlap of questions with their paragraphs). Exit status 1 if any line fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+from rag.errors import RagError
+from rag.paragraphs import split_paragraphs
+from rag.readers import read_document
+from rag.selector_data import squash
+
+#: Documents kept for evaluation by others: no training or calibration questions over them.
+RESERVED = ("A_HRC_28_9", "S_2025_85", "E_2025_28", "A_80_62", "BWBV0001839", "A_RES_80_9", "A_RES_80_16")
+KINDS = {"who", "when", "how-many", "what", "which", "why", "how", "list", "yes-no", "where", "what-said"}
+TRAPS = {"missing-detail", "wrong-kind", "neighbour-entity", "wrong-year", "not-stated"}
+STOP = set(
+    "a an the of to in on for by and or is are was were be been it its as at with from that this which what".split()
+)
+
+
+def words(text: str) -> list[str]:
+    return squash(text).split()
+
+
+def shared_run(question: str, paragraph: str, n: int = 4) -> str | None:
+    """A run of n words of the question that stands in the paragraph, if any (stop words alone don't count)."""
+    q = words(question)
+    para = " " + squash(paragraph) + " "
+    for i in range(len(q) - n + 1):
+        run = q[i : i + n]
+        if sum(w not in STOP for w in run) >= 2 and f" {' '.join(run)} " in para:
+            return " ".join(run)
+    return None
+
+
+def overlap(question: str, paragraph: str) -> float:
+    """Share of the question's content words that the paragraph holds."""
+    q = [w for w in words(question) if w not in STOP]
+    have = set(words(paragraph))
+    return sum(w in have for w in q) / len(q) if q else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("files", nargs="+", type=Path)
+    parser.add_argument("--data", type=Path, required=True, help="the shared public data folder")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.ERROR)
+    problems: list[str] = []
+    seen: set[str] = set()
+    paragraphs: dict[str, list[str]] = {}
+    kinds: Counter[str] = Counter()
+    traps: Counter[str] = Counter()
+    overlaps: list[float] = []
+    docs: set[str] = set()
+    rows = 0
+    for file in args.files:
+        for number, line in enumerate(file.read_text(encoding="utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            where = f"{file}:{number}"
+            try:
+                r = json.loads(line)
+            except json.JSONDecodeError as exc:
+                problems.append(f"{where}: not JSON ({exc})")
+                continue
+            rows += 1
+            missing = [k for k in ("id", "doc", "question", "answer", "kind") if k not in r]
+            if missing:
+                problems.append(f"{where}: missing {', '.join(missing)}")
+                continue
+            if r["id"] in seen:
+                problems.append(f"{where}: duplicate id {r['id']}")
+            seen.add(r["id"])
+            if r["kind"] not in KINDS:
+                problems.append(f"{where}: kind {r['kind']!r} is not one of {sorted(KINDS)}")
+            kinds[r["kind"]] += 1
+            doc = str(r["doc"])
+            if any(name in doc for name in RESERVED):
+                problems.append(f"{where}: {doc} is kept for evaluation by others")
+                continue
+            path = args.data / doc
+            if not path.is_file():
+                problems.append(f"{where}: no document {doc} under {args.data}")
+                continue
+            docs.add(doc)
+            if doc not in paragraphs:
+                try:
+                    parsed = split_paragraphs(read_document(path, root=path.parent))
+                except RagError as exc:
+                    problems.append(f"{where}: cannot read {doc}: {exc}")
+                    paragraphs[doc] = []
+                    continue
+                paragraphs[doc] = [p.text for p in parsed]
+            texts = paragraphs[doc]
+            q = str(r["question"]).strip()
+            if not q.endswith("?") or len(q) < 12:
+                problems.append(f"{where}: the question should be a full question ending with '?'")
+            span = r["answer"] if r["answer"] is not None else r.get("near")
+            if r["answer"] is None:
+                if r.get("trap") not in TRAPS:
+                    problems.append(f"{where}: an unanswerable question needs a trap, one of {sorted(TRAPS)}")
+                traps[str(r.get("trap"))] += 1
+                if not r.get("twin"):
+                    problems.append(f"{where}: an unanswerable question needs the id of its answerable twin")
+                if not r.get("near"):
+                    problems.append(f"{where}: an unanswerable question needs 'near', the tempting passage")
+                    continue
+            if not isinstance(span, str) or len(words(span)) < 1:
+                problems.append(f"{where}: the answer must be a string of the document's words")
+                continue
+            key = squash(span)
+            holding = [t for t in texts if key in squash(t)]
+            if not holding:
+                problems.append(
+                    f"{where}: {'answer' if r['answer'] else 'near'} {span[:60]!r} is not inside one paragraph of {doc}"
+                )
+                continue
+            run = shared_run(q, holding[0])
+            if run and r["answer"] is not None:
+                problems.append(f"{where}: the question copies the document's words {run!r}; ask it in other words")
+            overlaps.append(overlap(q, holding[0]))
+    for p in problems:
+        print(p)
+    answerable = rows - sum(traps.values())
+    mean = sum(overlaps) / len(overlaps) if overlaps else 0.0
+    print(
+        f"{rows} questions over {len(docs)} documents: {answerable} answerable, {sum(traps.values())} unanswerable; "
+        f"{len(problems)} problems; mean content-word overlap with the paragraph {mean:.2f}"
+    )
+    print("kinds: " + ", ".join(f"{k} {n}" for k, n in kinds.most_common()))
+    print("traps: " + ", ".join(f"{k} {n}" for k, n in traps.most_common()))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
