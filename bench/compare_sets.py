@@ -21,12 +21,14 @@ import argparse
 import json
 import logging
 import shutil
+from dataclasses import replace
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from public_sets import prepare, prepare_un  # noqa: E402
 
+from rag.adapter import QueryAdapter  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.confidence import SelectorScorer  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
@@ -73,6 +75,9 @@ def main() -> None:
     parser.add_argument("--squad-per-doc", type=int, default=40)
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--adapter", default="shipped", help="a query adapter folder, 'shipped' or 'none'")
+    parser.add_argument("--lexical-weight", type=float, default=None)
+    parser.add_argument("--k", type=int, default=None, help="paragraphs retrieved (default: the settings')")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     if not args.data.is_dir():
@@ -86,6 +91,18 @@ def main() -> None:
         if args.scorer == "reader"
         else SelectorScorer.load(args.selector)
     )
+    adapter = (
+        None
+        if args.adapter == "none"
+        else QueryAdapter.shipped_for(embedder.name, embedder.dimension)
+        if args.adapter == "shipped"
+        else QueryAdapter.load(args.adapter)
+    )
+    settings = Settings(threshold=args.threshold)
+    if args.lexical_weight is not None:
+        settings = replace(settings, lexical_weight=args.lexical_weight)
+    if args.k is not None:
+        settings = replace(settings, k=args.k)
     rows = []
     for name in args.sets.split(","):
         work = args.work / name
@@ -95,9 +112,10 @@ def main() -> None:
         assistant = Assistant(
             load_index(work / "index"),
             embedder,
-            Settings(threshold=args.threshold),
+            settings,
             index_dir=work / "index",
             scorer=scorer,
+            adapter=adapter,
         )
         report = evaluate_file(assistant, questions, work / "report")
         f = report.figures
@@ -120,7 +138,8 @@ def main() -> None:
         print(f"{name}: {report.summary().splitlines()[2]}", flush=True)
     threshold = assistant.settings.threshold
     head = (
-        f"| set ({assistant.scorer.label}, threshold {threshold}) | questions | recall@5 | correct, gold cited "
+        f"| set ({assistant.scorer.label}, threshold {threshold}, {adapter.label if adapter else 'no adapter'}, "
+        f"lexical weight {settings.lexical_weight}, k {settings.k}) | questions | recall@5 | correct, gold cited "
         "| wrongly abstains (answerable) | abstains (unanswerable) | ECE | answerability AUC "
         "| correct, no threshold | median confidence (answerable) | (unanswerable) | median ms |"
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .adapter import QueryAdapter
 from .citations import label
 from .compose import compose_answer, score_sentences
 from .confidence import SelectorScorer
@@ -71,6 +72,7 @@ class Assistant:
         *,
         index_dir: Path | None = None,
         scorer: Scorer | None = None,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -79,7 +81,10 @@ class Assistant:
         if settings.threshold is None:
             settings = replace(settings, threshold=self.scorer.default_threshold)
         self.settings = settings
-        self.retriever = Retriever(data, nprobe=self.settings.nprobe)
+        self.adapter = adapter
+        self.retriever = Retriever(
+            data, nprobe=self.settings.nprobe, lexical_weight=self.settings.lexical_weight, adapter=adapter
+        )
         self.idf = TermWeights(data)
         self._names: dict[str, str] | None = None
 
@@ -94,6 +99,7 @@ class Assistant:
         threads: int = 1,
         embedder: Embedder | None = None,
         scorer: Scorer | None = None,
+        adapter: QueryAdapter | bool = True,
     ) -> Assistant:
         """Load an index and the model it was built with.
 
@@ -106,6 +112,8 @@ class Assistant:
             embedder: an already loaded model to reuse (it must be the index's model).
             scorer: how sentences are scored (default: `HandScorer()`, the hand weights;
                 `SelectorScorer.load()` for the answer selector with its calibrated confidence).
+            adapter: the query adapter that moves questions before paragraphs are ranked: True
+                for the shipped one when it was trained for the index's model, False for none.
 
         Raises:
             IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.
@@ -134,7 +142,16 @@ class Assistant:
                 f"the index was built when the shipped answer selector was "
                 f"'{data.manifest.selector or 'none'}', it is now '{scorer.label}'; run: rag index"
             )
-        return cls(data, embedder, settings, index_dir=Path(index_dir), scorer=scorer)
+        if adapter is True:
+            adapter = QueryAdapter.shipped_for(data.manifest.model, data.manifest.dimension)
+        return cls(
+            data,
+            embedder,
+            settings,
+            index_dir=Path(index_dir),
+            scorer=scorer,
+            adapter=adapter if isinstance(adapter, QueryAdapter) else None,
+        )
 
     def corpus_dir(self) -> Path | None:
         """The corpus folder the index was built from, if known."""

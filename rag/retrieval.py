@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
+from .adapter import QueryAdapter
 from .errors import BadSetting, InputError
 from .index import IndexData
 from .settings import Settings
@@ -74,6 +75,7 @@ class Retriever:
         lexical_weight: float = 0.3,
         depth: int = 256,
         nprobe: int = Settings().nprobe,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         if fusion not in ("weighted", "rrf"):
             raise BadSetting(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
@@ -83,6 +85,7 @@ class Retriever:
         self.lexical_weight = lexical_weight
         self.depth = depth  # nearest windows and sentences looked at per question
         self.nprobe = nprobe
+        self.adapter = adapter  # moves the question's vector before paragraphs are ranked
         # A large index brings approximate search indexes (IVF); a small one is searched exactly.
         self._windows = (
             data.window_ann if data.window_ann is not None else _flat(data.window_vectors, data.manifest.dimension)
@@ -136,8 +139,12 @@ class Retriever:
     def search(
         self, query_vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None = None
     ) -> Evidence:
-        """Rank paragraphs for a question by fusing window, sentence and BM25 rankings."""
+        """Rank paragraphs for a question by fusing window, sentence and BM25 rankings. The
+        evidence keeps the question's own vector, with which its sentences are then scored."""
         data = self.data
+        question_vector = query_vector
+        if self.adapter is not None:
+            query_vector = self.adapter(query_vector)
         n = len(data.paragraphs)
         if doc_id is not None and doc_id not in data.doc_rows:
             name = doc_id if len(doc_id) <= 80 else doc_id[:77] + "..."
@@ -188,7 +195,7 @@ class Retriever:
         )
         return Evidence(
             hits=hits,
-            query=query_vector,
+            query=question_vector,
             lexical=lexical,
             hit_rows=tuple(row for row, _ in best),
             rows=range(first, last),

@@ -86,6 +86,9 @@ class Settings:
     # million vectors, with the index's own build, 256 found 0.980 of the exact top 10 in 6.1 ms,
     # 128 found 0.976 in 3.5 ms (bench/ann.py, the questions of training/un-paraphrase.jsonl).
     nprobe: int = 256
+    # Share of BM25 (scaled by its best score) in the paragraph ranking, the rest the best cosine
+    # of a paragraph's windows and sentences.
+    lexical_weight: float = 0.3
     # Footnotes and captions lose this much confidence: most UN footnotes are references
     # ("Resolution 64/293") that share a question's words without answering it. On the UN tuning
     # splits 0.05-1 all turned the one footnote answer (to an unanswerable question) into an
@@ -103,5 +106,7 @@ class Settings:
             raise BadSetting(f"note_penalty must be between 0 and 1, got {self.note_penalty}")
         if self.nprobe <= 0:
             raise BadSetting(f"nprobe must be positive, got {self.nprobe}")
+        if not 0.0 <= self.lexical_weight <= 1.0:
+            raise BadSetting(f"lexical_weight must be between 0 and 1, got {self.lexical_weight}")
         if self.max_question_chars <= 0:
             raise BadSetting(f"max_question_chars must be positive, got {self.max_question_chars}")

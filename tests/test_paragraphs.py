@@ -223,3 +223,21 @@ def test_markup_is_stripped_as_a_reader_sees_the_page(line, shown):
 def test_a_number_alone_on_its_line_opens_a_paragraph_or_stays_as_text(tmp_path, text, expected):
     paras = split_paragraphs(read_document(write(tmp_path / "d.md", text)))
     assert [p.text for p in paras] == expected
+
+
+def test_a_speech_written_a_paragraph_a_line_gets_a_paragraph_a_line(tmp_path):
+    """A General Debate speech as plain text puts each paragraph on one long line with no blank
+    lines between: each line is a paragraph (a line broken inside a sentence stays with the one
+    before); a Markdown file or a text of short lines keeps its blocks."""
+    first = "The world today faces war, debt and a changing climate, and no nation can meet them alone. " * 3
+    second = "We must therefore strengthen the partnerships that uphold the dignity of every person " * 3
+    broken = "and the rights of every people, whatever their size."
+    third = "Our delegation will work with all Member States to that end, in this Hall and beyond it. " * 3
+    text = f"{first.strip()}\n{second.strip()}\n{broken}\n{third.strip()}\n"
+    speech = split_paragraphs(read_document(write(tmp_path / "speech.txt", text), root=tmp_path))
+    assert [p.text for p in speech] == [first.strip(), f"{second.strip()} {broken}", third.strip()]
+    assert [p.number for p in speech] == [1, 2, 3] and not speech[0].numbered_by_source
+    markdown = split_paragraphs(read_document(write(tmp_path / "speech.md", text), root=tmp_path))
+    assert len(markdown) == 1
+    short = "A short line of prose.\nAnother short line.\nA third one.\n"
+    assert len(split_paragraphs(read_document(write(tmp_path / "notes.txt", short), root=tmp_path))) == 1
