@@ -124,7 +124,7 @@ class SelectorScorer:
         Raises:
             SelectorProblem: a file is missing, damaged, or fitted for another selector version.
         """
-        selector = AnswerSelector.load(folder)
+        selector = AnswerSelector.load(folder, backend="torch")  # its confidence was fitted on these readings
         model = ConfidenceModel.load(selector.folder / CONFIDENCE_FILE)
         fitted_for = model.about.get("selector")
         if fitted_for and fitted_for != selector.label:

@@ -107,11 +107,86 @@ def shipped_label(folder: str | Path | None = None) -> str:
         return ""
 
 
+def export_onnx(folder: Path, target: Path) -> None:
+    """Export a selector folder's network, in float32, to an ONNX file (torch needed for this step only)."""
+    import tempfile
+
+    import torch
+    from safetensors.torch import load_file
+    from transformers import BertConfig
+
+    model = build_model(BertConfig.from_pretrained(str(folder)))
+    model.load_state_dict(unpack_state(load_file(str(folder / WEIGHTS))))
+    model.eval()
+    ids = torch.ones((2, 8), dtype=torch.long)
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on shapes, expected for this graph
+        out = Path(tmp) / "selector.onnx"
+        torch.onnx.export(
+            model,
+            (ids, torch.ones_like(ids), torch.zeros_like(ids)),
+            str(out),
+            input_names=names,
+            output_names=["logit"],
+            opset_version=17,
+            dynamo=False,
+            dynamic_axes={**{n: {0: "batch", 1: "tokens"} for n in names}, "logit": {0: "batch"}},
+        )
+        out.replace(target)
+
+
+class _OnnxPairs:
+    """The selector's network on ONNX Runtime, its pairs tokenized with `tokenizers` exactly as
+    `transformers` does for it (the question cut to half the budget, then the candidate)."""
+
+    def __init__(self, folder: Path, sha256: str, max_tokens: int) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from .onnx_encoder import cache_root
+
+        target = cache_root() / "selector" / sha256[:16] / "selector.onnx"
+        if not target.is_file():
+            log.info("exporting the answer selector to ONNX (once)")
+            export_onnx(folder, target)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(str(target), options, providers=["CPUExecutionProvider"])
+        self.max_tokens = max_tokens
+        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_tokens, strategy="only_second")
+        self.plain = Tokenizer.from_file(str(folder / "tokenizer.json"))
+        self.plain.no_padding()
+        self.plain.no_truncation()
+
+    def logits(self, question: str, texts: list[str]) -> np.ndarray:
+        q_ids = self.plain.encode(question, add_special_tokens=False).ids
+        if len(q_ids) > self.max_tokens // 2:
+            question = self.plain.decode(q_ids[: self.max_tokens // 2])
+        encoded = self.tokenizer.encode_batch([(question, t) for t in texts])
+        width = max(len(e.ids) for e in encoded)
+        ids = np.zeros((len(texts), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        types = np.zeros_like(ids)
+        for j, e in enumerate(encoded):
+            ids[j, : len(e.ids)] = e.ids
+            mask[j, : len(e.ids)] = 1
+            types[j, : len(e.ids)] = e.type_ids
+        out = self.session.run(["logit"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})[0]
+        return np.asarray(out, dtype=np.float32).reshape(-1)
+
+
 class AnswerSelector:
     """A loaded selector; `logits(question, items)` scores candidates (higher = more likely the answer)."""
 
-    def __init__(self, model: Any, tokenizer: Any, about: dict[str, Any], folder: Path) -> None:
+    def __init__(self, model: Any, tokenizer: Any, about: dict[str, Any], folder: Path, onnx: Any = None) -> None:
         self.model = model
+        self.onnx = onnx  # the network on ONNX Runtime (then model and tokenizer are None)
         self.tokenizer = tokenizer
         self.about = about
         self.folder = folder
@@ -130,8 +205,12 @@ class AnswerSelector:
         return f"{self.name}@{self.version}"
 
     @classmethod
-    def load(cls, folder: str | Path | None = None) -> AnswerSelector:
+    def load(cls, folder: str | Path | None = None, *, backend: str = "onnx") -> AnswerSelector:
         """Load a selector folder written by `rag.train_selector`, checking its weights' hash.
+
+        `backend` "onnx" (the default) runs the network in float32 on ONNX Runtime, exported once
+        into the cache, so answering imports neither torch nor transformers; "torch" runs it with
+        torch, its linear layers quantised as selector.json says (training uses it).
 
         Raises:
             SelectorProblem: a file is missing, unreadable or not the one selector.json names.
@@ -151,6 +230,16 @@ class AnswerSelector:
                 f"the answer selector's weights {weights} do not match selector.json "
                 f"(damaged or from another version); {FIX}"
             )
+        if backend == "onnx":
+            try:
+                return cls(None, None, about, folder, _OnnxPairs(folder, expected, int(about.get("max_tokens", 128))))
+            except SelectorProblem:
+                raise
+            except Exception as exc:  # onnxruntime, tokenizers and the export raise many types
+                raise SelectorProblem(
+                    f"cannot run the answer selector from {folder} on ONNX Runtime: "
+                    f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}; {FIX}"
+                ) from exc
         try:
             import torch
             from safetensors.torch import load_file
@@ -176,6 +265,8 @@ class AnswerSelector:
         """One logit per candidate. Any question or sentence is cut to fit the model safely."""
         if not items:
             return np.zeros(0, dtype=np.float32)
+        if self.onnx is not None:
+            return self.onnx.logits(question, [pair_text(i) for i in items])
         import torch
 
         # The question gets at most half the budget; the candidate keeps the rest.

@@ -341,3 +341,21 @@ def test_bad_questions_get_an_answer_an_abstention_or_a_clear_error(which, assis
         answer = chosen.ask(hostile)
         assert answer.abstained or answer.citations
         assert 0.0 <= answer.confidence <= 1.0
+
+
+def test_the_selector_on_onnx_runtime_reads_as_torch_does(tmp_path):
+    """Answering runs the selector on ONNX Runtime (no torch at answer time); its readings are
+    those of the same network in torch, float32 (long candidates cut the same way)."""
+    folder = tmp_path / "selector"
+    shutil.copytree(DEFAULT_SELECTOR, folder)
+    about = json.loads((folder / "selector.json").read_text())
+    (folder / "selector.json").write_text(json.dumps({**about, "quantize": "none"}))
+    onnx, torch_fp32 = AnswerSelector.load(folder), AnswerSelector.load(folder, backend="torch")
+    assert onnx.onnx is not None and torch_fp32.onnx is None
+    question = "Which country paid for the meeting of the expert group in Vienna? " * 2
+    items = [
+        SelectorInput("The meeting was funded by resources provided by the Government of China.", "", "Organization"),
+        SelectorInput("The meeting was opened by the representative of South Africa.", "It met in Vienna.", "Opening"),
+        SelectorInput("The Expert Group discussed cybercrime legislation at length. " * 12, "Before. " * 30, "Long"),
+    ]
+    np.testing.assert_allclose(onnx.logits(question, items), torch_fp32.logits(question, items), atol=1e-3)

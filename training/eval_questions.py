@@ -1,12 +1,13 @@
 """Write the evaluation file of one split of the questions written over the public UN documents.
 
-    python training/eval_questions.py QUESTIONS.jsonl [...] --data DATA --split test --out OUT.jsonl
+    python training/eval_questions.py QUESTIONS.jsonl [...] --data DATA --split test --out OUT.jsonl [--corpus DIR]
 
 Keeps the questions whose document falls in the split (the first hex digit of sha1 of its path,
 rag.selector_data), finds the paragraph holding each answer as the product splits the document,
 and writes `id`, `question`, `gold_paras`, `gold_doc` (the document's id: its file name without
 the extension) and `answer_keys`; an unanswerable question gets `gold_paras: []`. A question whose
-answer is in no paragraph is left out and counted.
+answer is in no paragraph is left out and counted. With `--corpus`, every document of the
+split's questions is copied into that folder (to be indexed with `rag index --corpus DIR`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 from pathlib import Path
 
 from rag.paragraphs import split_paragraphs
@@ -27,6 +29,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--split", choices=("train", "calibration", "test"), required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, default=None, help="copy the split's documents into this folder")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
     paragraphs: dict[str, list] = {}
@@ -42,6 +45,9 @@ def main() -> None:
                 path = args.data / r["doc"]
                 if r["doc"] not in paragraphs:
                     paragraphs[r["doc"]] = split_paragraphs(read_document(path, root=path.parent))
+                    if args.corpus is not None:
+                        args.corpus.mkdir(parents=True, exist_ok=True)
+                        shutil.copyfile(path, args.corpus / path.name)
                 gold: list[int] = []
                 if r.get("answer"):
                     key = squash(r["answer"])

@@ -39,7 +39,8 @@ def load(path: Path) -> list[dict]:
 def logits_of(selector: AnswerSelector, path: Path, questions: list[dict], top: int) -> list[np.ndarray]:
     """The cross-encoder's readings of each question's best `top` candidates, cached per file and model."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    cache = path.with_name(f"{path.stem}.{selector.label.replace('@', '-')}.top{top}.{digest}.npz")
+    backend = "onnx" if selector.onnx is not None else "torch"
+    cache = path.with_name(f"{path.stem}.{selector.label.replace('@', '-')}.{backend}.top{top}.{digest}.npz")
     if cache.is_file():
         saved = np.load(cache)
         return [saved[str(i)] for i in range(len(questions))]
