@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--scorer", default="hand", choices=("selector", "hand", "reader"))
     parser.add_argument("--threshold", type=float, default=None)
     parser.add_argument("--selector", type=Path, default=None, help="a selector folder (default: the shipped one)")
+    parser.add_argument("--reader", type=Path, default=None, help="a reader folder (default: models/reader)")
     parser.add_argument("--squad-per-doc", type=int, default=40)
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--seed", type=int, default=0)
@@ -87,7 +88,7 @@ def main() -> None:
     scorer = (
         HandScorer()
         if args.scorer == "hand"
-        else ReaderScorer.load(args.selector)
+        else ReaderScorer.load(args.reader)
         if args.scorer == "reader"
         else SelectorScorer.load(args.selector)
     )
@@ -115,7 +116,7 @@ def main() -> None:
             settings,
             index_dir=work / "index",
             scorer=scorer,
-            adapter=adapter,
+            adapter=adapter or False,
         )
         report = evaluate_file(assistant, questions, work / "report")
         f = report.figures

@@ -72,7 +72,7 @@ class Assistant:
         *,
         index_dir: Path | None = None,
         scorer: Scorer | None = None,
-        adapter: QueryAdapter | None = None,
+        adapter: QueryAdapter | bool = True,
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -81,9 +81,15 @@ class Assistant:
         if settings.threshold is None:
             settings = replace(settings, threshold=self.scorer.default_threshold)
         self.settings = settings
-        self.adapter = adapter
+        # The query adapter: the shipped one when it was trained for the index's model (True), none
+        # (False), or the one given; every way in builds an Assistant, so all answer alike.
+        self.adapter = (
+            QueryAdapter.shipped_for(data.manifest.model, data.manifest.dimension)
+            if adapter is True
+            else adapter or None
+        )
         self.retriever = Retriever(
-            data, nprobe=self.settings.nprobe, lexical_weight=self.settings.lexical_weight, adapter=adapter
+            data, nprobe=self.settings.nprobe, lexical_weight=self.settings.lexical_weight, adapter=self.adapter
         )
         self.idf = TermWeights(data)
         self._names: dict[str, str] | None = None
@@ -111,7 +117,8 @@ class Assistant:
             threads: torch threads for encoding questions (1 is fastest on a shared machine).
             embedder: an already loaded model to reuse (it must be the index's model).
             scorer: how sentences are scored (default: `HandScorer()`, the hand weights;
-                `SelectorScorer.load()` for the answer selector with its calibrated confidence).
+                `ReaderScorer.load()` for the reader trained here, `SelectorScorer.load()` for the
+                answer selector with its calibrated confidence).
             adapter: the query adapter that moves questions before paragraphs are ranked: True
                 for the shipped one when it was trained for the index's model, False for none.
 
@@ -136,21 +143,19 @@ class Assistant:
         if (
             isinstance(scorer, SelectorScorer)
             and scorer.selector.folder.resolve() == DEFAULT_SELECTOR.resolve()
-            and data.manifest.selector != scorer.label
+            and data.manifest.selector != scorer.selector.label
         ):
             raise StaleIndex(
                 f"the index was built when the shipped answer selector was "
-                f"'{data.manifest.selector or 'none'}', it is now '{scorer.label}'; run: rag index"
+                f"'{data.manifest.selector or 'none'}', it is now '{scorer.selector.label}'; run: rag index"
             )
-        if adapter is True:
-            adapter = QueryAdapter.shipped_for(data.manifest.model, data.manifest.dimension)
         return cls(
             data,
             embedder,
             settings,
             index_dir=Path(index_dir),
             scorer=scorer,
-            adapter=adapter if isinstance(adapter, QueryAdapter) else None,
+            adapter=adapter,
         )
 
     def corpus_dir(self) -> Path | None:

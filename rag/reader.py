@@ -11,7 +11,8 @@ confidence: the assistant abstains when the best one's is below the fitted thres
 The model is fitted by `training/fit_reader.py` on candidates mined from the retriever
 (`training/mine_candidates.py`) for the train split of the questions written for it, and its
 threshold is read off the calibration split (`eval/READER.md`). It lives beside the cross-encoder
-as `reader.json`.
+as `reader.json` (`models/reader/`). It is not the default way of answering: measured end to end it
+does not beat the hand weights yet (`eval/READER.md`); `rag ask --scorer reader` uses it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ from .errors import SelectorProblem
 from .features import FEATURES, Candidate, CandidateFeatures
 from .index import IndexData
 from .scorer import HandScorer
-from .selector import DEFAULT_SELECTOR, FIX, AnswerSelector, SelectorInput, candidate_heading
+from .selector import FIX, AnswerSelector, SelectorInput, candidate_heading
 
 READER_FILE = "reader.json"
+#: Where the reader shipped with the project lives: its cross-encoder and `reader.json`.
+DEFAULT_READER = Path(__file__).resolve().parent.parent / "models" / "reader"
 #: What the fitted model reads of each of the best candidates, after its feature row.
 EXTRA = (
     "hand_score",  # the hand weights' confidence
@@ -149,7 +152,7 @@ class ReaderScorer:
         Raises:
             SelectorProblem: a file is missing, damaged, or fitted for another cross-encoder.
         """
-        selector = AnswerSelector.load(folder if folder is not None else DEFAULT_SELECTOR)
+        selector = AnswerSelector.load(folder if folder is not None else DEFAULT_READER)
         model = ReaderModel.load(selector.folder / READER_FILE)
         fitted_for = model.about.get("selector")
         if fitted_for and fitted_for != selector.label:

@@ -72,7 +72,7 @@ class Retriever:
         *,
         fusion: str = "weighted",
         rrf_k: int = 60,
-        lexical_weight: float = 0.3,
+        lexical_weight: float = Settings().lexical_weight,
         depth: int = 256,
         nprobe: int = Settings().nprobe,
         adapter: QueryAdapter | None = None,

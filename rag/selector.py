@@ -141,16 +141,32 @@ class _OnnxPairs:
     """The selector's network on ONNX Runtime, its pairs tokenized with `tokenizers` exactly as
     `transformers` does for it (the question cut to half the budget, then the candidate)."""
 
-    def __init__(self, folder: Path, sha256: str, max_tokens: int) -> None:
+    def __init__(self, folder: Path, sha256: str, max_tokens: int, *, quantize: bool) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         from .onnx_encoder import cache_root
 
-        target = cache_root() / "selector" / sha256[:16] / "selector.onnx"
+        place = cache_root() / "selector" / sha256[:16]
+        target = place / "selector.onnx"
         if not target.is_file():
             log.info("exporting the answer selector to ONNX (once)")
             export_onnx(folder, target)
+        if quantize:  # its matrices in 8 bits (per output channel): about twice as fast
+            quantized = place / "selector.int8.onnx"
+            if not quantized.is_file():
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                partial = place / "selector.int8.onnx.tmp"
+                root = logging.getLogger()
+                level = root.level
+                root.setLevel(logging.ERROR)  # it advises pre-processing, which this graph does not need
+                try:
+                    quantize_dynamic(str(target), str(partial), weight_type=QuantType.QInt8, per_channel=True)
+                finally:
+                    root.setLevel(level)
+                partial.replace(quantized)
+            target = quantized
         options = ort.SessionOptions()
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
@@ -204,13 +220,20 @@ class AnswerSelector:
     def label(self) -> str:
         return f"{self.name}@{self.version}"
 
+    @property
+    def runtime(self) -> str:
+        """How it reads: "onnx" or "torch", with "-int8" when its linear layers are quantised."""
+        quantized = self.about.get("quantize", "dynamic-int8") == "dynamic-int8"
+        return ("onnx" if self.onnx is not None else "torch") + ("-int8" if quantized else "")
+
     @classmethod
     def load(cls, folder: str | Path | None = None, *, backend: str = "onnx") -> AnswerSelector:
         """Load a selector folder written by `rag.train_selector`, checking its weights' hash.
 
-        `backend` "onnx" (the default) runs the network in float32 on ONNX Runtime, exported once
-        into the cache, so answering imports neither torch nor transformers; "torch" runs it with
-        torch, its linear layers quantised as selector.json says (training uses it).
+        `backend` "onnx" (the default) runs the network on ONNX Runtime, exported once into the
+        cache, so answering imports neither torch nor transformers; "torch" runs it with torch
+        (training uses it). Either quantises its linear layers to 8 bits when selector.json says
+        "dynamic-int8", else runs in float32.
 
         Raises:
             SelectorProblem: a file is missing, unreadable or not the one selector.json names.
@@ -232,7 +255,9 @@ class AnswerSelector:
             )
         if backend == "onnx":
             try:
-                return cls(None, None, about, folder, _OnnxPairs(folder, expected, int(about.get("max_tokens", 128))))
+                quantize = about.get("quantize", "dynamic-int8") == "dynamic-int8"
+                onnx = _OnnxPairs(folder, expected, int(about.get("max_tokens", 128)), quantize=quantize)
+                return cls(None, None, about, folder, onnx)
             except SelectorProblem:
                 raise
             except Exception as exc:  # onnxruntime, tokenizers and the export raise many types

@@ -26,8 +26,8 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from rag.evaluation import roc_auc
-from rag.reader import COLUMNS, READER_FILE, ReaderModel, reader_rows
-from rag.selector import DEFAULT_SELECTOR, AnswerSelector, SelectorInput
+from rag.reader import COLUMNS, DEFAULT_READER, READER_FILE, ReaderModel, reader_rows
+from rag.selector import AnswerSelector, SelectorInput
 
 log = logging.getLogger("fit_reader")
 
@@ -39,8 +39,7 @@ def load(path: Path) -> list[dict]:
 def logits_of(selector: AnswerSelector, path: Path, questions: list[dict], top: int) -> list[np.ndarray]:
     """The cross-encoder's readings of each question's best `top` candidates, cached per file and model."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-    backend = "onnx" if selector.onnx is not None else "torch"
-    cache = path.with_name(f"{path.stem}.{selector.label.replace('@', '-')}.{backend}.top{top}.{digest}.npz")
+    cache = path.with_name(f"{path.stem}.{selector.label.replace('@', '-')}.{selector.runtime}.top{top}.{digest}.npz")
     if cache.is_file():
         saved = np.load(cache)
         return [saved[str(i)] for i in range(len(questions))]
@@ -87,7 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", type=Path, action="append", required=True)
     parser.add_argument("--calibration", type=Path, action="append", required=True)
-    parser.add_argument("--selector", type=Path, default=DEFAULT_SELECTOR)
+    parser.add_argument("--selector", type=Path, default=DEFAULT_READER)
     parser.add_argument("--top", type=int, default=8)
     parser.add_argument("--max-wrong", type=float, default=0.10)
     parser.add_argument("--C", type=float, default=1.0)
@@ -137,6 +136,7 @@ def main() -> None:
     }
     about = {
         "selector": selector.label,
+        "runtime": selector.runtime,
         "fitted_on": sorted({f"{q['source']}" for q in train_q}),
         "train_questions": per_source,
         "calibration_questions": len(cal_q),

@@ -28,7 +28,7 @@ import numpy as np
 from rag.adapter import QueryAdapter
 from rag.embedding import Embedder
 from rag.index import load_index
-from rag.retrieval import Retriever
+from rag.settings import Settings
 from rag.terms import terms
 
 log = logging.getLogger("train_adapter")
@@ -97,7 +97,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--tau", type=float, default=0.05, help="temperature of the softmax over paragraphs")
     parser.add_argument("--decay", type=float, default=0.01, help="weight of the squared matrix in the loss")
-    parser.add_argument("--lexical-weight", type=float, default=Retriever.__init__.__kwdefaults__["lexical_weight"])
+    parser.add_argument("--lexical-weight", type=float, default=Settings().lexical_weight)
     parser.add_argument("--version", default="1.0")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

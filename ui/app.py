@@ -263,7 +263,12 @@ def document_choices(holder: AssistantHolder) -> tuple[Any, Any]:
 
 def _reload(holder: AssistantHolder, old: Assistant) -> None:
     holder.assistant = Assistant.load(
-        old.index_dir or "index", corpus=holder.corpus, settings=old.settings, embedder=old.embedder, scorer=old.scorer
+        old.index_dir or "index",
+        corpus=holder.corpus,
+        settings=old.settings,
+        embedder=old.embedder,
+        scorer=old.scorer,
+        adapter=old.adapter or False,
     )
 
 
