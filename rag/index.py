@@ -208,6 +208,37 @@ def check_index_folder(index_dir: Path, corpus: Path | None = None) -> None:
                 f"{index_dir} holds files but no {MANIFEST}: it is not an index, and "
                 "building would replace it; choose another --index or empty it"
             )
+        if (index_dir / MANIFEST).is_file():
+            _check_own_files(index_dir)
+
+
+def _check_own_files(index_dir: Path) -> None:
+    """An index folder is replaced only when it is one this project wrote (its manifest parses as
+    ours and lists its files) and holds nothing else: another program's manifest.json, or a file
+    a user put beside the index, would be deleted by the swap."""
+    try:
+        listed = set(Manifest.from_json((index_dir / MANIFEST).read_text(encoding="utf-8")).files)
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
+        raise UnsafeIndexFolder(
+            f"{index_dir / MANIFEST} is not the manifest of an index built by rag, and building would "
+            "replace the folder; choose another --index"
+        ) from None
+    if not listed:
+        raise UnsafeIndexFolder(
+            f"{index_dir / MANIFEST} lists no index files; it was not written by rag index, and building "
+            "would replace the folder; choose another --index"
+        )
+    extra = sorted(
+        f.relative_to(index_dir).as_posix()
+        for f in index_dir.rglob("*")
+        if not f.is_dir() and f.relative_to(index_dir).as_posix() not in listed | {MANIFEST}
+    )
+    if extra:
+        shown = ", ".join(extra[:3]) + (f" and {len(extra) - 3} more" if len(extra) > 3 else "")
+        raise UnsafeIndexFolder(
+            f"{index_dir} holds files that are not part of the index ({shown}); building would delete "
+            "them: move them out of the folder or choose another --index"
+        )
 
 
 def recover_index(target: Path) -> None:
@@ -251,6 +282,15 @@ def write_atomically(target: Path, write: Callable[[Path], None]) -> None:
     old = target.with_name(f".{target.name}-old")
     try:
         write(tmp)
+        # mkdtemp makes a private folder (0700): the index keeps the mode the folder had, or the
+        # one a new folder gets under the user's umask.
+        if target.exists():
+            mode = target.stat().st_mode & 0o7777
+        else:
+            mask = os.umask(0)
+            os.umask(mask)
+            mode = 0o777 & ~mask
+        os.chmod(tmp, mode)
         if target.exists():
             os.replace(target, old)
         os.replace(tmp, target)

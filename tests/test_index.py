@@ -11,7 +11,7 @@ from conftest import BUNDLED, DOC, ROOT, write
 from rag.assistant import Assistant
 from rag.embedding import Embedder
 from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnsafeIndexFolder
-from rag.index import build_index, load_index, write_atomically
+from rag.index import build_index, load_index, read_manifest, write_atomically
 
 
 class CountingEmbedder(Embedder):
@@ -651,3 +651,44 @@ def test_the_onnx_encoder_runs_a_model_without_segment_ids(tmp_path):
     texts = ["Who opened the meeting?", "The meeting was attended by 87 Member States. " * 4]
     assert onnx.backend == "onnx"
     assert np.abs(onnx.encode(texts) - reference.encode(texts)).max() < 1e-4
+
+
+def test_a_folder_the_build_did_not_make_is_never_emptied(tmp_path, embedder):
+    """Another program's manifest.json, or a file a user put beside an index, makes the folder one
+    the build refuses with one line; nothing in it is deleted."""
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.md", "# A\n\n1. The committee met in Geneva in May.\n")
+    site = tmp_path / "site"
+    write(site / "manifest.json", "{}")
+    write(site / "data.csv", "x\n")
+    with pytest.raises(UnsafeIndexFolder, match="not the manifest of an index built by rag"):
+        build_index(corpus, site, embedder=embedder, progress=False)
+    assert (site / "data.csv").read_text() == "x\n" and (site / "manifest.json").read_text() == "{}"
+
+    index = tmp_path / "index"
+    build_index(corpus, index, embedder=embedder, progress=False)
+    write(index / "notes.txt", "mine\n")
+    write(index / "sub" / "keep.txt", "mine too\n")
+    write(corpus / "b.md", "# B\n\n1. A second document.\n")
+    with pytest.raises(UnsafeIndexFolder, match=r"not part of the index \(notes.txt, sub/keep.txt\)"):
+        build_index(corpus, index, embedder=embedder, progress=False)
+    assert (index / "notes.txt").read_text() == "mine\n" and (index / "sub" / "keep.txt").is_file()
+    assert sorted(read_manifest(index).documents) == ["a"]
+
+
+def test_a_rebuilt_index_keeps_its_folders_mode(tmp_path, embedder):
+    import os
+    import stat
+
+    corpus = tmp_path / "corpus"
+    write(corpus / "a.md", "# A\n\n1. The committee met in Geneva in May.\n")
+    index = tmp_path / "index"
+    build_index(corpus, index, embedder=embedder, progress=False)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(index.stat().st_mode) == 0o777 & ~mask
+    index.chmod(0o750)
+    write(corpus / "b.md", "# B\n\n1. A second document.\n")
+    build_index(corpus, index, embedder=embedder, progress=False)
+    assert stat.S_IMODE(index.stat().st_mode) == 0o750
+    assert sorted(load_index(index).manifest.documents) == ["a", "b"]
