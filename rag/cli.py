@@ -132,14 +132,26 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import run_batch
+    from .batch import check_out, run_batch
 
+    check_out(args.questions, args.out)  # before the model is loaded, let alone a question answered
     assistant = _load(args)
-    result = run_batch(assistant, args.questions, args.out, doc_id=args.doc)
+    progress = None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit="question", desc="answering", leave=False)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+    result = run_batch(assistant, args.questions, args.out, doc_id=args.doc, resume=args.resume, on_answer=progress)
     answered = sum(1 for r in result.records if "error" not in r and not r["abstained"])
+    errors = sum(1 for r in result.records if "error" in r)
     print(
-        f"Wrote {len(result.records)} answers to {args.out}: {answered} answered, "
-        f"{len(result.records) - answered - len(result.failed)} abstained, {len(result.failed)} failed."
+        f"Wrote {len(result.records)} answers to {args.out}{' (appended)' if args.resume else ''}: "
+        f"{answered} answered, {len(result.records) - answered - errors} abstained, {errors} failed."
     )
     for problem in result.failed:
         print(f"  {problem}", file=sys.stderr)
@@ -297,7 +309,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("batch", help="answer a file of questions (JSONL, CSV or one per line)")
     p.add_argument("questions")
-    p.add_argument("--out", required=True, help="JSONL file to write")
+    p.add_argument("--out", required=True, help="JSONL file to write (each answer as it is made)")
+    p.add_argument(
+        "--resume", action="store_true", help="skip the questions whose ids --out already holds; append the others"
+    )
     common(p)
     p.set_defaults(func=cmd_batch)
 

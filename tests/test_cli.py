@@ -190,3 +190,38 @@ def test_bad_options_are_one_line_errors(workdir, capsys, argv, says):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and says in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_batch_checks_its_output_before_answering(workdir, capsys):
+    """--out that is a folder, or the question file itself, is refused in one line before any
+    question is answered, and nothing is written or erased."""
+    questions = write(workdir / "q.txt", "Who opened the meeting?\n")
+    (workdir / "answers").mkdir()
+    assert main(["batch", "q.txt", "--out", "answers"]) == 2
+    assert "is a folder" in capsys.readouterr().err
+    assert main(["batch", "q.txt", "--out", "q.txt"]) == 2
+    assert "is the question file itself" in capsys.readouterr().err
+    assert questions.read_text() == "Who opened the meeting?\n"
+
+
+def test_batch_writes_as_it_goes_resumes_and_reports_duplicate_ids(workdir, capsys):
+    """Each answer is a line of --out as soon as it is made; --resume after a kill keeps the
+    answers written, drops a line the kill cut short, and answers only the rest."""
+    lines = [
+        {"id": "a", "question": "Who opened the meeting?"},
+        {"id": "b", "question": "What is agenda item 6 of the meeting?"},
+        {"id": "c", "question": "How many Member States attended?"},
+        {"id": "a", "question": "Who chaired the meeting?"},
+    ]
+    write(workdir / "q.jsonl", "".join(json.dumps(line) + "\n" for line in lines))
+    assert main(["batch", "q.jsonl", "--out", "out.jsonl"]) == 1  # the duplicate id is a failure
+    err = capsys.readouterr().err
+    assert "id 'a' is also the id of line 1" in err
+    full = (workdir / "out.jsonl").read_text().splitlines()
+    assert [json.loads(x)["id"] for x in full] == ["a", "b", "c", "a"]
+    # As a kill would leave it: the first answer whole, the second cut short.
+    (workdir / "out.jsonl").write_text(full[0] + "\n" + full[1][:40])
+    main(["batch", "q.jsonl", "--out", "out.jsonl", "--resume"])
+    resumed = [json.loads(x) for x in (workdir / "out.jsonl").read_text().splitlines()]
+    assert [r["id"] for r in resumed] == ["a", "b", "c"]
+    assert resumed[1] == json.loads(full[1]) and resumed[2] == json.loads(full[2])
