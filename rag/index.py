@@ -9,7 +9,8 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -597,6 +598,26 @@ def _write_vectors(
     return out[0], out[1]
 
 
+@contextmanager
+def build_lock(index_dir: Path) -> Iterator[None]:
+    """One build of an index at a time, across processes and threads: an exclusive lock on a file
+    beside the folder (`.<name>.lock`), held from planning to the swap and the checkpoints'
+    clean-up. A second build waits for the first, then sees its result."""
+    import fcntl
+
+    index_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(index_dir.parent / f".{index_dir.name}.lock", "a+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log.warning("another build of %s is running; waiting for it to finish", index_dir)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def build_index(
     corpus: str | Path = "corpus",
     index_dir: str | Path = "index",
@@ -611,16 +632,41 @@ def build_index(
     """Index every document of `corpus` into `index_dir`, re-embedding only changed documents.
     Beyond `ann_threshold` paragraph windows, they also get an approximate search index.
     Files that cannot be indexed (unreadable, too large, empty, a duplicate, a link out of the
-    corpus, not a document) are listed with the reason in the manifest's `skipped`.
+    corpus, not a document) are listed with the reason in the manifest's `skipped`. Builds of one
+    index run one at a time (`build_lock`).
 
     Raises:
         EmptyCorpus, DuplicateDocument, UnreadableDocument: the corpus cannot be indexed;
             the existing index is left as it was.
     """
+    check_index_folder(Path(index_dir), Path(corpus))  # before the lock file is made beside it
+    with build_lock(Path(index_dir)):
+        return _build_index(
+            Path(corpus),
+            Path(index_dir),
+            model=model,
+            window=window,
+            embedder=embedder,
+            progress=progress,
+            max_file_mb=max_file_mb,
+            ann_threshold=ann_threshold,
+        )
+
+
+def _build_index(
+    corpus: Path,
+    index_dir: Path,
+    *,
+    model: str,
+    window: WindowSettings,
+    embedder: Embedder | None,
+    progress: bool,
+    max_file_mb: float,
+    ann_threshold: int,
+) -> Manifest:
     import bm25s
 
     started = time.perf_counter()
-    corpus, index_dir = Path(corpus), Path(index_dir)
     check_index_folder(index_dir, corpus)
     files = corpus_files(corpus)
     documents = []

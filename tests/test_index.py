@@ -692,3 +692,30 @@ def test_a_rebuilt_index_keeps_its_folders_mode(tmp_path, embedder):
     build_index(corpus, index, embedder=embedder, progress=False)
     assert stat.S_IMODE(index.stat().st_mode) == 0o750
     assert sorted(load_index(index).manifest.documents) == ["a", "b"]
+
+
+def test_two_builds_of_one_index_at_once_both_finish(tmp_path, embedder):
+    """Two builds of the same index at the same time (two `rag index`, or an upload and a
+    `rag index`): the second waits for the first, neither deletes the other's files, and the
+    index holds every document."""
+    import threading
+
+    corpus = tmp_path / "corpus"
+    for i in range(6):
+        write(corpus / f"d{i}.md", f"# D{i}\n\n1. Document {i} says the committee met {i} times in Geneva.\n")
+    index = tmp_path / "index"
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            build_index(corpus, index, embedder=embedder, progress=False)
+        except BaseException as exc:  # noqa: BLE001 - the test reports any
+            errors.append(exc)
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(load_index(index).manifest.documents) == [f"d{i}" for i in range(6)]
