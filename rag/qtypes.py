@@ -139,8 +139,15 @@ def question_type(question: str) -> str | None:
         or re.search(r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q)
     ):
         return "when"
-    if re.match(r"^how (many|much)\b", q) or re.search(
-        r"\b(what|which) (number|percentage|share|proportion|amount)\b", q
+    if (
+        re.match(r"^how (many|much)\b", q)
+        or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q)
+        # "What was the budget ...?", "What is the total cost ...?": an amount is wanted.
+        or re.search(
+            r"\bwhat (is|was|are|were|will be) the (\w+ )?(budget|cost|costs|price|sum|total|value|salary|fee|fees|"
+            r"fine|rate|percentage|share|amount|figure|turnout|population)\b",
+            q,
+        )
     ):
         return "count"
     if re.search(rf"\b(which|what) ({_MODIFIER} ){{0,2}}{_LABELLED}\b", q):

@@ -136,3 +136,14 @@ def test_a_question_about_a_resolution_or_chapter_wants_its_number():
     chapters = "Which chapters of the draft study should meetings go through?"
     assert has_answer_of_type("label", "They suggested examining the study chapter by chapter.", chapters) == 0.0
     assert has_answer_of_type("label", "the issues dealt with in chapters 3 to 8 of the study", chapters) == 1.0
+
+
+def test_a_question_about_a_budget_or_a_cost_wants_an_amount(assistant):
+    """ "What was the budget ...?" wants a figure: a sentence about budget resources with no amount
+    does not answer it, and the assistant refuses rather than quote one."""
+    assert question_type("What was the budget of the Expert Group in 2019?") == "count"
+    assert question_type("What is the total cost of the programme?") == "count"
+    assert question_type("What was the outcome of the vote?") is None
+    sentence = "Some speakers also suggested providing the Expert Group with regular budget resources."
+    assert has_answer_of_type("count", sentence, "What was the budget of the Expert Group?") == 0.0
+    assert assistant.ask("What was the budget of the Expert Group in 2019?").abstained
