@@ -34,8 +34,9 @@ from .types import DocumentInfo, Paragraph
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # 2: paragraphs carry their reference, kind and pages; 3: file sizes and hashes;
-# 4: the line offsets of paragraphs.jsonl, so that paragraphs are read when used
+FORMAT_VERSION = 5  # 2: paragraphs carry their reference, kind and pages; 3: file sizes and hashes;
+# 4: the line offsets of paragraphs.jsonl, so that paragraphs are read when used; 5: the manifest
+# carries the hash of its own content
 
 
 def pipeline_fingerprint() -> str:
@@ -88,6 +89,9 @@ class Manifest:
     files: dict[str, dict] = field(default_factory=dict)  # index file -> {"bytes", "sha256"}
     created: str = ""
     build_seconds: float = 0.0
+    # sha256 of the manifest written with this field empty: an edit of the manifest (a title, a
+    # file's hash, the file table) is caught when it is read.
+    checksum: str = ""
 
     def __post_init__(self) -> None:
         if not isinstance(self.documents, DocumentTable):  # it knows how citations name them
@@ -95,6 +99,14 @@ class Manifest:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, ensure_ascii=False)
+
+    def own_hash(self) -> str:
+        """The checksum this manifest should carry: the hash of its JSON with the field empty."""
+        return hashlib.sha256(replace(self, checksum="").to_json().encode("utf-8")).hexdigest()
+
+    def sealed(self) -> Manifest:
+        """This manifest carrying its own checksum, as it is written."""
+        return replace(self, checksum=self.own_hash())
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
@@ -823,7 +835,7 @@ def _build_index(
             for path in sorted(tmp.rglob("*"))
             if path.is_file()
         }
-        (tmp / MANIFEST).write_text(replace(manifest, files=files).to_json(), encoding="utf-8")
+        (tmp / MANIFEST).write_text(replace(manifest, files=files).sealed().to_json(), encoding="utf-8")
 
     write_atomically(index_dir, write)
     checkpoints.clear()
@@ -879,9 +891,12 @@ def read_manifest(index_dir: str | Path) -> Manifest:
     if not mpath.is_file():
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
     try:
-        return Manifest.from_json(mpath.read_text(encoding="utf-8"))
+        manifest = Manifest.from_json(mpath.read_text(encoding="utf-8"))
     except (ValueError, TypeError, KeyError) as exc:
         raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
+    if manifest.format_version >= 5 and manifest.checksum != manifest.own_hash():
+        raise CorruptIndex(f"{mpath} does not match its own checksum: it was edited or damaged; run: rag index")
+    return manifest
 
 
 def load_index(
@@ -907,6 +922,8 @@ def load_index(
     for name in FILES:
         if not (index_dir / name).is_file():
             raise CorruptIndex(f"{index_dir / name} is missing; run: rag index")
+    if not manifest.files:
+        raise CorruptIndex(f"{index_dir / MANIFEST} lists no index files, so none could be checked; run: rag index")
     check_files(index_dir, manifest)
     if check_corpus:
         _check_corpus(manifest, index_dir, Path(corpus) if corpus is not None else None)

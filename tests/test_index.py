@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +41,7 @@ def small_corpus(tmp_path):
 
 def test_manifest_records_model_windows_and_hashes(bundled_index):
     manifest = json.loads((bundled_index / "manifest.json").read_text())
-    assert manifest["format_version"] == 4
+    assert manifest["format_version"] == 5 and len(manifest["checksum"]) == 64
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
     assert manifest["window"] == {"tokens": 200, "overlap": 48}
@@ -131,9 +132,8 @@ def test_stale_index_is_detected_with_the_fix_named(tmp_path, embedder):
 def test_an_index_from_another_splitter_version_is_refused(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     build_index(corpus, index, embedder=embedder, progress=False)
-    manifest = json.loads((index / "manifest.json").read_text())
-    manifest["pipeline"] = "0" * len(manifest["pipeline"])
-    (index / "manifest.json").write_text(json.dumps(manifest))
+    manifest = read_manifest(index)
+    (index / "manifest.json").write_text(replace(manifest, pipeline="0" * len(manifest.pipeline)).sealed().to_json())
     with pytest.raises(StaleIndex, match="another version of the paragraph and sentence splitter; run: rag index"):
         load_index(index)
     build_index(corpus, index, embedder=embedder, progress=False)  # rebuilding mends it
@@ -168,11 +168,32 @@ def test_missing_and_corrupt_index(tmp_path, bundled_index):
     np.save(broken / "paragraphs.npy", np.zeros((3, 384), np.float32))
     with pytest.raises(CorruptIndex, match="changed or damaged"):
         load_index(broken, check_corpus=False)
+    shutil.rmtree(broken)
+    shutil.copytree(bundled_index, broken)
     manifest = json.loads((broken / "manifest.json").read_text())
-    manifest["files"] = {}  # an index whose manifest lists no files still gets its shapes checked
+    manifest["files"] = {}  # as if to turn the file checks off: the manifest's checksum catches it
     (broken / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(CorruptIndex, match="inconsistent"):
+    with pytest.raises(CorruptIndex, match="does not match its own checksum"):
         load_index(broken, check_corpus=False)
+    (broken / "manifest.json").write_text(replace(read_manifest(bundled_index), files={}).sealed().to_json())
+    with pytest.raises(CorruptIndex, match="lists no index files"):
+        load_index(broken, check_corpus=False)
+
+
+def test_an_edited_manifest_is_caught_by_load_and_verify(tmp_path, bundled_index):
+    """A changed title in the manifest would change every citation's reference: loading and
+    `rag index --verify` refuse it."""
+    from rag.index import verify_index
+
+    broken = tmp_path / "index"
+    shutil.copytree(bundled_index, broken)
+    text = (broken / "manifest.json").read_text()
+    assert "Expert Group" in text
+    (broken / "manifest.json").write_text(text.replace("Expert Group", "Expert Panel", 1))
+    with pytest.raises(CorruptIndex, match="does not match its own checksum"):
+        load_index(broken, check_corpus=False)
+    with pytest.raises(CorruptIndex, match="does not match its own checksum"):
+        verify_index(broken)
 
 
 def test_a_failed_write_leaves_the_old_index_intact(tmp_path, bundled_index):

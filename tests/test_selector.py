@@ -132,9 +132,12 @@ def test_an_index_built_for_another_selector_says_to_rebuild(tmp_path, bundled_i
     from rag.cli import main
 
     site = copy_site(tmp_path, bundled_index)
-    manifest = json.loads((site / "index" / "manifest.json").read_text())
-    manifest["selector"] = "answer-selector@0.0-other"
-    (site / "index" / "manifest.json").write_text(json.dumps(manifest))
+    from dataclasses import replace
+
+    from rag.index import read_manifest
+
+    manifest = replace(read_manifest(site / "index"), selector="answer-selector@0.0-other")
+    (site / "index" / "manifest.json").write_text(manifest.sealed().to_json())  # as an older build wrote it
     args = ["ask", "Who opened the meeting?", "--index", str(site / "index")]
     assert main([*args, "--scorer", "selector"]) != 0
     err = capsys.readouterr().err
