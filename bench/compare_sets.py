@@ -108,8 +108,8 @@ def main() -> None:
     for name in args.sets.split(","):
         work = args.work / name
         questions = make_set(name, args.data, work, args.squad_per_doc, args.seed)
-        if not (work / "index" / "manifest.json").is_file():
-            build_index(work / "corpus", work / "index", embedder=embedder, progress=False)
+        # Incremental: nothing is embedded again unless a document or the index format changed.
+        build_index(work / "corpus", work / "index", embedder=embedder, progress=False)
         assistant = Assistant(
             load_index(work / "index"),
             embedder,

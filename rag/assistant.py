@@ -167,7 +167,9 @@ class Assistant:
     def retrieve(self, question: str, *, k: int, doc_id: str | None = None) -> tuple[Hit, ...]:
         """Only the retrieval step: the top-k paragraphs for a question."""
         q = self.check_question(question)
-        return self.retriever.search(self.embedder.encode_query(q), terms(q), k=k, doc_id=self.document_id(doc_id)).hits
+        return self.retriever.search(
+            self.embedder.encode_query(q), terms(q), k=k, doc_id=self.document_id(doc_id), question=q
+        ).hits
 
     def document_id(self, name: str | None) -> str | None:
         """The id of the document a user names by its id, file name or symbol ("A/RES/80/9");
@@ -217,7 +219,7 @@ class Assistant:
         if k is not None and k <= 0:
             raise BadSetting(f"k must be positive, got {k}")
         evidence = self.retriever.search(
-            vector, query_terms, k=self.settings.k if k is None else k, doc_id=self.document_id(doc_id)
+            vector, query_terms, k=self.settings.k if k is None else k, doc_id=self.document_id(doc_id), question=q
         )
         candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
         if self.settings.note_penalty and any(c.paragraph.kind == "note" for c in candidates):

@@ -15,7 +15,8 @@ import numpy as np
 
 from .index import IndexData
 from .qtypes import entity_coverage, has_answer_of_type, question_entities, question_type
-from .retrieval import Evidence
+from .citations import label
+from .retrieval import Evidence, named_units
 from .terms import passage_terms
 from .types import Paragraph
 
@@ -130,6 +131,15 @@ def reference_conflict(refs: list[tuple[str, int]], sentence: str) -> float:
     return 0.0
 
 
+def names_unit(units: set[str], para: Paragraph) -> float:
+    """1.0 when the paragraph is a unit the question names by its number ("recommendation
+    121.184" for para. 121.184, "article 24" for Art. 24(1))."""
+    if not units:
+        return 0.0
+    name = label(para)
+    return float(name in units or (name.startswith("Art. ") and "(" in name and name[: name.index("(") + 1] in units))
+
+
 def list_context(text: str, start: int) -> str:
     """For a sentence on a list line, the lines that introduce it (the paragraph's first line and
     the nearest line above ending with a colon); empty for ordinary sentences."""
@@ -161,6 +171,7 @@ def candidate_features(
     """One feature row for every sentence of the retrieved paragraphs."""
     kind = question_type(question)
     refs = references(question)
+    units = set(named_units(question))
     entities = question_entities(question)
     wanted = set(query_terms)
     low = question.lower().lstrip()
@@ -181,6 +192,8 @@ def candidate_features(
     candidates: list[Candidate] = []
     rows: list[list[float]] = []
     sentence_cos = data.sentence_cosines(in_hits, evidence.query)
+    # When the question names a unit by its number and it was found, the other paragraphs are not it.
+    unit_found = bool(units) and any(names_unit(units, data.paragraphs[int(sentences[r][0])]) for r in in_hits)
     for i, srow in enumerate(in_hits):
         prow, start, end = (int(x) for x in sentences[srow])
         para = data.paragraphs[prow]
@@ -207,8 +220,11 @@ def candidate_features(
                 paragraph_cos[prow],
                 fused[prow],
                 para_entities[prow],
-                reference_match(refs, para, start, text) if refs else 0.0,
-                reference_conflict(refs, text) if refs else 0.0,
+                max(reference_match(refs, para, start, text) if refs else 0.0, names_unit(units, para)),
+                max(
+                    reference_conflict(refs, text) if refs else 0.0,
+                    float(unit_found and not names_unit(units, para)),
+                ),
                 float(kind is not None and typed == 1.0),
                 *missing,
                 len(novel) / len(own_terms) if own_terms else 0.0,

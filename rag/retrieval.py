@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -11,6 +12,7 @@ import faiss
 import numpy as np
 
 from .adapter import QueryAdapter
+from .citations import label
 from .errors import BadSetting, InputError
 from .index import IndexData
 from .settings import Settings
@@ -43,6 +45,37 @@ def max_by_owner(scores: np.ndarray, owners: np.ndarray, size: int) -> np.ndarra
     """For each owner row, the best score of its windows (-inf where it has none)."""
     out = np.full(size, -np.inf, dtype=np.float32)
     np.maximum.at(out, owners, scores)
+    return out
+
+
+#: Units a question may name by their number: a recommendation ("recommendation 121.184", or the
+#: bare "121.184"), an article ("article 24(1)", "art. 24"), a paragraph ("paragraph 12").
+_NAMED_UNIT = re.compile(
+    r"\b(?:(?P<art>articles?|art\.)\s*(?P<art_no>\d{1,3})(?P<art_par>\(\d{1,2}\))?(?![\d(])"
+    r"|(?P<para>paragraphs?|paras?\.|recommendations?)\s*(?P<para_no>\d{1,4}(?:\.\d{1,3})?)(?![\d.])"
+    r"|(?P<dotted>\d{2,3}\.\d{1,3})(?![\d.%])(?!\s*(?:per ?cent|percent|million|billion|degrees?)))",
+    re.IGNORECASE,
+)
+#: How many of the paragraphs a question names by number are put first.
+NAMED_FIRST = 2
+#: Paragraphs an index may have for its labels to be gathered when a question names a unit (it
+#: reads every paragraph once; above this, named units are found by their words alone).
+LABEL_SCAN_LIMIT = 200_000
+
+
+def named_units(question: str) -> list[str]:
+    """The citation labels of the units a question names by number ("para. 121.184", "Art. 24(1)",
+    "Art. 24", "para. 12"); a label ending in "(" stands for every paragraph of that article."""
+    out = []
+    for m in _NAMED_UNIT.finditer(question):
+        if m.group("art"):
+            out.append(f"Art. {m.group('art_no')}{m.group('art_par') or ''}")
+            if not m.group("art_par"):
+                out.append(f"Art. {m.group('art_no')}(")
+        elif m.group("para"):
+            out.append(f"para. {m.group('para_no')}")
+        else:
+            out.append(f"para. {m.group('dotted')}")
     return out
 
 
@@ -86,6 +119,7 @@ class Retriever:
         self.depth = depth  # nearest windows and sentences looked at per question
         self.nprobe = nprobe
         self.adapter = adapter  # moves the question's vector before paragraphs are ranked
+        self._labels: dict[str, list[int]] | None = None  # citation label -> paragraph rows, when first needed
         # A large index brings approximate search indexes (IVF); a small one is searched exactly.
         self._windows = (
             data.window_ann if data.window_ann is not None else _flat(data.window_vectors, data.manifest.dimension)
@@ -136,8 +170,29 @@ class Retriever:
             np.maximum.at(best, data.sentence_paragraph[rows], data.sentence_cosines(rows, query))
         return best
 
+    def labelled(self, labels: list[str]) -> list[int]:
+        """The paragraph rows whose citation label is one of these (or, for "Art. 24(", any
+        paragraph of article 24); [] for an index too large to gather its labels."""
+        if not labels or len(self.data.paragraphs) > LABEL_SCAN_LIMIT:
+            return []
+        if self._labels is None:
+            table: dict[str, list[int]] = {}
+            for row, p in enumerate(self.data.paragraphs):
+                name = label(p)
+                table.setdefault(name, []).append(row)
+                if name.startswith("Art. ") and "(" in name:
+                    table.setdefault(name[: name.index("(") + 1], []).append(row)
+            self._labels = table
+        return sorted({row for name in labels for row in self._labels.get(name, [])})
+
     def search(
-        self, query_vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None = None
+        self,
+        query_vector: np.ndarray,
+        query_terms: list[str],
+        *,
+        k: int,
+        doc_id: str | None = None,
+        question: str = "",
     ) -> Evidence:
         """Rank paragraphs for a question by fusing window, sentence and BM25 rankings. The
         evidence keeps the question's own vector, with which its sentences are then scored."""
@@ -172,6 +227,9 @@ class Retriever:
             best_sentence = self._best_sentences(found, query_vector, n)
 
         rows = np.arange(first, last)
+        # Paragraphs the question names by number ("recommendation 121.184", "article 24(1)") come
+        # first, in the order of their scores (kept as they are): their number is not in their words.
+        named = [r for r in self.labelled(named_units(question)) if first <= r < last]
         if self.fusion == "rrf":
             rankings = [
                 rows[np.argsort(-dense[first:last], kind="stable")],
@@ -182,6 +240,7 @@ class Retriever:
                 rankings.append(rows[order][lexical[first:last][order] > 0])
             fused = fuse_rrf([r[:depth].tolist() for r in rankings], k=self.rrf_k)
             best = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
+            named_scores = [(row, fused.get(row, 0.0)) for row in named]
         else:
             scores = fuse_scores(
                 np.maximum(dense[first:last], best_sentence[first:last]), lexical[first:last], self.lexical_weight
@@ -189,6 +248,12 @@ class Retriever:
             top = np.argpartition(-scores, min(k, len(scores) - 1))[:k] if len(scores) > k else np.arange(len(scores))
             top = top[np.lexsort((top, -scores[top]))]
             best = [(int(first + i), float(scores[i])) for i in top]
+            named_scores = [(row, float(scores[row - first])) for row in named]
+        if named_scores:
+            # At most NAMED_FIRST of them: "paragraph 12" names a paragraph in every numbered document.
+            named_scores = sorted(named_scores, key=lambda rs: (-rs[1], rs[0]))[: min(k, NAMED_FIRST)]
+            chosen = {row for row, _ in named_scores}
+            best = (named_scores + [b for b in best if b[0] not in chosen])[:k]
         hits = tuple(
             Hit(paragraph=data.paragraphs[row], score=float(score), rank=i)
             for i, (row, score) in enumerate(best, start=1)

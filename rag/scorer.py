@@ -55,7 +55,7 @@ class HandScorer:
     sentence_coverage: float = 0.25
     paragraph_coverage: float = 0.15
     paragraph_cosine: float = 0.10
-    reference: float = 0.2  # bonus when the sentence is the "item 6" the question names
+    reference: float = 0.5  # bonus when the sentence is the "item 6" or "recommendation 121.184" the question names
     missing_entity: float = 0.2  # share of the score lost when the paragraph lacks the names asked about
     other_reference: float = 0.2  # share lost when the sentence is about "item 3", not the "item 6" asked
     # Share of the score lost when a question that wants a date, a number, a country or a place

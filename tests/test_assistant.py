@@ -1,8 +1,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DOC
+from conftest import DOC, write
 
+from rag.assistant import Assistant
+from rag.citations import label
 from rag.errors import EmptyQuestion, InputError, QuestionTooLong
 
 
@@ -94,3 +96,44 @@ def test_a_resolution_is_cited_by_its_own_numbers_and_preamble(tmp_path, embedde
     page = evidence_html(assistant, day)
     assert "Preamble (before)" in page and "Paragraph 2 (after)" in page
     assert citation_label(assistant, charter.citations[0]).endswith(", preamble")
+
+
+def test_a_unit_named_by_its_number_is_found(tmp_path, embedder):
+    """Questions that name a recommendation, an article or a paragraph by its number reach it,
+    though its number is not among its words and its neighbours share them."""
+    from rag.index import build_index, load_index
+
+    corpus = tmp_path / "corpus"
+    recommendations = "\n".join(
+        f"12.{i} Continue its efforts to protect the rights of {topic} ({state});"
+        for i, (topic, state) in enumerate(
+            [("children", "Brazil"), ("women", "Chile"), ("migrants", "Egypt"), ("persons with disabilities", "France")]
+            * 3,
+            start=180,
+        )
+    )
+    opening = "".join(f"{i}. The delegation answered question {i} on its report.\n\n" for i in range(1, 12))
+    write(
+        corpus / "upr.md",
+        f"# Report\n\n{opening}"
+        "12. The following recommendations enjoy the support of the State under review:\n\n"
+        f"{recommendations}\n\n13. The conclusions reflect the position of the States.\n",
+    )
+    write(
+        corpus / "treaty.md",
+        "# Convention\n\n## Article 23\n\n1. Each Party shall adopt measures on data.\n\n"
+        "## Article 24\n\n1. Each Party shall adopt measures on extradition.\n\n"
+        "2. Extradition shall be subject to the conditions of the law of the requested Party.\n\n"
+        "## Article 25\n\n1. Each Party shall adopt measures on mutual assistance.\n",
+    )
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    assistant = Assistant(load_index(tmp_path / "index"), embedder)
+    hits = assistant.retrieve("What does recommendation 12.187 ask for?", k=5)
+    assert label(hits[0].paragraph) == "para. 12.187"
+    answer = assistant.ask("What does recommendation 12.187 ask for?", threshold=0.0)
+    assert answer.citations[0].label == "para. 12.187"
+    assert label(assistant.retrieve("What does article 24(2) provide?", k=5)[0].paragraph) == "Art. 24(2)"
+    assert {label(h.paragraph) for h in assistant.retrieve("What does article 24 say?", k=5)[:2]} == {
+        "Art. 24(1)",
+        "Art. 24(2)",
+    }
