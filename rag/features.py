@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .citations import label
 from .index import IndexData
 from .qtypes import entity_coverage, has_answer_of_type, question_entities, question_type
-from .citations import label
 from .retrieval import Evidence, named_units
 from .terms import passage_terms
 from .types import Paragraph
