@@ -92,6 +92,9 @@ def main() -> None:
     parser.add_argument("--C", type=float, default=1.0)
     parser.add_argument("--weight", action="append", default=[], help="SOURCE=W: the weight of a source's questions")
     parser.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    parser.add_argument(
+        "--columns", default=None, help="ablation: comma-separated columns the model may read (the others get weight 0)"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     import torch
@@ -112,6 +115,12 @@ def main() -> None:
     per_source: dict[str, int] = {}
     for q in train_q:
         per_source[q["source"]] = per_source.get(q["source"], 0) + 1
+    if args.columns:  # an ablation: the other columns read as zeros, so they get no weight
+        keep = [COLUMNS.index(c) for c in args.columns.split(",")]
+        drop = [i for i in range(len(COLUMNS)) if i not in keep]
+        for rows in (train_rows,):
+            for x_rows, _ in rows:
+                x_rows[:, drop] = 0.0
     x = np.concatenate([r[0] for r in train_rows])
     y = np.concatenate([r[1] for r in train_rows])
     w = np.concatenate(
@@ -124,6 +133,9 @@ def main() -> None:
     model = ReaderModel(fit.coef_[0].astype(np.float64), float(fit.intercept_[0]), top=args.top)
 
     cal_q, cal_rows = gather(args.calibration)
+    if args.columns:
+        for x_rows, _ in cal_rows:
+            x_rows[:, drop] = 0.0
     answerable = [bool(q["answerable"]) for q in cal_q]
     best_t, best_gain = 0.0, -1.0
     for t in np.round(np.arange(0.01, 0.951, 0.01), 2):
