@@ -285,6 +285,8 @@ def test_page_answers_with_highlighted_evidence(browser_page):
     copy = page.locator("#evidence button.copy-cite").first
     assert copy.get_attribute("data-cite").endswith("para. 56") and page.locator("#citations").count() == 0
     copy.click()
+    # The button says so once the clipboard has taken the text (a promise): wait for it.
+    page.wait_for_selector("#evidence button.copy-cite:text('Copied')", timeout=10_000)
     assert copy.inner_text() == "Copied" and copy.get_attribute("title").endswith("para. 56")
     neighbour = "At the meeting of its extended Bureau"  # not in the neighbour, so check its own text
     assert neighbour in page.inner_text("#evidence")
