@@ -211,6 +211,21 @@ def exposure_warning(host: str, protected: bool) -> str | None:
     )
 
 
+def check_port_free(host: str, port: int) -> None:
+    """A port another program holds is a one-line error, not a traceback from the web server."""
+    import socket
+
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise BadSetting(
+                f"cannot serve on {host}:{port} ({exc.strerror or exc}); stop what uses it or choose another --port"
+            ) from exc
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from ui.app import serve
 
@@ -221,6 +236,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
             raise BadSetting("--auth takes USER:PASSWORD, both not empty")
         auth = (user, password)
     served = ServeSettings(args.host, args.port, args.max_upload_kb, args.workers)
+    check_port_free(served.host, served.port)  # before the model and index are loaded
     assistant = load_for_serving(args)
     corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
     warning = exposure_warning(args.host, auth is not None)

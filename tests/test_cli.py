@@ -225,3 +225,15 @@ def test_batch_writes_as_it_goes_resumes_and_reports_duplicate_ids(workdir, caps
     resumed = [json.loads(x) for x in (workdir / "out.jsonl").read_text().splitlines()]
     assert [r["id"] for r in resumed] == ["a", "b", "c"]
     assert resumed[1] == json.loads(full[1]) and resumed[2] == json.loads(full[2])
+
+
+def test_serve_on_a_port_in_use_is_one_line(workdir, capsys):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main(["serve", "--port", str(port)]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err and err.count("\n") == 1

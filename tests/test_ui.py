@@ -483,3 +483,12 @@ def test_a_shared_page_can_ask_for_a_login_and_an_open_host_is_warned_about(site
         assert client.get(base + "/config").status_code == 200
     finally:
         app.close()
+
+
+def test_the_chat_shows_dollar_signs_as_printed_not_as_mathematics(site):
+    """A quote holding "$$x$$" is shown as the document prints it: the chat renders no LaTeX."""
+    from ui.app import build_app
+
+    app = build_app(site)
+    chats = [c for c in app.config["components"] if c.get("props", {}).get("elem_id") == "chat"]
+    assert len(chats) == 1 and chats[0]["props"]["latex_delimiters"] == []

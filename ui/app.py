@@ -331,7 +331,8 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
         )
         with gr.Row():
             with gr.Column(scale=5):
-                chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat")
+                # No mathematics: "$$x$$" in a quote is shown as the document prints it.
+                chat = gr.Chatbot(label="Conversation", height=430, elem_id="chat", latex_delimiters=[])
                 question = gr.Textbox(
                     label="Your question",
                     placeholder="e.g. Who opened the meeting?",
