@@ -492,3 +492,12 @@ def test_the_chat_shows_dollar_signs_as_printed_not_as_mathematics(site):
     app = build_app(site)
     chats = [c for c in app.config["components"] if c.get("props", {}).get("elem_id") == "chat"]
     assert len(chats) == 1 and chats[0]["props"]["latex_delimiters"] == []
+
+
+def test_a_null_question_or_setting_through_the_api_is_answered_plainly(site):
+    """The page's HTTP API can send null for the question or a setting: the chat says the
+    question is empty, or answers with the assistant's own settings; no TypeError."""
+    history, evidence, status, cleared = respond(site, None, [], 5, "All documents", 0.5)
+    assert history[-1]["content"].startswith("Cannot answer: the question is empty")
+    history, evidence, status, cleared = respond(site, "What is agenda item 6 of the meeting?", [], None, None, None)
+    assert "para. 56" in history[-1]["content"] and "<mark>" in evidence

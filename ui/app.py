@@ -225,15 +225,20 @@ def _doc_choice(doc: str | None) -> str | None:
 
 def respond(
     holder: AssistantHolder,
-    question: str,
+    question: str | None,
     history: list[dict[str, Any]] | None,
-    k: float,
+    k: float | None,
     doc: str | None,
-    threshold: float,
+    threshold: float | None,
 ) -> tuple[list[dict[str, Any]], str, str, str]:
     """Answer one chat turn: (history, evidence html, status, cleared input)."""
     history = list(history or [])
     assistant = holder.current()
+    # Through the page's HTTP API any of these may come as null: then the question is empty and
+    # the settings are the assistant's own.
+    question = question if isinstance(question, str) else ""
+    k = assistant.settings.k if k is None else k
+    threshold = assistant.threshold if threshold is None else threshold
     try:
         answer = assistant.ask(question, k=int(k), doc_id=_doc_choice(doc), threshold=float(threshold))
     except RagError as exc:
