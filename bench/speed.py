@@ -23,6 +23,7 @@ from rag.assistant import Assistant
 from rag.confidence import SelectorScorer, selector_inputs
 from rag.embedding import Embedder
 from rag.index import build_index
+from rag.reader import ReaderScorer
 
 
 def compare_backends(index: Path) -> None:
@@ -52,6 +53,7 @@ def main() -> None:
     parser.add_argument("--questions", default="eval/dev.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--selector", action="store_true", help="answer with the answer selector (--scorer selector)")
+    parser.add_argument("--reader", action="store_true", help="answer with the reader (--scorer reader)")
     parser.add_argument(
         "--backends",
         action="store_true",
@@ -84,7 +86,8 @@ def main() -> None:
 
         if args.backends:
             compare_backends(index)
-        assistant = Assistant.load(index, corpus=args.corpus, scorer=SelectorScorer.load() if args.selector else None)
+        scorer = SelectorScorer.load() if args.selector else ReaderScorer.load() if args.reader else None
+        assistant = Assistant.load(index, corpus=args.corpus, scorer=scorer)
         assistant.ask(questions[0])
         times = []
         encode_times = []

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import SelectorProblem
+from .errors import ModelProblem
 from .hashing import sha256_file
 
 #: Where the adapter shipped with the project lives (a source checkout or an editable install).
@@ -50,7 +50,7 @@ class QueryAdapter:
         """Load an adapter folder, checking the matrix against the hash its record gives.
 
         Raises:
-            SelectorProblem: a file is missing, damaged or not the one adapter.json names.
+            ModelProblem: a file is missing, damaged or not the one adapter.json names.
         """
         folder = Path(folder) if folder is not None else DEFAULT_ADAPTER
         about_path, matrix_path = folder / ABOUT, folder / MATRIX
@@ -58,12 +58,12 @@ class QueryAdapter:
             about = json.loads(about_path.read_text(encoding="utf-8"))
             expected = about["sha256"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SelectorProblem(f"the query adapter's {about_path} is missing or unreadable ({exc}); {FIX}") from exc
+            raise ModelProblem(f"the query adapter's {about_path} is missing or unreadable ({exc}); {FIX}") from exc
         if not matrix_path.is_file() or sha256_file(matrix_path) != expected:
-            raise SelectorProblem(f"the query adapter's {matrix_path} is missing or does not match {ABOUT}; {FIX}")
+            raise ModelProblem(f"the query adapter's {matrix_path} is missing or does not match {ABOUT}; {FIX}")
         matrix = np.load(matrix_path, allow_pickle=False).astype(np.float32)
         if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-            raise SelectorProblem(f"the query adapter's {matrix_path} is not a square matrix; {FIX}")
+            raise ModelProblem(f"the query adapter's {matrix_path} is not a square matrix; {FIX}")
         return cls(matrix, about)
 
     @classmethod

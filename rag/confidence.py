@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -56,33 +57,48 @@ def selector_inputs(candidates: list[Candidate], data: IndexData) -> list[Select
 @dataclass(frozen=True)
 class ConfidenceModel:
     """sigmoid(coef . x + intercept): a logistic model fitted on one row per question, so its
-    output is already the share of answers that were right."""
+    output is already the share of answers that were right. Subclasses read other columns
+    (`rag.reader.ReaderModel`)."""
 
     coef: np.ndarray
     intercept: float
     threshold: float = 0.5
     about: dict = field(default_factory=dict, compare=False)
 
+    columns: ClassVar[tuple[str, ...]] = COLUMNS  # what each coefficient weighs
+    owner: ClassVar[str] = "the answer selector's"  # how errors name the file
+    refit: ClassVar[str] = "bench/fit_confidence.py"
+
     def logit(self, x: np.ndarray) -> np.ndarray:
         return x.astype(np.float64) @ self.coef + self.intercept
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.logit(x)))
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(x), -30.0, 30.0)))
+
+    def extra(self) -> dict[str, Any]:
+        """Fields a subclass adds to the file."""
+        return {}
 
     def to_json(self) -> str:
         return json.dumps(
             {
-                "columns": list(COLUMNS),
+                "columns": list(self.columns),
                 "coef": [round(float(c), 6) for c in self.coef],
                 "intercept": round(float(self.intercept), 6),
                 "threshold": self.threshold,
+                **self.extra(),
                 "about": self.about,
             },
             indent=1,
         )
 
     @classmethod
-    def load(cls, path: Path) -> ConfidenceModel:
+    def extra_from(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        """A subclass's own fields, read from its file."""
+        return {}
+
+    @classmethod
+    def load(cls, path: Path) -> Self:
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
             names, coef = raw["columns"], raw["coef"]
@@ -91,12 +107,13 @@ class ConfidenceModel:
                 float(raw["intercept"]),
                 float(raw["threshold"]),
                 raw.get("about", {}),
+                **cls.extra_from(raw),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SelectorProblem(f"the answer selector's {path} is missing or unreadable ({exc}); {FIX}") from exc
-        if list(names) != list(COLUMNS) or len(coef) != len(COLUMNS):
+            raise SelectorProblem(f"{cls.owner} {path} is missing or unreadable ({exc}); {FIX}") from exc
+        if list(names) != list(cls.columns) or len(coef) != len(cls.columns):
             raise SelectorProblem(
-                f"{path} was fitted on other features than this version computes; refit it with bench/fit_confidence.py"
+                f"{path} was fitted on other features than this version computes; refit it with {cls.refit}"
             )
         return model
 

@@ -193,7 +193,7 @@ def candidate_features(
     rows: list[list[float]] = []
     sentence_cos = data.sentence_cosines(in_hits, evidence.query)
     # When the question names a unit by its number and it was found, the other paragraphs are not it.
-    unit_found = bool(units) and any(names_unit(units, data.paragraphs[int(sentences[r][0])]) for r in in_hits)
+    unit_found = bool(units) and any(names_unit(units, h.paragraph) for h in evidence.hits)
     for i, srow in enumerate(in_hits):
         prow, start, end = (int(x) for x in sentences[srow])
         para = data.paragraphs[prow]

@@ -17,17 +17,18 @@ does not beat the hand weights yet (`eval/READER.md`); `rag ask --scorer reader`
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
+from .confidence import ConfidenceModel, selector_inputs
 from .errors import SelectorProblem
 from .features import FEATURES, Candidate, CandidateFeatures
 from .index import IndexData
 from .scorer import HandScorer
-from .selector import FIX, AnswerSelector, SelectorInput, candidate_heading
+from .selector import AnswerSelector
 
 READER_FILE = "reader.json"
 #: Where the reader shipped with the project lives: its cross-encoder and `reader.json`.
@@ -43,27 +44,6 @@ EXTRA = (
     "logit_mean",  # the mean reading among them
 )
 COLUMNS = (*FEATURES, *EXTRA)
-
-
-def selector_inputs(candidates: list[Candidate], data: IndexData) -> list[SelectorInput]:
-    """What the cross-encoder reads of each candidate: its text, the sentence before, its heading."""
-    out = []
-    sentences = data.sentences
-    for c in candidates:
-        text = c.paragraph.text
-        previous = ""
-        paragraph_row = int(sentences[c.row][0])
-        row = c.row - 1
-        while row >= 0 and int(sentences[row][0]) == paragraph_row:
-            s, e = int(sentences[row][1]), int(sentences[row][2])
-            if e <= c.start:  # the sentence before the candidate (which may include its own lead-in)
-                previous = text[s:e]
-                break
-            row -= 1
-        info = data.manifest.documents.get(c.paragraph.doc_id)
-        heading = candidate_heading(c.paragraph.section, info.title if info else None)
-        out.append(SelectorInput(text[c.start : c.end], previous, heading))
-    return out
 
 
 def reader_rows(matrix: np.ndarray, hand: np.ndarray, logits: np.ndarray) -> np.ndarray:
@@ -85,51 +65,22 @@ def reader_rows(matrix: np.ndarray, hand: np.ndarray, logits: np.ndarray) -> np.
 
 
 @dataclass(frozen=True)
-class ReaderModel:
-    """sigmoid(coef . row + intercept) per candidate, and the threshold read off the calibration split."""
+class ReaderModel(ConfidenceModel):
+    """sigmoid(coef . row + intercept) per candidate, its threshold read off the calibration split,
+    and how many candidates it reads (`top`)."""
 
-    coef: np.ndarray
-    intercept: float
-    threshold: float = 0.5
     top: int = 8
-    about: dict = field(default_factory=dict, compare=False)
 
-    def probability(self, rows: np.ndarray) -> np.ndarray:
-        z = rows @ self.coef + self.intercept
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -30, 30)))
+    columns: ClassVar[tuple[str, ...]] = COLUMNS
+    owner: ClassVar[str] = "the reader's"
+    refit: ClassVar[str] = "training/fit_reader.py"
 
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "columns": list(COLUMNS),
-                "coef": [round(float(c), 6) for c in self.coef],
-                "intercept": round(float(self.intercept), 6),
-                "threshold": self.threshold,
-                "top": self.top,
-                "about": self.about,
-            },
-            indent=1,
-        )
+    def extra(self) -> dict[str, Any]:
+        return {"top": self.top}
 
     @classmethod
-    def load(cls, path: Path) -> ReaderModel:
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-            names, coef = raw["columns"], raw["coef"]
-            model = cls(
-                np.asarray(coef, dtype=np.float64),
-                float(raw["intercept"]),
-                float(raw["threshold"]),
-                int(raw.get("top", 8)),
-                raw.get("about", {}),
-            )
-        except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise SelectorProblem(f"the reader's {path} is missing or unreadable ({exc}); {FIX}") from exc
-        if list(names) != list(COLUMNS) or len(coef) != len(COLUMNS):
-            raise SelectorProblem(
-                f"{path} was fitted on other features than this version computes; refit it with training/fit_reader.py"
-            )
-        return model
+    def extra_from(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        return {"top": int(raw.get("top", 8))}
 
 
 class ReaderScorer:
@@ -144,6 +95,11 @@ class ReaderScorer:
     @property
     def label(self) -> str:
         return f"reader:{self.selector.label}"
+
+    @property
+    def top(self) -> int:
+        """Candidates the cross-encoder reads."""
+        return self.model.top
 
     @classmethod
     def load(cls, folder: str | Path | None = None) -> ReaderScorer:

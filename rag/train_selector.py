@@ -310,13 +310,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         train = gather(args.data, "train", limits, indomain, args.indomain_repeat, args.seed)
         cal_limits = {k: args.calibration_questions for k in PUBLIC_SETS}
-        calibration = gather(args.data, "calibration", cal_limits, indomain, 1, args.seed)
+        # Mined calibration candidates, when given, are what the figures are read on (what the
+        # assistant really ranks); else pairs made from the public sets' calibration split.
+        calibration = (
+            [p for path in args.calibration_pairs for p in candidate_pairs(path)]
+            if args.calibration_pairs
+            else gather(args.data, "calibration", cal_limits, indomain, 1, args.seed)
+        )
         for path in args.pairs:
             got = candidate_pairs(path)
             log.info("mined %s: %d pairs, %d positive", path.name, len(got), sum(p.label for p in got))
             train += got * args.pairs_repeat
-        if args.calibration_pairs:  # the figures are then read on what the assistant really ranks
-            calibration = [p for path in args.calibration_pairs for p in candidate_pairs(path)]
     except (MissingData, BadData, KeyError) as exc:
         what = f"a row lacks the field {exc}" if isinstance(exc, KeyError) else str(exc)
         parser.exit(2, f"error: {what}\n")

@@ -740,3 +740,22 @@ def test_two_builds_of_one_index_at_once_both_finish(tmp_path, embedder):
         t.join()
     assert errors == []
     assert sorted(load_index(index).manifest.documents) == [f"d{i}" for i in range(6)]
+
+
+def test_a_damaged_query_adapter_is_one_clear_error(tmp_path):
+    """The shipped adapter's matrix is checked against the hash its record gives."""
+    from rag.adapter import DEFAULT_ADAPTER, QueryAdapter
+    from rag.errors import ModelProblem
+
+    folder = tmp_path / "adapter"
+    shutil.copytree(DEFAULT_ADAPTER, folder)
+    good = QueryAdapter.load(folder)
+    q = np.zeros(good.matrix.shape[0], np.float32)
+    q[0] = 1.0
+    assert abs(float(np.linalg.norm(good(q))) - 1.0) < 1e-5
+    (folder / "adapter.npy").write_bytes((folder / "adapter.npy").read_bytes()[:-8] + b"\0" * 8)
+    with pytest.raises(ModelProblem, match="does not match adapter.json"):
+        QueryAdapter.load(folder)
+    (folder / "adapter.json").write_text("{")
+    with pytest.raises(ModelProblem, match="missing or unreadable"):
+        QueryAdapter.load(folder)

@@ -118,9 +118,8 @@ def main() -> None:
     if args.columns:  # an ablation: the other columns read as zeros, so they get no weight
         keep = [COLUMNS.index(c) for c in args.columns.split(",")]
         drop = [i for i in range(len(COLUMNS)) if i not in keep]
-        for rows in (train_rows,):
-            for x_rows, _ in rows:
-                x_rows[:, drop] = 0.0
+        for x_rows, _ in train_rows:
+            x_rows[:, drop] = 0.0
     x = np.concatenate([r[0] for r in train_rows])
     y = np.concatenate([r[1] for r in train_rows])
     w = np.concatenate(
@@ -130,7 +129,7 @@ def main() -> None:
         ]
     )
     fit = LogisticRegression(C=args.C, max_iter=5000).fit(x, y, sample_weight=w * len(w) / w.sum())
-    model = ReaderModel(fit.coef_[0].astype(np.float64), float(fit.intercept_[0]), top=args.top)
+    model = ReaderModel(fit.coef_[0].astype(np.float64), float(fit.intercept_[0]), top=args.top)  # threshold below
 
     cal_q, cal_rows = gather(args.calibration)
     if args.columns:
@@ -158,7 +157,7 @@ def main() -> None:
         "max_wrong_abstention": args.max_wrong,
         "figures_at_threshold": figures,
     }
-    model = ReaderModel(model.coef, model.intercept, best_t, args.top, about)
+    model = ReaderModel(model.coef, model.intercept, threshold=best_t, about=about, top=args.top)
     print(json.dumps({"threshold": best_t, "figures": figures}, indent=1))
     print(json.dumps(dict(zip(COLUMNS, np.round(model.coef, 3).tolist()))))
     if not args.dry_run:
