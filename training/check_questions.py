@@ -1,6 +1,7 @@
 """Check a file of training questions written over the public UN documents.
 
-    python training/check_questions.py QUESTIONS.jsonl [...] --data DATA [--strict]
+    python training/check_questions.py QUESTIONS.jsonl [...] --data DATA
+    python training/check_questions.py --overlap-of eval/paraphrase.jsonl --corpus corpus
 
 Each line: {"id", "doc" (path under DATA), "question", "answer" (verbatim words of the document, or
 null), "kind", and for an unanswerable one "near" (the tempting passage, verbatim), "trap" and
@@ -12,6 +13,9 @@ the document (compared without case, spacing or punctuation); the question share
 words with that paragraph (questions are written in the asker's words, not the document's); ids
 are unique. Prints one line per problem and a summary (counts per kind and trap, the mean word
 overlap of questions with their paragraphs). Exit status 1 if any line fails.
+
+`--overlap-of` prints only that mean for an evaluation file (`gold_paras`, `gold_doc`) over the
+documents of `--corpus`, to compare a set written here with the check sets.
 """
 
 from __future__ import annotations
@@ -59,12 +63,38 @@ def overlap(question: str, paragraph: str) -> float:
     return sum(w in have for w in q) / len(q) if q else 0.0
 
 
+def overlap_of(questions: Path, corpus: Path) -> float:
+    """Mean content-word overlap of an evaluation file's answerable questions with their gold paragraphs."""
+    paras: dict[tuple[str, int], str] = {}
+    for path in sorted(corpus.iterdir()):
+        if path.is_file():
+            for p in split_paragraphs(read_document(path, root=corpus)):
+                if p.kind == "para":
+                    paras[(p.doc_id, p.number)] = p.text
+    values = []
+    for line in questions.read_text(encoding="utf-8").splitlines():
+        r = json.loads(line)
+        texts = [paras[(d, g)] for g in r.get("gold_paras") or [] for d in [r.get("gold_doc")] if (d, g) in paras]
+        if texts:
+            values.append(max(overlap(r["question"], t) for t in texts))
+    return sum(values) / len(values) if values else 0.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("files", nargs="+", type=Path)
-    parser.add_argument("--data", type=Path, required=True, help="the shared public data folder")
+    parser.add_argument("files", nargs="*", type=Path)
+    parser.add_argument("--data", type=Path, help="the shared public data folder")
+    parser.add_argument("--overlap-of", type=Path, default=None, help="an evaluation file: print its mean overlap")
+    parser.add_argument("--corpus", type=Path, default=Path("corpus"), help="the documents of --overlap-of")
     args = parser.parse_args()
     logging.basicConfig(level=logging.ERROR)
+    if args.overlap_of is not None:
+        print(
+            f"{args.overlap_of}: mean content-word overlap with the gold paragraph {overlap_of(args.overlap_of, args.corpus):.2f}"
+        )
+        return 0
+    if not args.files or args.data is None:
+        parser.error("give the question files and --data (or --overlap-of FILE)")
     problems: list[str] = []
     seen: set[str] = set()
     paragraphs: dict[str, list[str]] = {}
