@@ -506,16 +506,19 @@ class _Checkpoints:
             (self.folder / "build.json").write_text(json.dumps(self.key), encoding="utf-8")
         text = "\n".join(paragraph_to_json(p) for p in part.paragraphs)
         path = self._file(doc_id, sha256)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(
-            tmp,
-            paragraphs=np.array(text),
-            wv=wv,
-            wo=part.window_owner,
-            sents=part.sentences,
-            sv=sv,
-            swo=part.sentence_window_owner,
-        )
+        # Written under a name that is not a checkpoint's (".npz.part") and renamed when whole, so
+        # a file a kill cut short is never taken, or counted, for one.
+        tmp = path.with_name(path.name + ".part")
+        with open(tmp, "wb") as fh:
+            np.savez(
+                fh,
+                paragraphs=np.array(text),
+                wv=wv,
+                wo=part.window_owner,
+                sents=part.sentences,
+                sv=sv,
+                swo=part.sentence_window_owner,
+            )
         os.replace(tmp, path)
         return replace(part, vectors=lambda: self._vectors(path))
 
