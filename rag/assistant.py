@@ -20,7 +20,7 @@ from .index import IndexData, load_index
 from .retrieval import Evidence, Retriever
 from .scorer import HandScorer, Scorer
 from .selector import DEFAULT_SELECTOR
-from .settings import Settings
+from .settings import MAX_K, Settings
 from .terms import terms
 from .types import Answer, DocumentInfo, Hit, Paragraph
 
@@ -167,6 +167,8 @@ class Assistant:
     def retrieve(self, question: str, *, k: int, doc_id: str | None = None) -> tuple[Hit, ...]:
         """Only the retrieval step: the top-k paragraphs for a question."""
         q = self.check_question(question)
+        if not 0 < k <= MAX_K:
+            raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
         return self.retriever.search(
             self.embedder.encode_query(q), terms(q), k=k, doc_id=self.document_id(doc_id), question=q
         ).hits
@@ -216,8 +218,8 @@ class Assistant:
         query_terms = terms(q)
         if vector is None:
             vector = self.embedder.encode_query(q)
-        if k is not None and k <= 0:
-            raise BadSetting(f"k must be positive, got {k}")
+        if k is not None and not 0 < k <= MAX_K:
+            raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
         evidence = self.retriever.search(
             vector, query_terms, k=self.settings.k if k is None else k, doc_id=self.document_id(doc_id), question=q
         )
@@ -242,6 +244,8 @@ class Assistant:
     def compose(self, considered: Considered, *, threshold: float | None = None) -> Answer:
         """The answer at a threshold (default: settings.threshold); pure, so it can be called
         for every point of an abstention curve without asking again."""
+        if threshold is not None and not 0.0 <= threshold <= 1.0:
+            raise BadSetting(f"threshold must be between 0 and 1, got {threshold}")
         answer = compose_answer(
             considered.question,
             list(considered.candidates),

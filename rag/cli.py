@@ -255,6 +255,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from .api import TOKEN_ENV, api_token, create_app
+    from .service import Library
+
+    token = api_token(args.token)
+    if args.host not in ("127.0.0.1", "localhost", "::1") and token is None:
+        raise BadSetting(
+            f"serving the API on {args.host} lets other machines reach it; give a token with --token or {TOKEN_ENV}"
+        )
+    if args.max_upload_kb <= 0:
+        raise BadSetting(f"max_upload_kb must be positive, got {args.max_upload_kb}")
+    check_port_free(args.host, args.port)
+    assistant = load_for_serving(args)
+    corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
+    library = Library(assistant, corpus or Path("corpus"), args.max_upload_kb * 1024)
+    app = create_app(library, token=token)
+    writes = "adding documents needs the token" if token else f"adding documents is off (no --token or {TOKEN_ENV})"
+    print(f"API on http://{args.host}:{args.port} (schema and docs at /docs; {writes}; Ctrl+C to stop)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
 BUILD, SERVE = BuildSettings(), ServeSettings()
 
 
@@ -365,6 +389,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--workers", type=int, default=SERVE.workers, help="questions answered at the same time")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("api", help="serve the HTTP JSON API (ask, search, paragraphs, documents)")
+    common(p)
+    p.add_argument("--host", default=SERVE.host, help="address to listen on (default: %(default)s, this machine only)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--token",
+        default=None,
+        help="bearer token every request but /health must send, and that adding or removing documents "
+        "needs (default: $RAG_API_TOKEN; required on any address but the loopback)",
+    )
+    p.add_argument("--max-upload-kb", type=int, default=SERVE.max_upload_kb, help="largest document that may be added")
+    p.set_defaults(func=cmd_api)
     return parser
 
 

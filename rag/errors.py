@@ -12,6 +12,7 @@ RagError
   ModelProblem
     SelectorProblem, BadScorer
   MissingExtra
+  Refused (a server's refusal, with its HTTP status)
 
 Library code raises only these; the command line turns them into one-line messages.
 """
@@ -102,3 +103,12 @@ class SelectorProblem(ModelProblem):
 
 class BadScorer(ModelProblem):
     """A scorer file that cannot be used."""
+
+
+class Refused(RagError):
+    """A request a server refuses (no token, too large, not found), with the HTTP status and the
+    short code its JSON error carries."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code

@@ -66,6 +66,11 @@ class ServeSettings:
             raise BadSetting(f"port must be between 0 and 65535, got {self.port}")
 
 
+#: The most paragraphs a question may retrieve: beyond it the composer scores thousands of
+#: sentences for nothing a user could read.
+MAX_K = 100
+
+
 @dataclass(frozen=True)
 class Settings:
     """What a user may tune without rebuilding the index."""
@@ -98,8 +103,8 @@ class Settings:
     note_penalty: float = 0.1
 
     def __post_init__(self) -> None:
-        if self.k <= 0:
-            raise BadSetting(f"k must be positive, got {self.k}")
+        if not 0 < self.k <= MAX_K:
+            raise BadSetting(f"k must be between 1 and {MAX_K}, got {self.k}")
         if self.max_sentences <= 0:
             raise BadSetting(f"max_sentences must be positive, got {self.max_sentences}")
         if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:

@@ -10,8 +10,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +18,10 @@ import gradio as gr
 from rag.assistant import Assistant
 from rag.citations import copy_text, document_title, pages_text, paragraph_pages
 from rag.citations import label as cite_label
-from rag.corpus import DEFAULT_MAX_BYTES, UPLOADS, add_document, remove_document, uploaded
+from rag.corpus import DEFAULT_MAX_BYTES, UPLOADS, uploaded
 from rag.errors import RagError
 from rag.readers import READERS
+from rag.service import Library
 from rag.types import Answer, Citation, Paragraph
 
 log = logging.getLogger(__name__)
@@ -81,17 +80,8 @@ document.addEventListener('click', function (e) {
 </script>"""
 
 
-@dataclass
-class AssistantHolder:
-    """The one loaded assistant of a running page; an upload swaps in a new one."""
-
-    assistant: Assistant
-    corpus: Path
-    max_upload_bytes: int = DEFAULT_MAX_BYTES
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def current(self) -> Assistant:
-        return self.assistant
+#: The page holds its assistant in a rag.service.Library (an upload swaps in a new one).
+AssistantHolder = Library
 
 
 def title_of(assistant: Assistant, doc_id: str) -> str:
@@ -266,31 +256,16 @@ def document_choices(holder: AssistantHolder) -> tuple[Any, Any]:
     )
 
 
-def _reload(holder: AssistantHolder, old: Assistant) -> None:
-    holder.assistant = Assistant.load(
-        old.index_dir or "index",
-        corpus=holder.corpus,
-        settings=old.settings,
-        embedder=old.embedder,
-        scorer=old.scorer,
-        adapter=old.adapter or False,
-    )
-
-
 def remove_upload(holder: AssistantHolder, doc_id: str | None) -> tuple[str, Any, Any]:
     """Take a document added through the page out of the corpus and the index; (message, document
     choices, removable choices). Its paragraphs leave the index before this returns."""
     if not doc_id:
         return "Choose a document to remove first.", gr.skip(), gr.skip()
-    with holder.lock:
-        old = holder.current()
-        title = old.documents[doc_id].title if doc_id in old.documents else None
-        try:
-            remove_document(doc_id, holder.corpus, old.index_dir or "index", embedder=old.embedder)
-            _reload(holder, old)
-        except RagError as exc:
-            return f"**Not removed:** {html.escape(str(exc))}", *document_choices(holder)
-    return f"Removed **{html.escape(title or doc_id)}** (`{doc_id}`).", *document_choices(holder)
+    try:
+        info = holder.remove(doc_id)
+    except RagError as exc:
+        return f"**Not removed:** {html.escape(str(exc))}", *document_choices(holder)
+    return f"Removed **{html.escape(info.title or doc_id)}** (`{doc_id}`).", *document_choices(holder)
 
 
 def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any, Any]:
@@ -300,24 +275,12 @@ def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = No
         return "Choose a document first (PDF, Word, HTML, Markdown or text).", gr.skip(), gr.skip()
     path = Path(file if isinstance(file, str) else getattr(file, "name", str(file)))
     name = getattr(file, "orig_name", None) or path.name
-    with holder.lock:
-        old = holder.current()
-        try:
-            doc_id, _ = add_document(
-                path,
-                name,
-                holder.corpus,
-                old.index_dir or "index",
-                max_bytes=holder.max_upload_bytes,
-                embedder=old.embedder,
-                progress=True,
-            )
-            _reload(holder, old)
-        except RagError as exc:
-            return f"**Not added:** {html.escape(str(exc))}", gr.skip(), gr.skip()
-        except OSError as exc:
-            return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip(), gr.skip()
-    info = holder.current().documents[doc_id]
+    try:
+        doc_id, info = holder.add(path, name, progress=True)
+    except RagError as exc:
+        return f"**Not added:** {html.escape(str(exc))}", gr.skip(), gr.skip()
+    except OSError as exc:
+        return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip(), gr.skip()
     return (
         f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
         f"({info.paragraphs} paragraphs). You can ask about it now.",

@@ -1,0 +1,284 @@
+"""The HTTP JSON API (`rag api`): the same assistant as the page and the command line, for other programs.
+
+Routes (all JSON; the schema is at /openapi.json and a browsable page at /docs):
+
+    GET    /health               the process is up
+    GET    /ready                the index is loaded: its documents, model and scorer
+    POST   /ask                  one question -> the record `rag ask --json` prints
+    POST   /ask/batch            up to `max_batch` questions -> one record each, in order
+    POST   /search               retrieval only: the paragraphs a question finds, with their text
+    GET    /paragraph            one paragraph by document and citation ("para. 12", "Art. 24(1)", 12)
+    GET    /documents            the documents of the index
+    POST   /documents            add a document (multipart file upload; the page's checks)
+    DELETE /documents            remove an added document (?doc=uploads/...)
+
+Errors are JSON, `{"error": {"code": ..., "message": ...}}`, with a status that says whose fault it
+is; the message says how to fix it. A bearer token (`--token` or RAG_API_TOKEN) is required for
+every route but /health when one is set, and always for adding and removing documents.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from . import __version__
+from .citations import document_title, label, pages_text, paragraph_pages
+from .errors import (
+    BadSetting,
+    EmptyQuestion,
+    IndexProblem,
+    InputError,
+    ModelProblem,
+    QuestionTooLong,
+    RagError,
+    Refused,
+)
+from .serialize import answer_record
+from .service import Library
+from .types import DocumentInfo, Paragraph
+
+log = logging.getLogger(__name__)
+
+TOKEN_ENV = "RAG_API_TOKEN"
+MAX_BATCH = 200
+MAX_BODY = 256 * 1024  # bytes of a JSON body; a batch of 200 questions of 1,000 characters fits
+
+
+class AskBody(BaseModel):
+    question: str = Field(description="the question in plain words")
+    doc: str | None = Field(None, description="only search this document (its id, file name or symbol)")
+    k: int | None = Field(None, description="paragraphs to retrieve (default: the server's setting)")
+    threshold: float | None = Field(None, description="abstention threshold, 0-1 (default: the server's)")
+    id: str | None = Field(None, description="echoed back as the record's id")
+
+
+class BatchBody(BaseModel):
+    questions: list[AskBody] = Field(description=f"at most {MAX_BATCH} questions")
+
+
+class SearchBody(BaseModel):
+    question: str
+    doc: str | None = None
+    k: int | None = Field(None, description="paragraphs to return (default: the server's setting)")
+
+
+def _status(exc: RagError) -> tuple[int, str]:
+    if isinstance(exc, Refused):
+        return exc.status, exc.code
+    if isinstance(exc, EmptyQuestion):
+        return 400, "empty_question"
+    if isinstance(exc, QuestionTooLong):
+        return 413, "question_too_long"
+    if isinstance(exc, BadSetting):
+        return 400, "bad_setting"
+    if isinstance(exc, InputError):
+        return 400, "bad_input"
+    if isinstance(exc, IndexProblem):
+        return 503, "index_problem"
+    if isinstance(exc, ModelProblem):
+        return 503, "model_problem"
+    return 500, "error"
+
+
+def document_record(info: DocumentInfo, documents: dict[str, DocumentInfo]) -> dict[str, Any]:
+    from .corpus import is_upload
+
+    return {
+        "doc": info.doc_id,
+        "title": document_title(info.doc_id, documents),
+        "symbol": info.symbol,
+        "date": info.date,
+        "file": info.file,
+        "format": info.format,
+        "paragraphs": info.paragraphs,
+        "pages": info.pages,
+        "numbered": info.numbered,
+        "uploaded": is_upload(info.doc_id),
+    }
+
+
+def paragraph_record(p: Paragraph, documents: dict[str, DocumentInfo], score: float | None = None) -> dict[str, Any]:
+    pages = paragraph_pages(p)
+    cite = label(p)
+    where = ", ".join([cite, pages_text(pages)] if pages else [cite])
+    record: dict[str, Any] = {
+        "doc": p.doc_id,
+        "para": p.number if p.kind == "para" else None,
+        "cite": cite,
+        "pages": list(pages),
+        "section": " > ".join(p.section),
+        "text": p.text,
+        "numbered_by_source": p.numbered_by_source,
+        "reference": f"{document_title(p.doc_id, documents)}, {where}",
+    }
+    if score is not None:
+        record["score"] = round(score, 6)
+    return record
+
+
+def create_app(
+    library: Library,
+    *,
+    token: str | None = None,
+    max_batch: int = MAX_BATCH,
+    max_body: int = MAX_BODY,
+) -> FastAPI:
+    """The API over one library. `token`: the bearer token every route but /health needs (None:
+    reads are open, which `rag api` allows on the loopback address only, and writes are refused)."""
+    app = FastAPI(
+        title="Cited answers from official documents",
+        version=__version__,
+        description="Answers are sentences quoted verbatim from the indexed documents, each with its "
+        "citation (document and the paragraph number the document prints), or an abstention.",
+    )
+
+    @app.exception_handler(RagError)
+    async def _rag_error(request: Request, exc: RagError) -> JSONResponse:
+        status, code = _status(exc)
+        return JSONResponse({"error": {"code": code, "message": str(exc)}}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(x) for x in first.get("loc", ()) if x != "body") or "the request"
+        message = f"{where}: {first.get('msg', 'invalid')}; see /docs for the request's form"
+        return JSONResponse({"error": {"code": "bad_request", "message": message}}, status_code=422)
+
+    @app.middleware("http")
+    async def _limit_body(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Uploads have their own limit (the page's); every other body is a small JSON object.
+        limit = library.max_upload_bytes + 64 * 1024 if request.url.path == "/documents" else max_body
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            return JSONResponse(
+                {"error": {"code": "too_large", "message": f"the request body is over {limit:,} bytes"}},
+                status_code=413,
+            )
+        return await call_next(request)
+
+    def _token_ok(request: Request) -> bool:
+        given = request.headers.get("authorization", "")
+        scheme, _, value = given.partition(" ")
+        return bool(token) and scheme.lower() == "bearer" and hmac.compare_digest(value.strip(), token or "")
+
+    def reader(request: Request) -> None:
+        if token and not _token_ok(request):
+            raise Refused(401, "unauthorized", "send the API token as 'Authorization: Bearer <token>'")
+
+    def writer(request: Request) -> None:
+        if not token:
+            raise Refused(
+                403, "writes_disabled", "adding and removing documents needs a token; start with: rag api --token ..."
+            )
+        reader(request)
+
+    def answer(body: AskBody) -> dict[str, Any]:
+        assistant = library.current()
+        result = assistant.ask(body.question, k=body.k, doc_id=body.doc, threshold=body.threshold)
+        return answer_record(result, qid=body.id)
+
+    @app.get("/health", summary="The process is up")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready", summary="The index is loaded", dependencies=[Depends(reader)])
+    def ready() -> dict[str, Any]:
+        assistant = library.current()
+        manifest = assistant.data.manifest
+        return {
+            "ready": True,
+            "documents": len(manifest.documents),
+            "paragraphs": len(assistant.data.paragraphs),
+            "model": manifest.model,
+            "scorer": assistant.scorer.label,
+            "threshold": assistant.threshold,
+            "version": __version__,
+        }
+
+    @app.post("/ask", summary="Answer one question with cited quotes, or abstain", dependencies=[Depends(reader)])
+    def ask(body: AskBody) -> dict[str, Any]:
+        return answer(body)
+
+    @app.post("/ask/batch", summary="Answer several questions", dependencies=[Depends(reader)])
+    def ask_batch(body: BatchBody) -> dict[str, Any]:
+        if len(body.questions) > max_batch:
+            raise Refused(413, "too_many", f"{len(body.questions)} questions; send at most {max_batch} at a time")
+        records = []
+        for item in body.questions:
+            try:
+                records.append(answer(item))
+            except RagError as exc:  # one bad question does not sink the batch
+                error = {"code": _status(exc)[1], "message": str(exc)}
+                records.append({"id": item.id, "question": item.question, "error": error})
+        return {"answers": records}
+
+    @app.post("/search", summary="The paragraphs a question finds, best first", dependencies=[Depends(reader)])
+    def search(body: SearchBody) -> dict[str, Any]:
+        assistant = library.current()
+        k = assistant.settings.k if body.k is None else body.k
+        hits = assistant.retrieve(body.question, k=k, doc_id=body.doc)
+        docs = assistant.documents
+        return {"question": body.question, "paragraphs": [paragraph_record(h.paragraph, docs, h.score) for h in hits]}
+
+    @app.get("/paragraph", summary="One paragraph by its citation", dependencies=[Depends(reader)])
+    def paragraph(
+        doc: str = Query(description="document id, file name or symbol"),
+        cite: str = Query(description='as cited: "para. 12", "Art. 24(1)", "fn. 3", or a number'),
+    ) -> dict[str, Any]:
+        assistant = library.current()
+        doc_id = assistant.document_id(doc)
+        if doc_id not in assistant.documents:
+            raise Refused(404, "no_document", f"no document '{doc}' in the index; see GET /documents")
+        text = " ".join(cite.split())
+        found = assistant.paragraph(doc_id, int(text) if text.isdigit() else text)
+        if found is None and text.isdigit():
+            found = assistant.paragraph(doc_id, f"para. {text}")
+        if found is None:
+            raise Refused(404, "no_paragraph", f"'{doc_id}' has no paragraph cited as '{cite}'")
+        return paragraph_record(found, assistant.documents)
+
+    @app.get("/documents", summary="The documents of the index", dependencies=[Depends(reader)])
+    def documents() -> dict[str, Any]:
+        docs = library.current().documents
+        return {"documents": [document_record(docs[d], docs) for d in sorted(docs)]}
+
+    @app.post("/documents", summary="Add a document (PDF, Word, HTML, Markdown, text)", dependencies=[Depends(writer)])
+    def add(file: UploadFile = File(description="the document")) -> dict[str, Any]:  # noqa: B008 (FastAPI's idiom)
+        name = file.filename or "document"
+        with tempfile.TemporaryDirectory(prefix="rag-upload-") as tmp:
+            path = Path(tmp) / "upload"
+            written = 0
+            with open(path, "wb") as out:
+                while chunk := file.file.read(1 << 20):
+                    written += len(chunk)
+                    if written > library.max_upload_bytes:
+                        raise Refused(
+                            413, "too_large", f"'{name}' is over the limit of {library.max_upload_bytes // 1024:,} KB"
+                        )
+                    out.write(chunk)
+            doc_id, info = library.add(path, name)
+        docs = library.current().documents
+        return {"added": document_record(info, docs)}
+
+    @app.delete("/documents", summary="Remove a document that was added", dependencies=[Depends(writer)])
+    def remove(doc: str = Query(description="the id of an added document, uploads/...")) -> dict[str, Any]:
+        info = library.remove(doc)
+        return {"removed": info.doc_id, "title": info.title}
+
+    return app
+
+
+def api_token(given: str | None) -> str | None:
+    """The token from --token, else from the environment; None when neither sets one."""
+    token = given if given is not None else os.environ.get(TOKEN_ENV)
+    return token.strip() if token and token.strip() else None

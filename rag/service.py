@@ -1,0 +1,77 @@
+"""The one loaded assistant of a running server (the page, the HTTP API, the MCP server), and the
+document changes that swap it for a new one.
+
+Every way in that keeps an assistant in memory holds it in a `Library`: questions read the
+current assistant without waiting; adding or removing a document takes the lock, rebuilds the
+index aside (`rag.corpus`), and swaps in an assistant loaded from the new index with the same
+settings, model, scorer and query adapter, so an answer never depends on which way in asked.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .assistant import Assistant
+from .corpus import DEFAULT_MAX_BYTES, add_document, remove_document
+from .types import DocumentInfo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Library:
+    """The current assistant over one corpus and index; uploads and removals swap it."""
+
+    assistant: Assistant
+    corpus: Path
+    max_upload_bytes: int = DEFAULT_MAX_BYTES
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def current(self) -> Assistant:
+        return self.assistant
+
+    def _reload(self, old: Assistant) -> None:
+        self.assistant = Assistant.load(
+            old.index_dir or "index",
+            corpus=self.corpus,
+            settings=old.settings,
+            embedder=old.embedder,
+            scorer=old.scorer,
+            adapter=old.adapter or False,
+        )
+
+    def add(self, path: Path, name: str, *, progress: bool = False) -> tuple[str, DocumentInfo]:
+        """Add a file under the name the user gave it; (its document id, what the index holds).
+
+        Raises:
+            InputError: the file is refused (type, size, empty, unreadable, name taken); nothing changed.
+        """
+        with self.lock:
+            old = self.current()
+            doc_id, _ = add_document(
+                path,
+                name,
+                self.corpus,
+                old.index_dir or "index",
+                max_bytes=self.max_upload_bytes,
+                embedder=old.embedder,
+                progress=progress,
+            )
+            self._reload(old)
+        return doc_id, self.current().documents[doc_id]
+
+    def remove(self, doc_id: str) -> DocumentInfo:
+        """Take an uploaded document out of the corpus and the index; what it was.
+
+        Raises:
+            InputError: no such document, or it was not uploaded; nothing changed.
+        """
+        with self.lock:
+            old = self.current()
+            remove_document(doc_id, self.corpus, old.index_dir or "index", embedder=old.embedder)
+            info = old.documents[doc_id]
+            self._reload(old)
+        return info
