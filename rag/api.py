@@ -32,7 +32,6 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from . import __version__
-from .citations import document_title, label, pages_text, paragraph_pages
 from .errors import (
     BadSetting,
     EmptyQuestion,
@@ -43,9 +42,8 @@ from .errors import (
     RagError,
     Refused,
 )
-from .serialize import answer_record
-from .service import Library
-from .types import DocumentInfo, Paragraph
+from .serialize import answer_record, document_record, paragraph_record
+from .service import Library, lookup_paragraph
 
 log = logging.getLogger(__name__)
 
@@ -88,42 +86,6 @@ def _status(exc: RagError) -> tuple[int, str]:
     if isinstance(exc, ModelProblem):
         return 503, "model_problem"
     return 500, "error"
-
-
-def document_record(info: DocumentInfo, documents: dict[str, DocumentInfo]) -> dict[str, Any]:
-    from .corpus import is_upload
-
-    return {
-        "doc": info.doc_id,
-        "title": document_title(info.doc_id, documents),
-        "symbol": info.symbol,
-        "date": info.date,
-        "file": info.file,
-        "format": info.format,
-        "paragraphs": info.paragraphs,
-        "pages": info.pages,
-        "numbered": info.numbered,
-        "uploaded": is_upload(info.doc_id),
-    }
-
-
-def paragraph_record(p: Paragraph, documents: dict[str, DocumentInfo], score: float | None = None) -> dict[str, Any]:
-    pages = paragraph_pages(p)
-    cite = label(p)
-    where = ", ".join([cite, pages_text(pages)] if pages else [cite])
-    record: dict[str, Any] = {
-        "doc": p.doc_id,
-        "para": p.number if p.kind == "para" else None,
-        "cite": cite,
-        "pages": list(pages),
-        "section": " > ".join(p.section),
-        "text": p.text,
-        "numbered_by_source": p.numbered_by_source,
-        "reference": f"{document_title(p.doc_id, documents)}, {where}",
-    }
-    if score is not None:
-        record["score"] = round(score, 6)
-    return record
 
 
 def create_app(
@@ -236,15 +198,7 @@ def create_app(
         cite: str = Query(description='as cited: "para. 12", "Art. 24(1)", "fn. 3", or a number'),
     ) -> dict[str, Any]:
         assistant = library.current()
-        doc_id = assistant.document_id(doc)
-        if doc_id not in assistant.documents:
-            raise Refused(404, "no_document", f"no document '{doc}' in the index; see GET /documents")
-        text = " ".join(cite.split())
-        found = assistant.paragraph(doc_id, int(text) if text.isdigit() else text)
-        if found is None and text.isdigit():
-            found = assistant.paragraph(doc_id, f"para. {text}")
-        if found is None:
-            raise Refused(404, "no_paragraph", f"'{doc_id}' has no paragraph cited as '{cite}'")
+        found = lookup_paragraph(assistant, doc, cite)
         return paragraph_record(found, assistant.documents)
 
     @app.get("/documents", summary="The documents of the index", dependencies=[Depends(reader)])

@@ -279,6 +279,25 @@ def cmd_api(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mcp(args: argparse.Namespace) -> int:
+    from .mcp_server import create_server
+    from .service import Library
+
+    if args.http and args.host not in ("127.0.0.1", "localhost", "::1"):
+        raise BadSetting("the MCP server over HTTP has no login; serve it on this machine only (--host 127.0.0.1)")
+    if args.http:
+        check_port_free(args.host, args.port)
+    assistant = load_for_serving(args)
+    corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
+    server = create_server(Library(assistant, corpus or Path("corpus")))
+    if args.http:
+        print(f"MCP server on http://{args.host}:{args.port}/mcp (Ctrl+C to stop)", file=sys.stderr)
+        server.run("streamable-http", host=args.host, port=args.port)
+    else:
+        server.run("stdio")  # stdout carries the protocol: nothing else may print there
+    return 0
+
+
 BUILD, SERVE = BuildSettings(), ServeSettings()
 
 
@@ -402,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--max-upload-kb", type=int, default=SERVE.max_upload_kb, help="largest document that may be added")
     p.set_defaults(func=cmd_api)
+
+    p = sub.add_parser("mcp", help="serve the assistant's tools to AI agents (Model Context Protocol)")
+    common(p)
+    p.add_argument("--http", action="store_true", help="streamable HTTP on --host:--port/mcp instead of stdio")
+    p.add_argument("--host", default=SERVE.host, help="with --http: address (this machine only)")
+    p.add_argument("--port", type=int, default=8001, help="with --http: port (default: %(default)s)")
+    p.set_defaults(func=cmd_mcp)
     return parser
 
 

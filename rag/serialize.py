@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .citations import copy_text, label, marker, paragraph_name
-from .types import Answer
+from .citations import copy_text, document_title, label, marker, pages_text, paragraph_name, paragraph_pages
+from .types import Answer, DocumentInfo, Paragraph
 
 
 def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
@@ -51,6 +51,44 @@ def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
             for h in answer.hits
         ],
     }
+
+
+def document_record(info: DocumentInfo, documents: dict[str, DocumentInfo]) -> dict[str, Any]:
+    """A document as the HTTP API and the MCP server list it."""
+    from .corpus import is_upload  # the index and model code, only when a server lists documents
+
+    return {
+        "doc": info.doc_id,
+        "title": document_title(info.doc_id, documents),
+        "symbol": info.symbol,
+        "date": info.date,
+        "file": info.file,
+        "format": info.format,
+        "paragraphs": info.paragraphs,
+        "pages": info.pages,
+        "numbered": info.numbered,
+        "uploaded": is_upload(info.doc_id),
+    }
+
+
+def paragraph_record(p: Paragraph, documents: dict[str, DocumentInfo], score: float | None = None) -> dict[str, Any]:
+    """A paragraph with its text and its citation written out, as searches and lookups return it."""
+    pages = paragraph_pages(p)
+    cite = label(p)
+    where = ", ".join([cite, pages_text(pages)] if pages else [cite])
+    record: dict[str, Any] = {
+        "doc": p.doc_id,
+        "para": p.number if p.kind == "para" else None,
+        "cite": cite,
+        "pages": list(pages),
+        "section": " > ".join(p.section),
+        "text": p.text,
+        "numbered_by_source": p.numbered_by_source,
+        "reference": f"{document_title(p.doc_id, documents)}, {where}",
+    }
+    if score is not None:
+        record["score"] = round(score, 6)
+    return record
 
 
 def answer_json(answer: Answer, *, qid: str | None = None) -> str:

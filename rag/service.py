@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .assistant import Assistant
 from .corpus import DEFAULT_MAX_BYTES, add_document, remove_document
-from .types import DocumentInfo
+from .errors import Refused
+from .types import DocumentInfo, Paragraph
 
 log = logging.getLogger(__name__)
 
@@ -75,3 +76,22 @@ class Library:
             info = old.documents[doc_id]
             self._reload(old)
         return info
+
+
+def lookup_paragraph(assistant: Assistant, doc: str, cite: str) -> Paragraph:
+    """The paragraph a user cites: its document by id, file name or symbol, the paragraph as the
+    citation names it ("para. 12", "Art. 24(1)", "fn. 3") or by its number alone ("12").
+
+    Raises:
+        Refused: no such document (404), or it has no paragraph cited so.
+    """
+    doc_id = assistant.document_id(doc)
+    if doc_id is None or doc_id not in assistant.documents:
+        raise Refused(404, "no_document", f"no document '{doc}' in the index; list them with the documents call")
+    text = " ".join(str(cite).split())
+    found = assistant.paragraph(doc_id, int(text) if text.isdigit() else text)
+    if found is None and text.isdigit():
+        found = assistant.paragraph(doc_id, f"para. {text}")
+    if found is None:
+        raise Refused(404, "no_paragraph", f"'{doc_id}' has no paragraph cited as '{cite}'")
+    return found

@@ -41,6 +41,8 @@ def test_library_code_raises_only_the_projects_own_errors():
             name = exc.id if isinstance(exc, ast.Name) else exc.attr if isinstance(exc, ast.Attribute) else "?"
             if name in own or (name == "SystemExit" and path.name == "train_selector.py"):
                 continue
+            if name == "ToolError" and path.name == "mcp_server.py":
+                continue  # how an MCP tool reports our error to the agent: the SDK turns it into the result
             if isinstance(node.exc, ast.Name) and name.islower():
                 continue  # re-raising a caught error
             found.append(f"{path.name}:{node.lineno} raises {name}")
