@@ -32,8 +32,10 @@ from rag.adapter import QueryAdapter  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.confidence import SelectorScorer  # noqa: E402
 from rag.embedding import Embedder  # noqa: E402
+from rag.encoder_delta import is_delta  # noqa: E402
 from rag.evaluation import evaluate_file  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
+from rag.query_encoder import QueryEncoder  # noqa: E402
 from rag.reader import ReaderScorer  # noqa: E402
 from rag.scorer import HandScorer  # noqa: E402
 from rag.selector_data import INDOMAIN_FILE  # noqa: E402
@@ -76,7 +78,9 @@ def main() -> None:
     parser.add_argument("--squad-per-doc", type=int, default=40)
     parser.add_argument("--sets", default=",".join(SETS))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--adapter", default="shipped", help="a query adapter folder, 'shipped' or 'none'")
+    parser.add_argument(
+        "--adapter", default="shipped", help="a query adapter or query encoder folder, 'shipped' or 'none'"
+    )
     parser.add_argument("--lexical-weight", type=float, default=None)
     parser.add_argument("--k", type=int, default=None, help="paragraphs retrieved (default: the settings')")
     args = parser.parse_args()
@@ -92,13 +96,17 @@ def main() -> None:
         if args.scorer == "reader"
         else SelectorScorer.load(args.selector)
     )
-    adapter = (
-        None
-        if args.adapter == "none"
-        else QueryAdapter.shipped_for(embedder.name, embedder.dimension)
-        if args.adapter == "shipped"
-        else QueryAdapter.load(args.adapter)
-    )
+    adapter: QueryAdapter | QueryEncoder | None
+    if args.adapter == "none":
+        adapter = None
+    elif args.adapter == "shipped":
+        adapter = QueryEncoder.shipped_for(embedder.name, embedder.dimension) or QueryAdapter.shipped_for(
+            embedder.name, embedder.dimension
+        )
+    elif is_delta(args.adapter):
+        adapter = QueryEncoder.load(args.adapter)
+    else:
+        adapter = QueryAdapter.load(args.adapter)
     settings = Settings(threshold=args.threshold)
     if args.lexical_weight is not None:
         settings = replace(settings, lexical_weight=args.lexical_weight)

@@ -48,6 +48,7 @@ from .service import Library, lookup_paragraph
 log = logging.getLogger(__name__)
 
 TOKEN_ENV = "RAG_API_TOKEN"
+CONFIG_ENV = "RAG_API_CONFIG"  # how `rag api --workers N` hands its options to each worker process
 MAX_BATCH = 200
 MAX_BODY = 256 * 1024  # bytes of a JSON body; a batch of 200 questions of 1,000 characters fits
 
@@ -236,3 +237,18 @@ def api_token(given: str | None) -> str | None:
     """The token from --token, else from the environment; None when neither sets one."""
     token = given if given is not None else os.environ.get(TOKEN_ENV)
     return token.strip() if token and token.strip() else None
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one worker process of `rag api --workers N`, loaded from the options the
+    command put in the environment."""
+    import argparse
+    import json
+
+    from .cli import _load
+
+    options = argparse.Namespace(**json.loads(os.environ[CONFIG_ENV]))
+    assistant = _load(options)
+    corpus = Path(options.corpus) if options.corpus else assistant.corpus_dir()
+    library = Library(assistant, corpus or Path("corpus"), int(options.max_upload_kb) * 1024)
+    return create_app(library, token=api_token(None))

@@ -16,7 +16,8 @@ from .confidence import SelectorScorer
 from .embedding import Embedder
 from .errors import BadSetting, EmptyQuestion, QuestionTooLong
 from .features import Candidate, TermWeights
-from .index import IndexData, load_index
+from .index import IndexData, Manifest, load_index
+from .query_encoder import QueryEncoder
 from .retrieval import Evidence, Retriever
 from .scorer import HandScorer, Scorer
 from .selector import DEFAULT_SELECTOR
@@ -61,6 +62,15 @@ class Considered:
     candidates: tuple[Candidate, ...]
 
 
+def shipped_query_map(manifest: Manifest) -> QueryAdapter | QueryEncoder | None:
+    """What moves questions before paragraphs are ranked, as shipped for the index's model: the
+    query encoder when there is one, else the query adapter, else nothing."""
+    encoder = QueryEncoder.shipped_for(manifest.model, manifest.dimension)
+    if encoder is not None:
+        return encoder
+    return QueryAdapter.shipped_for(manifest.model, manifest.dimension)
+
+
 class Assistant:
     """Answers questions from one index; load once, ask many."""
 
@@ -72,7 +82,7 @@ class Assistant:
         *,
         index_dir: Path | None = None,
         scorer: Scorer | None = None,
-        adapter: QueryAdapter | bool = True,
+        adapter: QueryAdapter | QueryEncoder | bool = True,
     ) -> None:
         self.data = data
         self.embedder = embedder
@@ -83,11 +93,7 @@ class Assistant:
         self.settings = settings
         # The query adapter: the shipped one when it was trained for the index's model (True), none
         # (False), or the one given; every way in builds an Assistant, so all answer alike.
-        self.adapter = (
-            QueryAdapter.shipped_for(data.manifest.model, data.manifest.dimension)
-            if adapter is True
-            else adapter or None
-        )
+        self.adapter = shipped_query_map(data.manifest) if adapter is True else adapter or None
         self.retriever = Retriever(
             data, nprobe=self.settings.nprobe, lexical_weight=self.settings.lexical_weight, adapter=self.adapter
         )
@@ -105,7 +111,7 @@ class Assistant:
         threads: int = 1,
         embedder: Embedder | None = None,
         scorer: Scorer | None = None,
-        adapter: QueryAdapter | bool = True,
+        adapter: QueryAdapter | QueryEncoder | bool = True,
     ) -> Assistant:
         """Load an index and the model it was built with.
 
@@ -119,8 +125,9 @@ class Assistant:
             scorer: how sentences are scored (default: `HandScorer()`, the hand weights;
                 `ReaderScorer.load()` for the reader trained here, `SelectorScorer.load()` for the
                 answer selector with its calibrated confidence).
-            adapter: the query adapter that moves questions before paragraphs are ranked: True
-                for the shipped one when it was trained for the index's model, False for none.
+            adapter: what moves questions before paragraphs are ranked (a QueryEncoder or a
+                QueryAdapter): True for the shipped one trained for the index's model (the query
+                encoder, else the query adapter), False for none.
 
         Raises:
             IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.

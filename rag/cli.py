@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
@@ -258,7 +259,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_api(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from .api import TOKEN_ENV, api_token, create_app
+    from .api import CONFIG_ENV, TOKEN_ENV, api_token, create_app
     from .service import Library
 
     token = api_token(args.token)
@@ -268,14 +269,33 @@ def cmd_api(args: argparse.Namespace) -> int:
         )
     if args.max_upload_kb <= 0:
         raise BadSetting(f"max_upload_kb must be positive, got {args.max_upload_kb}")
+    if args.workers <= 0:
+        raise BadSetting(f"workers must be positive, got {args.workers}")
     check_port_free(args.host, args.port)
-    assistant = load_for_serving(args)
-    corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
-    library = Library(assistant, corpus or Path("corpus"), args.max_upload_kb * 1024)
-    app = create_app(library, token=token)
+    assistant = load_for_serving(args)  # also brings a stale index up to date, once, before the workers
     writes = "adding documents needs the token" if token else f"adding documents is off (no --token or {TOKEN_ENV})"
     print(f"API on http://{args.host}:{args.port} (schema and docs at /docs; {writes}; Ctrl+C to stop)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+    if args.workers > 1:
+        # Each worker process loads its own assistant; the index files are memory-mapped, so
+        # they share the pages. A document added through one worker reaches the others at
+        # their next question (rag.service.Library reloads an index rebuilt on disk).
+        if token:
+            os.environ[TOKEN_ENV] = token
+        os.environ[CONFIG_ENV] = json.dumps(
+            {k: getattr(args, k, None) for k in ("index", "corpus", "k", "threshold", "doc", "scorer", "max_upload_kb")}
+        )
+        uvicorn.run(
+            "rag.api:app_from_environment",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level="warning",
+        )
+        return 0
+    corpus = Path(args.corpus) if args.corpus else assistant.corpus_dir()
+    library = Library(assistant, corpus or Path("corpus"), args.max_upload_kb * 1024)
+    uvicorn.run(create_app(library, token=token), host=args.host, port=args.port, log_level="warning")
     return 0
 
 
@@ -420,6 +440,7 @@ def build_parser() -> argparse.ArgumentParser:
         "needs (default: $RAG_API_TOKEN; required on any address but the loopback)",
     )
     p.add_argument("--max-upload-kb", type=int, default=SERVE.max_upload_kb, help="largest document that may be added")
+    p.add_argument("--workers", type=int, default=1, help="server processes (each loads the model; default: 1)")
     p.set_defaults(func=cmd_api)
 
     p = sub.add_parser("mcp", help="serve the assistant's tools to AI agents (Model Context Protocol)")

@@ -15,6 +15,7 @@ from .adapter import QueryAdapter
 from .citations import label
 from .errors import BadSetting, InputError
 from .index import IndexData
+from .query_encoder import QueryEncoder
 from .settings import Settings
 from .store import VectorFile
 from .types import Hit
@@ -108,7 +109,7 @@ class Retriever:
         lexical_weight: float = Settings().lexical_weight,
         depth: int = 256,
         nprobe: int = Settings().nprobe,
-        adapter: QueryAdapter | None = None,
+        adapter: QueryAdapter | QueryEncoder | None = None,
     ) -> None:
         if fusion not in ("weighted", "rrf"):
             raise BadSetting(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
@@ -118,7 +119,7 @@ class Retriever:
         self.lexical_weight = lexical_weight
         self.depth = depth  # nearest windows and sentences looked at per question
         self.nprobe = nprobe
-        self.adapter = adapter  # moves the question's vector before paragraphs are ranked
+        self.adapter = adapter  # gives the question's vector paragraphs are ranked by
         self._labels: dict[str, list[int]] | None = None  # citation label -> paragraph rows, when first needed
         # A large index brings approximate search indexes (IVF); a small one is searched exactly.
         self._windows = (
@@ -199,7 +200,7 @@ class Retriever:
         data = self.data
         question_vector = query_vector
         if self.adapter is not None:
-            query_vector = self.adapter(query_vector)
+            query_vector = self.adapter(query_vector, question)
         n = len(data.paragraphs)
         if doc_id is not None and doc_id not in data.doc_rows:
             name = doc_id if len(doc_id) <= 80 else doc_id[:77] + "..."

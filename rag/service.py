@@ -16,7 +16,8 @@ from pathlib import Path
 
 from .assistant import Assistant
 from .corpus import DEFAULT_MAX_BYTES, add_document, remove_document
-from .errors import Refused
+from .errors import RagError, Refused
+from .index import MANIFEST, current_folder
 from .types import DocumentInfo, Paragraph
 
 log = logging.getLogger(__name__)
@@ -30,8 +31,39 @@ class Library:
     corpus: Path
     max_upload_bytes: int = DEFAULT_MAX_BYTES
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # The manifest the assistant was loaded from, as (inode, mtime, size); when the file on disk
+    # differs, another process (a second server worker, `rag index`) rebuilt the index.
+    _stamp: tuple[int, int, int] | None = field(default=None, init=False)
+    _failed: tuple[int, int, int] | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self._stamp = self._manifest_stamp()
+
+    def _manifest_stamp(self) -> tuple[int, int, int] | None:
+        if self.assistant.index_dir is None:
+            return None
+        try:
+            st = (current_folder(self.assistant.index_dir) / MANIFEST).stat()
+        except OSError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
 
     def current(self) -> Assistant:
+        """The assistant over the index as it is on disk now: one rebuilt by another process
+        since it was loaded is loaded first (one stat a question when nothing changed)."""
+        stamp = self._manifest_stamp()
+        if stamp is None or stamp in (self._stamp, self._failed):
+            return self.assistant
+        with self.lock:
+            if stamp != self._stamp:
+                try:
+                    self._reload(self.assistant)
+                    log.info("the index changed on disk; loaded it again")
+                except RagError as exc:  # caught mid-build, say: keep answering from the loaded one
+                    self._failed = stamp
+                    log.warning(
+                        "the index changed on disk but cannot be loaded (%s); answering from the one loaded", exc
+                    )
         return self.assistant
 
     def _reload(self, old: Assistant) -> None:
@@ -43,6 +75,7 @@ class Library:
             scorer=old.scorer,
             adapter=old.adapter or False,
         )
+        self._stamp = self._manifest_stamp()
 
     def add(self, path: Path, name: str, *, progress: bool = False) -> tuple[str, DocumentInfo]:
         """Add a file under the name the user gave it; (its document id, what the index holds).
@@ -51,7 +84,7 @@ class Library:
             InputError: the file is refused (type, size, empty, unreadable, name taken); nothing changed.
         """
         with self.lock:
-            old = self.current()
+            old = self.assistant
             doc_id, _ = add_document(
                 path,
                 name,
@@ -71,7 +104,7 @@ class Library:
             InputError: no such document, or it was not uploaded; nothing changed.
         """
         with self.lock:
-            old = self.current()
+            old = self.assistant
             remove_document(doc_id, self.corpus, old.index_dir or "index", embedder=old.embedder)
             info = old.documents[doc_id]
             self._reload(old)

@@ -176,3 +176,14 @@ def test_rag_api_serves_and_refuses_an_open_public_address(tmp_path, bundled_ind
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_an_index_rebuilt_by_another_process_is_loaded_again(library, client, embedder):
+    from rag.index import build_index
+
+    (library.corpus / "fees.md").write_text("# Fees\n\n1. The registry charges a filing fee of 40 euros.\n")
+    build_index(library.corpus, library.current().index_dir, embedder=embedder, progress=False)
+    docs = [d["doc"] for d in client.get("/documents").json()["documents"]]
+    assert docs == ["cybercrime-expert-group-2017", "fees"]
+    answer = client.post("/ask", json={"question": "How much is the registry's filing fee?"}).json()
+    assert answer["citations"][0]["doc"] == "fees"

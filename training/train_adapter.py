@@ -43,6 +43,7 @@ class QuestionSet:
     questions: np.ndarray  # (questions, dimension)
     lexical: np.ndarray  # (questions, paragraphs), BM25 scaled by its best score
     gold: np.ndarray  # gold paragraph row of each question
+    texts: tuple[str, ...] = ()  # the questions themselves
 
 
 def load_set(spec: str, embedder: Embedder) -> QuestionSet:
@@ -50,7 +51,7 @@ def load_set(spec: str, embedder: Embedder) -> QuestionSet:
     data = load_index(index)
     key = {(p.doc_id, p.number): i for i, p in enumerate(data.paragraphs) if p.kind == "para"}
     n = len(data.paragraphs)
-    qs, lex, gold = [], [], []
+    qs, lex, gold, texts = [], [], [], []
     for line in Path(questions).read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         rows = [key.get((r.get("gold_doc"), g)) for g in r.get("gold_paras") or []]
@@ -63,11 +64,19 @@ def load_set(spec: str, embedder: Embedder) -> QuestionSet:
         qs.append(embedder.encode_query(r["question"]))
         lex.append(scores / top if top > 0 else scores)
         gold.append(rows[0])
+        texts.append(r["question"])
     vectors = np.concatenate([np.asarray(data.window_vectors[:]), np.asarray(data.sentence_vectors[:])])
     owners = np.concatenate([data.window_owner, data.sentences[np.asarray(data.sentence_window_owner), 0]])
     name = f"{Path(index).parent.name}/{Path(questions).name}"
     return QuestionSet(
-        name, vectors.astype(np.float32), owners.astype(np.int64), n, np.stack(qs), np.stack(lex), np.asarray(gold)
+        name,
+        vectors.astype(np.float32),
+        owners.astype(np.int64),
+        n,
+        np.stack(qs),
+        np.stack(lex),
+        np.asarray(gold),
+        tuple(texts),
     )
 
 
@@ -76,6 +85,13 @@ def recall(
 ) -> dict[int, float]:
     moved = s.questions + s.questions @ matrix
     moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+    return recall_of(s, moved, lexical_weight, ks)
+
+
+def recall_of(
+    s: QuestionSet, moved: np.ndarray, lexical_weight: float, ks: tuple[int, ...] = (1, 5, 20)
+) -> dict[int, float]:
+    """Recall@k of the gold paragraphs when the questions' vectors are `moved`."""
     sims = moved @ s.vectors.T
     dense = np.full((len(moved), s.paragraphs), -1.0, dtype=np.float32)
     for j in range(len(moved)):
