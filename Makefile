@@ -39,6 +39,7 @@ $(VENV)/.installed-ray: $(VENV)/.installed
 demo: setup index/manifest.json
 	@echo "==> asking a question from the command line"
 	$(BIN)/rag ask "What is agenda item 6 of the meeting?"
+	@echo "==> more commands: $(BIN)/rag --help (or: source $(BIN)/activate, then rag ...)"
 	@echo "==> starting the chat page on http://127.0.0.1:7860 (Ctrl-C to stop)"
 	$(BIN)/rag serve
 
@@ -57,8 +58,8 @@ test: setup lint $(VENV)/.installed-ray
 
 lint: setup
 	@echo "==> checking style (ruff) and types (mypy; the first run takes about a minute)"
-	$(BIN)/ruff check rag ui bench tests
-	$(BIN)/ruff format --check rag ui bench tests
+	$(BIN)/ruff check rag ui bench tests training
+	$(BIN)/ruff format --check rag ui bench tests training
 	$(BIN)/mypy rag ui
 
 eval: setup index/manifest.json

@@ -56,7 +56,7 @@ def collect(assistant: Assistant, scorer: SelectorScorer, questions: Path, k: in
             continue
         query_terms = terms(q)
         doc = assistant.document_id(row.get("doc"))
-        evidence = assistant.retriever.search(assistant.embedder.encode_query(q), query_terms, k=k, doc_id=doc)
+        evidence = assistant.retriever.search(assistant.encode_question(q), query_terms, k=k, doc_id=doc)
         found = candidate_features(q, query_terms, evidence, assistant.data, assistant.idf)
         gold = set(row.get("gold_paras") or [])
         if not found.candidates:

@@ -94,7 +94,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for q in questions:
                 t = time.perf_counter()
-                assistant.embedder.encode_query(q)
+                assistant.encode_question(q)
                 encode_times.append((time.perf_counter() - t) * 1000)
                 t = time.perf_counter()
                 assistant.ask(q)

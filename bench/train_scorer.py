@@ -45,9 +45,7 @@ def collect(assistant: Assistant, questions: Path) -> tuple[np.ndarray, np.ndarr
         if not question:
             continue
         query_terms = terms(question)
-        evidence = assistant.retriever.search(
-            assistant.embedder.encode_query(question), query_terms, k=assistant.settings.k
-        )
+        evidence = assistant.retriever.search(assistant.encode_question(question), query_terms, k=assistant.settings.k)
         found = candidate_features(question, query_terms, evidence, assistant.data, assistant.idf)
         if not found.candidates:
             continue

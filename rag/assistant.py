@@ -94,8 +94,16 @@ class Assistant:
         # The query adapter: the shipped one when it was trained for the index's model (True), none
         # (False), or the one given; every way in builds an Assistant, so all answer alike.
         self.adapter = shipped_query_map(data.manifest) if adapter is True else adapter or None
+        # A query encoder encodes the question once, and that vector both ranks the paragraphs
+        # and scores the sentences; a query adapter moves the packaged model's vector for the
+        # ranking only.
+        encoder = isinstance(self.adapter, QueryEncoder)
+        self.question_embedder = self.adapter.embedder if isinstance(self.adapter, QueryEncoder) else embedder
         self.retriever = Retriever(
-            data, nprobe=self.settings.nprobe, lexical_weight=self.settings.lexical_weight, adapter=self.adapter
+            data,
+            nprobe=self.settings.nprobe,
+            lexical_weight=self.settings.lexical_weight,
+            adapter=None if encoder else self.adapter,
         )
         self.idf = TermWeights(data)
         self._names: dict[str, str] | None = None
@@ -177,8 +185,12 @@ class Assistant:
         if not 0 < k <= MAX_K:
             raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
         return self.retriever.search(
-            self.embedder.encode_query(q), terms(q), k=k, doc_id=self.document_id(doc_id), question=q
+            self.encode_question(q), terms(q), k=k, doc_id=self.document_id(doc_id), question=q
         ).hits
+
+    def encode_question(self, question: str) -> np.ndarray:
+        """The question's unit vector, as the retriever and the sentence scores take it."""
+        return self.question_embedder.encode_query(question)
 
     def document_id(self, name: str | None) -> str | None:
         """The id of the document a user names by its id, file name or symbol ("A/RES/80/9");
@@ -224,7 +236,7 @@ class Assistant:
         q = self.check_question(question)
         query_terms = terms(q)
         if vector is None:
-            vector = self.embedder.encode_query(q)
+            vector = self.encode_question(q)
         if k is not None and not 0 < k <= MAX_K:
             raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
         evidence = self.retriever.search(

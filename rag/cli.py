@@ -42,6 +42,10 @@ def _setup_logging(verbose: int) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # The one-time preparation of a model (its ONNX export, a fine-tuned encoder written out)
+    # takes seconds that a first question would otherwise spend in silence.
+    for name in ("rag.onnx_encoder", "rag.encoder_delta"):
+        logging.getLogger(name).setLevel(min(level, logging.INFO))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     # transformers is imported only where a model is built or exported with torch (importing it
@@ -452,8 +456,28 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """The arguments; an option the command does not know is refused with that command's usage
+    and the nearest option it does know ("--jsn": did you mean --json?)."""
+    import difflib
+
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        command = commands.choices[args.command]
+        known = [o for a in command._actions for o in a.option_strings if o.startswith("--")]
+        hint = ""
+        first = next((x for x in extra if x.startswith("-")), None)
+        if first:
+            close = difflib.get_close_matches(first.split("=", 1)[0], known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+        command.error(f"unrecognized arguments: {' '.join(extra)}{hint}")
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse(argv)
     _setup_logging(args.verbose + (1 if args.command == "index" and not getattr(args, "quiet", False) else 0))
     try:
         return int(args.func(args))

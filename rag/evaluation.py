@@ -272,7 +272,7 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
                 raise InputError(row.error or "no question")
             gold, keys = gold_fields(row.fields)
             q = assistant.check_question(row.question)
-            vector = assistant.embedder.encode_query(q)
+            vector = assistant.encode_question(q)
             considered = assistant.consider(q, doc_id=row.doc, vector=vector)
             answer = assistant.compose(considered)
             latency = (time.perf_counter() - started) * 1000

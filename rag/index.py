@@ -842,7 +842,7 @@ def _build_index(
 
     write_atomically(index_dir, write)
     checkpoints.clear()
-    log.info(
+    log.debug(  # `rag index` prints the summary; this is for library callers who log
         "indexed %d documents, %d paragraphs, %d sentences in %.1f s",
         len(infos),
         len(paragraphs),

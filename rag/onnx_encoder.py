@@ -14,7 +14,9 @@ import json
 import logging
 import os
 import tempfile
+import threading
 import warnings
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -104,7 +106,7 @@ def exported_model(folder: Path) -> Path:
         except (OSError, ValueError):
             pass
         log.warning("the cached ONNX export in %s does not match its record; exporting again", place)
-    log.info("exporting %s to ONNX (once; about 20 s)", folder)
+    log.info("preparing the model for first use: exporting %s to ONNX (once; about 20 s)", folder)
     export(folder, onnx_file)
     record = {
         "source": str(folder),
@@ -122,26 +124,55 @@ class OnnxEncoder:
 
     def __init__(self, folder: Path, *, threads: int | None = 1) -> None:
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
         config = json.loads((folder / "sentence_bert_config.json").read_text(encoding="utf-8"))
-        self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        # A second tokenizer, never truncating, counts word pieces: settings are not toggled on a
-        # tokenizer that another thread may be encoding with.
-        self.counter = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self.counter.no_truncation()
-        self.counter.no_padding()
         model_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
         self.max_seq_length = int(config.get("max_seq_length") or 256)
         self.dimension = int(model_config["hidden_size"])
-        self.tokenizer.enable_truncation(self.max_seq_length)
-        self.tokenizer.no_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or 0
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(str(exported_model(folder)), options, providers=["CPUExecutionProvider"])
-        self.inputs = [i.name for i in self.session.get_inputs()]
+        self._folder, self._threads = folder, threads
+        self._session: ort.InferenceSession | None = None
+        self._lock = threading.Lock()
+
+    # The tokenizers and the session are made when first needed: a process that loads a model it
+    # may not use (the packaged one, when questions go to the query encoder) does not pay for them.
+    @cached_property
+    def tokenizer(self):  # type: ignore[no-untyped-def]
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self._folder / "tokenizer.json"))
+        tokenizer.enable_truncation(self.max_seq_length)
+        tokenizer.no_padding()
+        return tokenizer
+
+    @cached_property
+    def counter(self):  # type: ignore[no-untyped-def]
+        """A second tokenizer, never truncating, that counts word pieces: settings are not toggled
+        on a tokenizer that another thread may be encoding with."""
+        from tokenizers import Tokenizer
+
+        counter = Tokenizer.from_file(str(self._folder / "tokenizer.json"))
+        counter.no_truncation()
+        counter.no_padding()
+        return counter
+
+    @property
+    def session(self):  # type: ignore[no-untyped-def]
+        """The ONNX Runtime session, made at the first encoding (exported first if the cache has none)."""
+        if self._session is None:
+            import onnxruntime as ort
+
+            with self._lock:
+                if self._session is None:
+                    options = ort.SessionOptions()
+                    options.intra_op_num_threads = self._threads or 0
+                    options.inter_op_num_threads = 1
+                    options.log_severity_level = 3
+                    session = ort.InferenceSession(
+                        str(exported_model(self._folder)), options, providers=["CPUExecutionProvider"]
+                    )
+                    self.inputs = [i.name for i in session.get_inputs()]
+                    self._session = session
+        return self._session
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of a text, without the special tokens and without truncation."""
@@ -160,7 +191,8 @@ class OnnxEncoder:
                 ids[j, : len(e.ids)] = e.ids
                 mask[j, : len(e.ids)] = 1
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            hidden = self.session.run(["hidden"], {name: feed[name] for name in self.inputs})[0]
+            session = self.session
+            hidden = session.run(["hidden"], {name: feed[name] for name in self.inputs})[0]
             weights = mask[..., None].astype(np.float32)
             mean = (hidden * weights).sum(1) / np.clip(weights.sum(1), 1e-9, None)
             out[rows] = mean / np.clip(np.linalg.norm(mean, axis=1, keepdims=True), 1e-12, None)

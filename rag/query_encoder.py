@@ -1,13 +1,14 @@
-"""The query encoder: a copy of MiniLM whose upper layers were fine-tuned to place questions near
-the paragraphs that answer them, the way official documents word them.
+"""The query encoder: a copy of MiniLM fine-tuned to place questions near the paragraphs that
+answer them, the way official documents word them.
 
-Only questions go through it, and only to rank paragraphs: the index keeps the packaged model's
-vectors (nothing is re-embedded), and the question's vector from the packaged model still scores
-the sentences (`rag.features`). It is trained here (`training/train_query_encoder.py`) on
-questions written in users' words over public UN documents and SQuAD's training articles, with
-the retriever's own fused score as the objective, and shipped as `models/query-encoder/`: the
-fine-tuned layers in float16 over the packaged model (`rag.encoder_delta`). The whole model is
-written once into the cache on first use and run on the same backends as the Embedder.
+Only questions go through it: the index keeps the packaged model's vectors (nothing is
+re-embedded), and the question's vector from this encoder both ranks the paragraphs and scores
+their sentences (`Assistant.encode_question`). It is trained here
+(`training/train_query_encoder.py`) on questions written in users' words over public UN documents
+and SQuAD's training articles, with the retriever's own fused score as the objective, and shipped
+as `models/query-encoder/`: the fine-tuned layers in float16 over the packaged model
+(`rag.encoder_delta`). The whole model is written once into the cache on first use and run on the
+same backends as the Embedder.
 """
 
 from __future__ import annotations

@@ -48,7 +48,14 @@ def _row(line: int, raw: dict[str, Any]) -> QuestionRow:
     question = raw.get("question")
     fields = {k: v for k, v in raw.items() if k not in ("id", "question")}
     if not isinstance(question, str):
-        return QuestionRow(line, qid, None, fields, "no 'question' text on this line")
+        why = "no 'question' text on this line"
+        if "question" not in raw:
+            import difflib
+
+            close = difflib.get_close_matches("question", [str(k) for k in raw], n=1, cutoff=0.6)
+            keys = ", ".join(repr(str(k)) for k in raw) or "none"
+            why += f" (its keys: {keys}" + (f"; is {close[0]!r} meant to be 'question'?)" if close else ")")
+        return QuestionRow(line, qid, None, fields, why)
     return QuestionRow(line, qid, question, fields)
 
 

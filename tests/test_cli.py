@@ -96,7 +96,7 @@ def test_unreadable_question_files_and_bad_settings_exit_non_zero(workdir, capsy
     assert "latin.txt: is not UTF-8 text" in capsys.readouterr().err
     assert not (workdir / "o.jsonl").exists()  # nothing half-written
     assert main(["ask", "Who opened the meeting?", "--k", "0"]) == 2
-    assert "k must be positive, got 0" in capsys.readouterr().err
+    assert "k must be between 1 and 100, got 0" in capsys.readouterr().err
 
 
 def test_a_question_line_can_keep_to_one_document(assistant, tmp_path):

@@ -337,7 +337,7 @@ def test_bad_questions_get_an_answer_an_abstention_or_a_clear_error(which, assis
             chosen.ask(empty)
     with pytest.raises(QuestionTooLong):
         chosen.ask("why " * 1000)
-    with pytest.raises(BadSetting, match="k must be positive"):
+    with pytest.raises(BadSetting, match="k must be between 1 and 100"):
         chosen.ask("Who opened the meeting?", k=0)
     # A lone surrogate is what a shell hands Python for a byte that is not UTF-8.
     for hostile in ("agenda \udcff 6 \x00 <script>alert(1)</script>", "議程 第六項是什麼？" * 40, "What " + "?" * 1990):

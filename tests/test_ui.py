@@ -277,8 +277,11 @@ def test_page_answers_with_highlighted_evidence(browser_page):
     page = browser_page
     page.fill("#question textarea", "What is agenda item 6 of the meeting?")
     assert page.inner_text("#question-count") == "37 / 2000 characters"
+    assert page.inner_text("#loaded").startswith("Answering from 1 document: Report on the meeting of the Expert Group")
     _ask(page, "What is agenda item 6 of the meeting?")
     assert "[para. 56]" in page.inner_text("#chat")
+    # The page empties the box once it has asked; the counter follows.
+    page.wait_for_selector("#question-count :text('0 / 2000 characters')", timeout=5_000)
     assert "Confidence" in page.inner_text("#evidence .confidence")
     assert "para. 56" in page.inner_text("#evidence")
     assert page.inner_text("#evidence mark").startswith("6. Examining options to strengthen existing responses")

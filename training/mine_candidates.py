@@ -56,7 +56,7 @@ def main() -> None:
             query_terms = terms(q)
             doc = assistant.document_id(r.get("doc"))
             evidence = assistant.retriever.search(
-                assistant.embedder.encode_query(q), query_terms, k=assistant.settings.k, doc_id=doc, question=q
+                assistant.encode_question(q), query_terms, k=assistant.settings.k, doc_id=doc, question=q
             )
             found = candidate_features(q, query_terms, evidence, assistant.data, assistant.idf)
             if not found.candidates:

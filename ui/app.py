@@ -58,16 +58,22 @@ CSS = """
 """
 
 # Copies a citation on click; delegated so that it works for evidence rendered later. Counts the
-# characters of the question as it is typed, against the limit the counter element carries.
+# characters of the question as it is typed (and after the page empties the box), against the
+# limit the counter element carries.
 HEAD = """<script>
-document.addEventListener('input', function (e) {
-  if (!e.target.closest || !e.target.closest('#question')) return;
-  const c = document.querySelector('#question-count span');
-  if (!c) return;
-  const limit = parseInt(c.getAttribute('data-limit'), 10), n = e.target.value.length;
-  c.textContent = n + ' / ' + limit + ' characters' + (n > limit ? ' (too long: ask it in fewer words)' : '');
+function countQuestion() {
+  const c = document.querySelector('#question-count span'), box = document.querySelector('#question textarea');
+  if (!c || !box) return;
+  const limit = parseInt(c.getAttribute('data-limit'), 10), n = box.value.length;
+  const text = n + ' / ' + limit + ' characters' + (n > limit ? ' (too long: ask it in fewer words)' : '');
+  if (c.textContent !== text) c.textContent = text;
   c.parentElement.classList.toggle('over', n > limit);
+}
+document.addEventListener('input', function (e) {
+  if (e.target.closest && e.target.closest('#question')) countQuestion();
 });
+// The box is also emptied by the page itself once a question is asked, which fires no input event.
+setInterval(countQuestion, 300);
 document.addEventListener('click', function (e) {
   const b = e.target.closest('button.copy-cite');
   if (!b) return;
@@ -256,6 +262,15 @@ def document_choices(holder: AssistantHolder) -> tuple[Any, Any]:
     )
 
 
+def documents_line(holder: AssistantHolder, shown: int = 6) -> str:
+    """Which documents the page answers from, under its title: "Answering from: ..."."""
+    docs = holder.current().documents
+    names = [title_of(holder.current(), d) for d in sorted(docs)]
+    listed = "; ".join(html.escape(n) for n in names[:shown])
+    more = f"; and {len(names) - shown} more (see Settings)" if len(names) > shown else ""
+    return f"Answering from {len(names)} document{'s' if len(names) != 1 else ''}: {listed}{more}."
+
+
 def remove_upload(holder: AssistantHolder, doc_id: str | None) -> tuple[str, Any, Any]:
     """Take a document added through the page out of the corpus and the index; (message, document
     choices, removable choices). Its paragraphs leave the index before this returns."""
@@ -297,6 +312,7 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
             "## Ask the documents\nAnswers are sentences quoted verbatim from the documents, "
             "each with its paragraph citation. When the documents do not answer, it says so."
         )
+        loaded = gr.Markdown(documents_line(holder), elem_id="loaded")
         with gr.Row():
             with gr.Column(scale=5):
                 # No mathematics: "$$x$$" in a quote is shown as the document prints it.
@@ -373,13 +389,13 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
 
         # Every page load reads the document list of the index as it is now (an upload by another
         # user, or before a reload, is there).
-        app.load(documents_now, None, [doc, removable])
+        app.load(documents_now, None, [doc, removable]).then(lambda: documents_line(holder), None, loaded)
         outputs = [chat, evidence, status, question]
         ask.click(on_ask, [question, chat, k, doc, threshold], outputs)
         question.submit(on_ask, [question, chat, k, doc, threshold], outputs)
         clear.click(lambda: ([], "", ""), None, [chat, evidence, status])
-        add.click(on_upload, [file], [added, doc, removable])
-        remove.click(on_remove, [removable], [added, doc, removable])
+        add.click(on_upload, [file], [added, doc, removable]).then(lambda: documents_line(holder), None, loaded)
+        remove.click(on_remove, [removable], [added, doc, removable]).then(lambda: documents_line(holder), None, loaded)
     return app
 
 
@@ -410,5 +426,6 @@ def serve(
         show_error=True,
         footer_links=[],
         auth=auth,
+        quiet=True,  # Gradio's own lines (a public link through share=True) are not for this page's users
     )
     return app
