@@ -26,6 +26,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, File, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -95,9 +97,11 @@ def create_app(
     token: str | None = None,
     max_batch: int = MAX_BATCH,
     max_body: int = MAX_BODY,
+    answering: int = 2,
 ) -> FastAPI:
     """The API over one library. `token`: the bearer token every route but /health needs (None:
-    reads are open, which `rag api` allows on the loopback address only, and writes are refused)."""
+    reads are open, which `rag api` allows on the loopback address only, and writes are refused);
+    `answering`: questions answered at the same time by this process."""
     app = FastAPI(
         title="Cited answers from official documents",
         version=__version__,
@@ -168,30 +172,39 @@ def create_app(
             "version": __version__,
         }
 
+    # An answer is a few milliseconds of CPU: run `answering` of them at once and queue the rest,
+    # rather than let forty threads share the cores and all finish late together.
+    limiter = anyio.CapacityLimiter(answering)
+
     @app.post("/ask", summary="Answer one question with cited quotes, or abstain", dependencies=[Depends(reader)])
-    def ask(body: AskBody) -> dict[str, Any]:
-        return answer(body)
+    async def ask(body: AskBody) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(answer, body, limiter=limiter)
+
+    def answer_or_error(item: AskBody) -> dict[str, Any]:
+        try:
+            return answer(item)
+        except RagError as exc:  # one bad question does not sink the batch
+            return {"id": item.id, "question": item.question, "error": {"code": _status(exc)[1], "message": str(exc)}}
 
     @app.post("/ask/batch", summary="Answer several questions", dependencies=[Depends(reader)])
-    def ask_batch(body: BatchBody) -> dict[str, Any]:
+    async def ask_batch(body: BatchBody) -> dict[str, Any]:
         if len(body.questions) > max_batch:
             raise Refused(413, "too_many", f"{len(body.questions)} questions; send at most {max_batch} at a time")
-        records = []
-        for item in body.questions:
-            try:
-                records.append(answer(item))
-            except RagError as exc:  # one bad question does not sink the batch
-                error = {"code": _status(exc)[1], "message": str(exc)}
-                records.append({"id": item.id, "question": item.question, "error": error})
-        return {"answers": records}
+        # Question by question, so that a long batch does not hold up the single questions behind it.
+        return {
+            "answers": [await anyio.to_thread.run_sync(answer_or_error, q, limiter=limiter) for q in body.questions]
+        }
 
-    @app.post("/search", summary="The paragraphs a question finds, best first", dependencies=[Depends(reader)])
-    def search(body: SearchBody) -> dict[str, Any]:
+    def found(body: SearchBody) -> dict[str, Any]:
         assistant = library.current()
         k = assistant.settings.k if body.k is None else body.k
         hits = assistant.retrieve(body.question, k=k, doc_id=body.doc)
         docs = assistant.documents
         return {"question": body.question, "paragraphs": [paragraph_record(h.paragraph, docs, h.score) for h in hits]}
+
+    @app.post("/search", summary="The paragraphs a question finds, best first", dependencies=[Depends(reader)])
+    async def search(body: SearchBody) -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(found, body, limiter=limiter)
 
     @app.get("/paragraph", summary="One paragraph by its citation", dependencies=[Depends(reader)])
     def paragraph(
