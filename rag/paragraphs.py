@@ -59,6 +59,11 @@ MAX_SKIP = 3
 #: share of the text inside them; otherwise its blocks are numbered in order.
 MAX_ORPHAN_SHARE = 0.25
 
+#: Text outside the numbered paragraphs of a numbered document (an annex, a list under its own
+#: heading) is numbered from -(this + 1) down: apart from footnotes (-1, -2, ...) and paragraphs.
+OUTSIDE_NUMBERS = 10_000
+_ANNEX = re.compile(r"^(Annex|Appendix|Attachment|Enclosure)\b", re.IGNORECASE)
+
 
 def strip_markup(line: str) -> str:
     """Remove Markdown and HTML markup that is not part of the quotable text."""
@@ -239,10 +244,22 @@ def _inline_start(text: str, number: int) -> int | None:
     return m.start(1) if m else None
 
 
-def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int, list[_Line]]:
+def _unnumbered_label(section: tuple[str, ...]) -> str:
+    """How text outside the numbered paragraphs is cited: by the headings it sits under, as the
+    document prints them ("Annex, Composition of the delegation"; "Summary")."""
+    annex = next((h for h in section if _ANNEX.match(h)), None)
+    last = " ".join(section[-1].split()[:10]) if section else ""
+    if annex is None:
+        return last or "unnumbered text"
+    return annex if last in ("", annex) else f"{annex}, {last}"
+
+
+def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int, list[_Line], list[_Block]]:
     """Paragraphs opened by the next number of the sequence; also the size of the text inside
     them and of the text that only sits beside them (before paragraph 1, or standing alone),
-    and the text lines before paragraph 1."""
+    the text lines before paragraph 1, and the text after paragraph 1 that no numbered
+    paragraph holds (an annex, a list under its own heading), as blocks cited by their headings:
+    each block holds the text under one heading, one line per run of lines between blank lines."""
     sections = _Sections(doc.title)
     blocks: list[_Block] = []
     current: _Block | None = None
@@ -251,13 +268,15 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
     after_blank = False
     dropped: list[int] = []
     lead: list[_Line] = []
+    outside: list[_Block] = []
+    orphan: _Block | None = None  # the block of unnumbered text being gathered under a heading
     for line in lines:
         if line.kind in ("blank", "note"):
             after_blank = True
             continue
         if line.kind == "heading":
             sections.push(line)
-            current = None
+            current = orphan = None
             continue
         sub = _SUBNUMBERED.match(line.text) if current is not None else None
         if sub and current is not None and int(sub.group(1)) == current.number:
@@ -302,6 +321,16 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
             loose += len(line.text)
             if blocks:
                 dropped.append(line.number)
+                if orphan is None:
+                    orphan = _Block(line.number, section=sections.path(), kind="text")
+                    outside.append(orphan)
+                    after_blank = True
+                if after_blank or not orphan.parts:
+                    orphan.add(line.number, line.text, True)  # a run of lines: a line of its own
+                else:  # the run goes on: the same line of the block's text
+                    text, _, first = orphan.parts[-1]
+                    orphan.parts[-1] = (f"{text} {line.text}", True, first)
+                    orphan.last_line = line.number
             else:
                 lead.append(line)
             after_blank = False
@@ -316,13 +345,21 @@ def _numbered(doc: Document, lines: list[_Line]) -> tuple[list[_Block], int, int
         current.add(line.number, text, is_list)
         after_blank = False
     if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
-        log.warning(
-            "%s: %d line(s) under headings but outside any numbered paragraph are not indexed (first: line %d)",
+        log.info(
+            "%s: %d line(s) outside the numbered paragraphs are indexed as text cited by its headings (first: line %d)",
             doc.path,
             len(dropped),
             dropped[0],
         )
-    return blocks, sum(b.size() for b in blocks), loose, lead
+    # A few words alone ("Context", "[English only]") are a heading the reader did not see as one,
+    # or an editorial mark: nothing a question could be answered from.
+    outside = [b for b in outside if len(b.text().split()) > 4 or re.search(r"[.:;]$", b.text())]
+    seen: dict[str, int] = {}
+    for block in outside:
+        ref = _unnumbered_label(block.section)
+        seen[ref] = seen.get(ref, 0) + 1
+        block.ref = ref if seen[ref] == 1 else f"{ref} ({seen[ref]})"  # every citation names one block
+    return blocks, sum(b.size() for b in blocks), loose, lead, outside
 
 
 _PREAMBLE_OPENING = re.compile(
@@ -510,7 +547,7 @@ def _body(doc: Document, lines: list[_Line]) -> tuple[list[_Block], bool]:
     articles = _articles(doc, lines)
     if articles is not None:
         return articles, True
-    blocks, inside, loose, lead = _numbered(doc, lines)
+    blocks, inside, loose, lead, outside = _numbered(doc, lines)
     numbered = len(blocks) >= 2 and loose <= MAX_ORPHAN_SHARE * inside
     lead_size = sum(len(line.text) for line in lead)
     if len(blocks) >= 2 and _preamble(lead) and loose - lead_size <= MAX_ORPHAN_SHARE * inside:
@@ -525,14 +562,23 @@ def _body(doc: Document, lines: list[_Line]) -> tuple[list[_Block], bool]:
         blocks.insert(0, first)
     if not numbered:
         # Numbers typed without their full stop, if read so they cover the text.
-        dotless, inside, loose, _ = _numbered(doc, _classify(doc, dotless=True))
+        dotless, inside, loose, _, dotless_outside = _numbered(doc, _classify(doc, dotless=True))
         if len(dotless) >= 2 and loose <= MAX_ORPHAN_SHARE * inside:
             log.info("%s: paragraph numbers without a full stop", doc.path)
-            return dotless, True
+            return dotless + _numbered_outside(dotless_outside), True
     if not numbered:
         if blocks:
             log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)
         blocks = _unnumbered(doc, lines)
         for i, block in enumerate(blocks, start=1):
             block.number = i
-    return blocks, numbered
+        return blocks, numbered
+    return blocks + _numbered_outside(outside), numbered
+
+
+def _numbered_outside(outside: list[_Block]) -> list[_Block]:
+    """Text outside the numbered paragraphs gets numbers of its own, below every paragraph's
+    (it is cited by its headings, never by a number)."""
+    for i, block in enumerate(outside, start=1):
+        block.number = -OUTSIDE_NUMBERS - i
+    return outside

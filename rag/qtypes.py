@@ -183,7 +183,8 @@ def _new(found: list[str], question: str) -> bool:
     return any(not set(re.findall(r"\w+", f.lower())) <= asked for f in found)
 
 
-_LIST_MARKER = re.compile(r"^\s*(\(?[0-9a-zA-Z]{1,4}[.)]\s+)+")
+# "1. ", "(a) ", "iv) ": digits, one letter or a roman numeral; not a title ("Mr. Ortiz", "Dr. Lee").
+_LIST_MARKER = re.compile(r"^\s*(\(?(?:\d{1,4}|[a-zA-Z]|[ivxlcIVXLC]{1,5})[.)]\s+)+")
 # Numbers that label rather than count: "article 32", "resolution 65/230", "E/CN.15/2011/19".
 _LABEL_NUMBER = re.compile(
     r"\b(?:articles?|art\.|paragraphs?|paras?\.|items?|chapters?|sections?|rules?|"

@@ -32,7 +32,7 @@ class Paragraph:
     lines: tuple[int, int] = (0, 0)  # 1-based, inclusive line span in the source file
     numbered_by_source: bool = True
     ref: str = ""  # the source's own reference when it is not "para. <number>": "Art. 24(1)", "fn. 27"
-    kind: str = "para"  # "para", or "note" for a footnote or a figure's caption
+    kind: str = "para"  # "para"; "note" for a footnote or a figure's caption; "text" for text outside the numbered paragraphs (an annex), cited by its headings
     pages: tuple[tuple[int, int], ...] = ()  # (offset in text, page) where each page of it starts
 
 
@@ -89,7 +89,7 @@ class Citation:
     numbered_by_source: bool = True
     label: str = ""  # the paragraph's name in the citation: "para. 10", "Art. 24(1)", "fn. 27"
     pages: tuple[int, ...] = ()  # the pages the quote stands on, for documents with pages
-    kind: str = "para"  # "para", or "note" for a footnote
+    kind: str = "para"  # "para", "note" for a footnote, "text" for unnumbered text (an annex)
 
 
 @dataclass(frozen=True, slots=True)

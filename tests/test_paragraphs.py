@@ -241,3 +241,80 @@ def test_a_speech_written_a_paragraph_a_line_gets_a_paragraph_a_line(tmp_path):
     assert len(markdown) == 1
     short = "A short line of prose.\nAnother short line.\nA third one.\n"
     assert len(split_paragraphs(read_document(write(tmp_path / "notes.txt", short), root=tmp_path))) == 1
+
+
+ANNEXED = """# Report of the Working Group on the Universal Periodic Review: Ruritania
+
+## I. Summary of the proceedings
+
+1. The Working Group held its review of Ruritania on 5 May 2014. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika.
+
+2. The delegation was headed by the Minister of Justice. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika.
+
+3. The review went on. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika.
+
+4. The review went on. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika.
+
+5. The review went on. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika.
+
+6. The review went on. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika. The Working Group took note of the information provided and of the questions put in advance by the delegations of several States, which were transmitted to the State under review through the troika.
+
+## II. Conclusions
+
+7. The recommendations below enjoy the support of Ruritania.
+
+## Annex
+
+[English only]
+
+## Composition of the delegation
+
+The delegation of Ruritania was headed by H.E. Ms. Ada Lorne, Minister of Justice, and was
+composed of the following members:
+
+- Mr. Ben Ortiz, Alternate Head of Delegation, Ambassador to the United Nations Office at
+  Geneva;
+
+- Ms. Cleo Park, Legal Adviser, Ministry of Foreign Affairs.
+"""
+
+
+def test_an_annex_outside_the_numbered_paragraphs_is_text_cited_by_its_headings(tmp_path):
+    doc = read_document(write(tmp_path / "upr.md", ANNEXED), root=tmp_path)
+    paragraphs = split_paragraphs(doc)
+    assert [p.number for p in paragraphs if p.kind == "para"] == [1, 2, 3, 4, 5, 6, 7]
+    (annex,) = [p for p in paragraphs if p.kind == "text"]  # "[English only]" alone is no text to answer from
+    assert annex.ref == "Annex, Composition of the delegation"
+    assert annex.section == ("Annex", "Composition of the delegation")
+    assert annex.text.splitlines() == [
+        "The delegation of Ruritania was headed by H.E. Ms. Ada Lorne, Minister of Justice, and was "
+        "composed of the following members:",
+        "Mr. Ben Ortiz, Alternate Head of Delegation, Ambassador to the United Nations Office at Geneva;",
+        "Ms. Cleo Park, Legal Adviser, Ministry of Foreign Affairs.",
+    ]
+    assert annex.number < 0
+    first, last = annex.lines
+    assert doc.lines[first - 1].startswith("The delegation of Ruritania") and doc.lines[last - 1].endswith(
+        "Foreign Affairs."
+    )
+
+
+def test_a_question_about_an_annex_is_answered_from_it_and_grounded(tmp_path, embedder):
+    from rag.assistant import Assistant
+    from rag.grounding import GroundingChecker
+    from rag.index import build_index, load_index
+    from rag.serialize import answer_record
+
+    write(tmp_path / "corpus" / "upr.md", ANNEXED)
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    data = load_index(tmp_path / "index")
+    assistant = Assistant(data, embedder, index_dir=tmp_path / "index")
+    record = answer_record(assistant.ask("Who was the alternate head of the delegation?"))
+    cited = record["citations"][0]
+    assert "Ben Ortiz, Alternate Head of Delegation" in cited["quote"]
+    assert cited["para"] is None and cited["cite"] == "Annex, Composition of the delegation"
+    assert record["answer"].endswith("[Annex, Composition of the delegation]")
+    checker = GroundingChecker(
+        data.paragraphs, tmp_path / "corpus", {d: i.file for d, i in data.manifest.documents.items()}
+    )
+    assert checker.check_record(record) == []
