@@ -22,7 +22,7 @@ from . import __version__
 from .citations import DocumentTable, short_title_of
 from .embedding import Embedder
 from .errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnreadableDocument, UnsafeIndexFolder
-from .hashing import sha256_file
+from .hashing import sampled_sha256, sha256_file
 from .paragraphs import split_paragraphs
 from .readers import corpus_files, file_sha256, ignored_files, read_document
 from .selector import shipped_label
@@ -356,18 +356,35 @@ def check_files(index_dir: Path, manifest: Manifest, *, all_hashes: bool = False
     """
     for name, meta in manifest.files.items():
         path = index_dir / name
-        if not path.is_file():
-            raise CorruptIndex(f"{path} is missing; run: rag index")
-        size = path.stat().st_size
-        if size != meta.get("bytes"):
-            raise CorruptIndex(
-                f"{path} has {size} bytes, the manifest says {meta.get('bytes')}: it was "
-                "changed or damaged; run: rag index"
-            )
-        if (all_hashes or size <= HASH_ON_LOAD_BYTES) and sha256_file(path) != meta.get("sha256"):
+        try:
+            if not path.is_file():
+                raise CorruptIndex(f"{path} is missing; run: rag index")
+            size = path.stat().st_size
+            if size != meta.get("bytes"):
+                raise CorruptIndex(
+                    f"{path} has {size} bytes, the manifest says {meta.get('bytes')}: it was "
+                    "changed or damaged; run: rag index"
+                )
+            if all_hashes or size <= HASH_ON_LOAD_BYTES:
+                same = sha256_file(path) == meta.get("sha256")
+            else:  # a large file: sampled blocks on every load (indexes built before them: size only)
+                same = "sampled_sha256" not in meta or sampled_sha256(path) == meta["sampled_sha256"]
+        except OSError as exc:  # gone between the check and the read: a build swapping the folder
+            raise CorruptIndex(f"{path} cannot be read ({exc.strerror or exc}); run: rag index") from exc
+        if not same:
             raise CorruptIndex(
                 f"{path} does not match its hash in the manifest: it was changed or damaged; run: rag index"
             )
+
+
+def _file_record(path: Path) -> dict[str, int | str]:
+    """What the manifest keeps of an index file: its size, its sha256 and, for a file too large to
+    hash on every load, the hash of sampled blocks that loading checks instead."""
+    size = path.stat().st_size
+    record: dict[str, int | str] = {"bytes": size, "sha256": sha256_file(path)}
+    if size > HASH_ON_LOAD_BYTES:
+        record["sampled_sha256"] = sampled_sha256(path)
+    return record
 
 
 def verify_index(index_dir: str | Path) -> Manifest:
@@ -799,7 +816,11 @@ def _build_index(
     sentences = np.concatenate(sentence_rows).astype(np.int32)
     sentence_window_owner = np.concatenate(sentence_owners).astype(np.int32)
     bm25 = bm25s.BM25()
-    bm25.index([terms(" ".join(p.section[-1:]) + " " + p.text) for p in paragraphs], show_progress=False)
+    texts = [terms(" ".join(p.section[-1:]) + " " + p.text) for p in paragraphs]
+    # The vocabulary in sorted order (bm25s would order it by a set's, which changes from process to
+    # process): the same corpus gives the same files.
+    vocab = {t: i for i, t in enumerate(sorted({t for text in texts for t in text}))}
+    bm25.index(([[vocab[t] for t in text] for text in texts], vocab), show_progress=False)
     manifest = Manifest(
         model=model,
         dimension=dim,
@@ -834,9 +855,7 @@ def _build_index(
             faiss.write_index(build_ann(window_vectors), str(tmp / ANN_FILE))
         # Every file's size and hash go into the manifest, written last.
         files = {
-            path.relative_to(tmp).as_posix(): {"bytes": path.stat().st_size, "sha256": sha256_file(path)}
-            for path in sorted(tmp.rglob("*"))
-            if path.is_file()
+            path.relative_to(tmp).as_posix(): _file_record(path) for path in sorted(tmp.rglob("*")) if path.is_file()
         }
         (tmp / MANIFEST).write_text(replace(manifest, files=files).sealed().to_json(), encoding="utf-8")
 
@@ -895,11 +914,30 @@ def read_manifest(index_dir: str | Path) -> Manifest:
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
     try:
         manifest = Manifest.from_json(mpath.read_text(encoding="utf-8"))
-    except (ValueError, TypeError, KeyError) as exc:
+    except FileNotFoundError as exc:  # gone since the check: a build swapping the folder
+        raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index") from exc
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
     if manifest.format_version >= 5 and manifest.checksum != manifest.own_hash():
         raise CorruptIndex(f"{mpath} does not match its own checksum: it was edited or damaged; run: rag index")
     return manifest
+
+
+#: Loads tried when the index folder was swapped by a build while it was being read.
+LOAD_TRIES = 5
+
+
+def _folder_id(folder: Path) -> tuple[int, int] | None:
+    try:
+        st = folder.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _swapped(target: Path, folder: Path, before: tuple[int, int] | None) -> bool:
+    """The folder a load read from is no longer the index at that path."""
+    return current_folder(target) != folder or _folder_id(folder) != before
 
 
 def load_index(
@@ -907,14 +945,37 @@ def load_index(
 ) -> IndexData:
     """Load an index folder, checking its manifest, its files and (by default) its corpus.
 
+    The files come from one complete index, never from two: a build swaps a whole folder in by
+    renaming it, so a load checks that the folder it read from is still the one at that path
+    when it is done, and reads again if a build swapped it meanwhile (an error seen while the
+    folder was being swapped is not reported either).
+
     Raises:
         IndexMissing: no index there.
         CorruptIndex: a file is missing, unreadable or inconsistent.
         StaleIndex: a corpus document changed, appeared or went away, or the format is old.
     """
+    target = Path(index_dir)
+    for attempt in range(1, LOAD_TRIES + 1):
+        folder = current_folder(target)
+        before = _folder_id(folder)
+
+        try:
+            data = _load_folder(folder, corpus, check_corpus)
+        except (IndexMissing, CorruptIndex, StaleIndex):
+            if attempt == LOAD_TRIES or not _swapped(target, folder, before):
+                raise
+            log.info("the index at %s was swapped while it was read; reading it again", target)
+            continue
+        if not _swapped(target, folder, before):
+            return data
+        log.info("the index at %s was swapped while it was read; reading it again", target)
+    raise CorruptIndex(f"the index at {target} kept changing while it was read; try again when its build is done")
+
+
+def _load_folder(index_dir: Path, corpus: str | Path | None, check_corpus: bool) -> IndexData:
     import bm25s
 
-    index_dir = current_folder(Path(index_dir))
     manifest = read_manifest(index_dir)
     if manifest.format_version != FORMAT_VERSION:
         raise StaleIndex(f"index format {manifest.format_version} is not {FORMAT_VERSION}; run: rag index")

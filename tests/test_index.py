@@ -759,3 +759,109 @@ def test_a_damaged_query_adapter_is_one_clear_error(tmp_path):
     (folder / "adapter.json").write_text("{")
     with pytest.raises(ModelProblem, match="missing or unreadable"):
         QueryAdapter.load(folder)
+
+
+def test_two_builds_of_one_corpus_write_the_same_files(tmp_path):
+    """The term index's vocabulary is sorted, not in a set's order, which changes from process to
+    process (PYTHONHASHSEED): every file but the manifest (its build time) is the same."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT, bundled_copy
+
+    bundled_copy(tmp_path / "corpus")
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        cmd = [
+            sys.executable,
+            "-m",
+            "rag.cli",
+            "index",
+            "--corpus",
+            str(tmp_path / "corpus"),
+            "--index",
+            str(tmp_path / seed),
+            "--quiet",
+        ]
+        subprocess.run(cmd, env=env, cwd=ROOT, check=True, capture_output=True)
+    files = sorted(p.relative_to(tmp_path / "1") for p in (tmp_path / "1").rglob("*") if p.is_file())
+    assert any(f.parts[0] == "bm25" for f in files)
+    differ = [f for f in files if (tmp_path / "1" / f).read_bytes() != (tmp_path / "2" / f).read_bytes()]
+    assert differ == [Path("manifest.json")]
+
+
+def test_loads_while_builds_swap_the_index_read_one_whole_index(tmp_path, embedder):
+    """A process that loads the index while builds swap it in and out reads one complete index
+    every time: no false "damaged" error, and the paragraphs always those of the manifest read."""
+    import threading
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    for i in range(4):
+        write(corpus / f"d{i}.md", f"# D{i}\n\n1. Document {i} says the committee met {i} times.\n\n2. Text {i}.\n")
+    build_index(corpus, index, embedder=embedder, progress=False)
+    load_index(index, check_corpus=False)  # every module imported before the threads start
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def rebuild() -> None:
+        try:
+            for round_ in range(12):  # a fifth document comes and goes: two different indexes
+                extra = corpus / "extra.md"
+                if round_ % 2 == 0:
+                    write(extra, "# Extra\n\n1. An extra document with three paragraphs.\n\n2. Two.\n\n3. Three.\n")
+                else:
+                    extra.unlink()
+                build_index(corpus, index, embedder=embedder, progress=False)
+        except BaseException as exc:  # noqa: BLE001 - the test reports any
+            errors.append(exc)
+        finally:
+            done.set()
+
+    builder = threading.Thread(target=rebuild)
+    builder.start()
+    loads = 0
+    while not done.is_set():
+        data = load_index(index, check_corpus=False)
+        assert (
+            len(data.paragraphs)
+            == data.manifest.paragraphs
+            == sum(d.paragraphs for d in data.manifest.documents.values())
+        )
+        assert {p.doc_id for p in data.paragraphs} == set(data.manifest.documents)
+        loads += 1
+    builder.join()
+    assert errors == [] and loads > 10
+
+
+def test_a_large_index_file_is_checked_by_sampled_blocks_on_load(tmp_path, embedder, monkeypatch):
+    """Files above the load-time hashing limit are checked by 16 sampled blocks on every load
+    (their first and last included) and whole by `rag index --verify`."""
+    import rag.hashing
+    import rag.index
+    from rag.errors import CorruptIndex
+    from rag.index import verify_index
+
+    monkeypatch.setattr(rag.index, "HASH_ON_LOAD_BYTES", 1024)  # the vector files count as large here
+    monkeypatch.setattr(rag.hashing, "SAMPLE_BLOCK_BYTES", 64)  # and their sampled blocks leave gaps
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    write(
+        corpus / "a.md",
+        "# A\n\n" + "".join(f"{i}. The committee met in Geneva for the {i}th time.\n\n" for i in range(1, 60)),
+    )
+    build_index(corpus, index, embedder=embedder, progress=False)
+    vectors = index / "sentences_vectors.npy"
+    meta = load_index(index).manifest.files["sentences_vectors.npy"]
+    assert meta["bytes"] > 1024 and "sampled_sha256" in meta
+    original = vectors.read_bytes()
+    for at in (len(original) - 1, len(original) // 2 + 100):  # the last block; a byte between sampled blocks
+        damaged = bytearray(original)
+        damaged[at] ^= 0x80  # a sign flipped
+        vectors.write_bytes(bytes(damaged))
+        if at == len(original) - 1:
+            with pytest.raises(CorruptIndex, match="does not match its hash"):
+                load_index(index)
+        else:
+            load_index(index)  # not among the sampled blocks: only the whole hash sees it
+        with pytest.raises(CorruptIndex, match="does not match its hash"):
+            verify_index(index)
