@@ -461,6 +461,8 @@ def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path, embedder):
     (corpus / "gone.md").symlink_to(tmp_path / "nowhere.md")
     os.mkfifo(corpus / "pipe.md")
     (corpus / "notes.odt").write_bytes(b"PK")
+    write(tmp_path / "elsewhere" / "gamma.md", "# Gamma\n\n1. A document in a linked folder.\n")
+    (corpus / "linked").symlink_to(tmp_path / "elsewhere", target_is_directory=True)
     manifest = build_index(corpus, index, embedder=embedder, progress=False, max_file_mb=1)
     reasons = {name: v["reason"] for name, v in manifest.skipped.items()}
     assert set(manifest.documents) == {"alpha", "beta"}
@@ -469,6 +471,7 @@ def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path, embedder):
     assert "MB; the limit is 1 MB" in reasons["huge.txt"]
     assert "hidden" in reasons[".draft.md"] and "does not exist" in reasons["gone.md"]
     assert "not a regular file" in reasons["pipe.md"] and "no reader for .odt" in reasons["notes.odt"]
+    assert "links to folders are not followed" in reasons["linked"]
     load_index(index)  # nothing of that makes the index stale
 
 

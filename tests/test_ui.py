@@ -277,6 +277,7 @@ def test_page_answers_with_highlighted_evidence(browser_page):
     page = browser_page
     page.fill("#question textarea", "What is agenda item 6 of the meeting?")
     assert page.inner_text("#question-count") == "37 / 2000 characters"
+    page.wait_for_selector("#loaded :text('Answering from 1 document')", timeout=10_000)  # filled once the page loads
     assert page.inner_text("#loaded").startswith("Answering from 1 document: Report on the meeting of the Expert Group")
     _ask(page, "What is agenda item 6 of the meeting?")
     assert "[para. 56]" in page.inner_text("#chat")
@@ -480,6 +481,9 @@ def test_a_shared_page_can_ask_for_a_login_and_an_open_host_is_warned_about(site
     try:
         base = f"http://127.0.0.1:{port}"
         assert httpx.get(base + "/config").status_code == 401
+        # What is served before the login (the page) names no document of the index.
+        before = httpx.get(base + "/").text
+        assert "cybercrime-expert-group-2017" not in before and "Report on the meeting" not in before
         client = httpx.Client()
         assert client.post(base + "/login", data={"username": "ana", "password": "wrong"}).status_code != 200
         assert client.post(base + "/login", data={"username": "ana", "password": "s3cret"}).status_code == 200
@@ -504,3 +508,41 @@ def test_a_null_question_or_setting_through_the_api_is_answered_plainly(site):
     assert history[-1]["content"].startswith("Cannot answer: the question is empty")
     history, evidence, status, cleared = respond(site, "What is agenda item 6 of the meeting?", [], None, None, None)
     assert "para. 56" in history[-1]["content"] and "<mark>" in evidence
+
+
+def test_gradios_copy_of_an_upload_is_deleted_once_handled(site, tmp_path, monkeypatch):
+    """Gradio keeps each upload in a folder of its own; once added (a copy is in the corpus) or
+    refused, that copy goes. A file outside Gradio's folder is never deleted."""
+    from types import SimpleNamespace
+
+    from ui.app import gradio_uploads
+
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "gradio"))
+    good = write(gradio_uploads() / "abc123" / "fees.md", "# Fees\n\n1. The registry charges a fee of 40 euros.\n")
+    bad = write(gradio_uploads() / "def456" / "empty.md", "\n")
+    message, _, _ = upload(site, SimpleNamespace(name=str(good), orig_name="fees.md"))
+    assert message.startswith("Added") and not good.exists() and not good.parent.exists()
+    message, _, _ = upload(site, SimpleNamespace(name=str(bad), orig_name="empty.md"))
+    assert message.startswith("**Not added:**") and not bad.exists()
+    outside = write(tmp_path / "mine" / "notes.md", "# Notes\n\n1. Kept where it is.\n")
+    upload(site, SimpleNamespace(name=str(outside), orig_name="notes.md"))
+    assert outside.exists()
+
+
+def test_wrong_logins_are_slowed_and_then_refused_for_a_while(monkeypatch):
+    import ui.app
+    from ui.app import LoginGuard
+
+    clock = [1000.0]
+    monkeypatch.setattr(ui.app.time, "monotonic", lambda: clock[0])
+    slept: list[float] = []
+    monkeypatch.setattr(ui.app.time, "sleep", slept.append)
+    guard = LoginGuard("ana", "s3cret", max_failures=5, window=60.0, delay=0.5)
+    assert guard("ana", "s3cret") and not guard("ana", "wrong") and guard("ana", "s3cret")  # a success forgives
+    for _ in range(5):
+        assert not guard("ana", "guess")
+    assert slept == [0.5] * 6  # every wrong try costs half a second
+    assert not guard("ana", "s3cret")  # locked: even the right password waits
+    clock[0] += 61
+    assert guard("ana", "s3cret")
+    assert not guard("bob", "s3cret") and not guard("ana", "s3cre")

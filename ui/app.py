@@ -7,9 +7,14 @@ the same call as the CLI and the Python API, so all three give the same answer.
 
 from __future__ import annotations
 
+import hmac
 import html
 import logging
+import os
 import re
+import tempfile
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +288,25 @@ def remove_upload(holder: AssistantHolder, doc_id: str | None) -> tuple[str, Any
     return f"Removed **{html.escape(info.title or doc_id)}** (`{doc_id}`).", *document_choices(holder)
 
 
+def gradio_uploads() -> Path:
+    """Where Gradio keeps the files users upload before a handler sees them."""
+    return Path(os.environ.get("GRADIO_TEMP_DIR") or Path(tempfile.gettempdir()) / "gradio").resolve()
+
+
+def discard_upload(path: Path) -> None:
+    """Delete Gradio's copy of an upload once it is handled, added or refused (an added document
+    has its own copy in the corpus); never a file outside Gradio's upload folder."""
+    try:
+        resolved = path.resolve()
+        if gradio_uploads() not in resolved.parents:
+            return
+        resolved.unlink(missing_ok=True)
+        if resolved.parent != gradio_uploads() and not any(resolved.parent.iterdir()):
+            resolved.parent.rmdir()  # Gradio puts each upload in a folder of its own
+    except OSError as exc:
+        log.warning("could not delete the uploaded copy %s (%s)", path, exc)
+
+
 def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = None) -> tuple[str, Any, Any]:
     """Add an uploaded document to the corpus and the index; (message, document choices,
     removable choices)."""
@@ -296,6 +320,8 @@ def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = No
         return f"**Not added:** {html.escape(str(exc))}", gr.skip(), gr.skip()
     except OSError as exc:
         return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip(), gr.skip()
+    finally:
+        discard_upload(path)
     return (
         f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
         f"({info.paragraphs} paragraphs). You can ask about it now.",
@@ -312,7 +338,9 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
             "## Ask the documents\nAnswers are sentences quoted verbatim from the documents, "
             "each with its paragraph citation. When the documents do not answer, it says so."
         )
-        loaded = gr.Markdown(documents_line(holder), elem_id="loaded")
+        # The document lists are filled when the page loads, not written into the page's
+        # configuration: behind a login (--auth), the configuration is served before it.
+        loaded = gr.Markdown("", elem_id="loaded")
         with gr.Row():
             with gr.Column(scale=5):
                 # No mathematics: "$$x$$" in a quote is shown as the document prints it.
@@ -342,7 +370,7 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
             with gr.Row():
                 k = gr.Slider(1, 20, value=settings.k, step=1, label="Paragraphs retrieved", elem_id="k")
                 doc = gr.Dropdown(
-                    [ALL_DOCUMENTS, *sorted(assistant.documents)],
+                    [ALL_DOCUMENTS],
                     value=ALL_DOCUMENTS,
                     allow_custom_value=True,  # documents added after the page was built
                     label="Restrict to one document",
@@ -368,7 +396,7 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
             added = gr.Markdown(elem_id="upload-status")
             with gr.Row():
                 removable = gr.Dropdown(
-                    uploaded(assistant.data.manifest),
+                    [],
                     value=None,
                     label="Remove a document added here",
                     elem_id="remove-doc",
@@ -399,6 +427,45 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
     return app
 
 
+class LoginGuard:
+    """The page's login check (Gradio calls it with a user name and password): right only for the
+    configured pair, compared in constant time; after `max_failures` wrong tries within `window`
+    seconds every try is refused for `window` seconds, and each wrong try costs `delay` seconds,
+    so that passwords cannot be guessed at the speed of the network (200 tries took 0.2 s)."""
+
+    def __init__(
+        self, user: str, password: str, *, max_failures: int = 5, window: float = 60.0, delay: float = 0.5
+    ) -> None:
+        self._user, self._password = user.encode(), password.encode()
+        self.max_failures, self.window, self.delay = max_failures, window, delay
+        self._failures: list[float] = []
+        self._locked_until = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, user: str, password: str) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            if now < self._locked_until:
+                return False
+            right = hmac.compare_digest(str(user).encode(), self._user) & hmac.compare_digest(
+                str(password).encode(), self._password
+            )
+            if right:
+                self._failures.clear()
+                return True
+            self._failures = [t for t in self._failures if now - t < self.window] + [now]
+            if len(self._failures) >= self.max_failures:
+                self._locked_until = now + self.window
+                log.warning(
+                    "%d wrong logins in %.0f s; logins refused for %.0f s",
+                    len(self._failures),
+                    self.window,
+                    self.window,
+                )
+        time.sleep(self.delay)
+        return False
+
+
 def serve(
     assistant: Assistant,
     *,
@@ -425,7 +492,7 @@ def serve(
         max_file_size=max_upload_bytes,
         show_error=True,
         footer_links=[],
-        auth=auth,
+        auth=LoginGuard(*auth) if auth else None,
         quiet=True,  # Gradio's own lines (a public link through share=True) are not for this page's users
     )
     return app

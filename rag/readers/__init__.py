@@ -88,7 +88,7 @@ def corpus_files(corpus: str | Path) -> list[tuple[str, Path]]:
 
 def ignored_files(corpus: str | Path) -> dict[str, str]:
     """Files of a corpus folder that are not documents, with the reason: hidden names, links
-    that lead nowhere, pipes and other special files, unsupported formats."""
+    that lead nowhere, links to folders, pipes and other special files, unsupported formats."""
     root = Path(corpus)
     out: dict[str, str] = {}
     if not root.is_dir():
@@ -103,6 +103,8 @@ def ignored_files(corpus: str | Path) -> dict[str, str]:
                 out[name] = "a hidden file (its name starts with a dot)"
         elif path.is_symlink() and not path.exists():
             out[name] = "a link to a file that does not exist"
+        elif path.is_symlink() and path.is_dir():
+            out[name] = "a link to a folder: links to folders are not followed; copy the folder in to index it"
         elif path.exists() and not path.is_file() and not path.is_dir():
             out[name] = "not a regular file (a pipe, socket or device)"
         elif path.is_file() and path.suffix.lower() not in READERS:
