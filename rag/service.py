@@ -55,15 +55,18 @@ class Library:
         if stamp is None or stamp in (self._stamp, self._failed):
             return self.assistant
         with self.lock:
-            if stamp != self._stamp:
-                try:
-                    self._reload(self.assistant)
-                    log.info("the index changed on disk; loaded it again")
-                except RagError as exc:  # caught mid-build, say: keep answering from the loaded one
-                    self._failed = stamp
-                    log.warning(
-                        "the index changed on disk but cannot be loaded (%s); answering from the one loaded", exc
-                    )
+            return self._refreshed()
+
+    def _refreshed(self) -> Assistant:
+        """The assistant, loaded again if the index on disk changed; the lock is held."""
+        stamp = self._manifest_stamp()
+        if stamp is not None and stamp not in (self._stamp, self._failed):
+            try:
+                self._reload(self.assistant)
+                log.info("the index changed on disk; loaded it again")
+            except RagError as exc:  # caught mid-build, say: keep answering from the loaded one
+                self._failed = stamp
+                log.warning("the index changed on disk but cannot be loaded (%s); answering from the one loaded", exc)
         return self.assistant
 
     def _reload(self, old: Assistant) -> None:
@@ -84,7 +87,7 @@ class Library:
             InputError: the file is refused (type, size, empty, unreadable, name taken); nothing changed.
         """
         with self.lock:
-            old = self.assistant
+            old = self._refreshed()  # another process may have changed the index since it was loaded
             doc_id, _ = add_document(
                 path,
                 name,
@@ -104,7 +107,7 @@ class Library:
             InputError: no such document, or it was not uploaded; nothing changed.
         """
         with self.lock:
-            old = self.assistant
+            old = self._refreshed()
             remove_document(doc_id, self.corpus, old.index_dir or "index", embedder=old.embedder)
             info = old.documents[doc_id]
             self._reload(old)

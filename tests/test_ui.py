@@ -546,3 +546,18 @@ def test_wrong_logins_are_slowed_and_then_refused_for_a_while(monkeypatch):
     clock[0] += 61
     assert guard("ana", "s3cret")
     assert not guard("bob", "s3cret") and not guard("ana", "s3cre")
+
+
+def test_a_document_added_after_the_page_started_can_be_removed_through_its_api(site, tmp_path):
+    from gradio_client import Client
+
+    port = _free_port()
+    app = serve(site.current(), corpus=site.corpus, port=port, block=False)
+    try:
+        source = write(tmp_path / "fees.md", "# Fees\n\n1. The registry charges a filing fee of 40 euros.\n")
+        doc_id, _ = site.add(source, "fees.md")  # as the HTTP API or another user would
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        message, _, _ = client.predict(doc_id, api_name="/on_remove")
+        assert message.startswith("Removed") and doc_id not in site.current().documents
+    finally:
+        app.close()

@@ -398,6 +398,9 @@ def build_app(holder: AssistantHolder) -> gr.Blocks:
                 removable = gr.Dropdown(
                     [],
                     value=None,
+                    # A document added after the page loaded (by another user, or through the page's
+                    # HTTP API) can be named too; remove_upload says so if it cannot be removed.
+                    allow_custom_value=True,
                     label="Remove a document added here",
                     elem_id="remove-doc",
                 )
