@@ -24,7 +24,31 @@ from .types import Answer
 
 log = logging.getLogger(__name__)
 
-KS = (1, 3, 5, 10)
+KS = (1, 3, 5, 10, 20)
+
+
+def document_kinds(assistant: Assistant, doc_ids: set[str]) -> dict[str, str]:
+    """The kind of each document, read off its structure, whatever its language: "treaty" (cited
+    by article), "UPR" (recommendations numbered under a paragraph, or the review in its title),
+    "resolution" (a preamble before numbered operative paragraphs, or a /RES/ symbol),
+    "unnumbered" (no paragraph numbers of its own: speeches, letters, web pages), else "report"."""
+    kinds: dict[str, str] = {}
+    for doc in doc_ids:
+        info = assistant.documents[doc]
+        first, last = assistant.data.doc_rows[doc]
+        refs = [p.ref for p in assistant.data.paragraphs[first:last] if p.kind == "para"]
+        numbers = [p.number for p in assistant.data.paragraphs[first:last] if p.kind == "para"]
+        if any(r.startswith("Art. ") for r in refs):
+            kinds[doc] = "treaty"
+        elif "Universal Periodic Review" in (info.title or "") or any(re.match(r"para\. \d+\.\d+$", r) for r in refs):
+            kinds[doc] = "UPR"
+        elif "/RES/" in (info.symbol or "") or (info.numbered and 0 in numbers):
+            kinds[doc] = "resolution"
+        elif not info.numbered:
+            kinds[doc] = "unnumbered"
+        else:
+            kinds[doc] = "report"
+    return kinds
 
 
 @dataclass
@@ -152,6 +176,11 @@ class Report:
             f"questions: {f['questions']} ({f['answerable']} answerable, {f['unanswerable']} unanswerable, "
             f"{f['failed']} failed)",
             "retrieval: " + ", ".join(f"recall@{k} {r[f'recall@{k}']}" for k in KS) + f", MRR {r['mrr']}",
+            "retrieval by document kind: "
+            + "; ".join(
+                f"{kind} ({v['questions']}) recall@1/5/20 {v['recall@1']} / {v['recall@5']} / {v['recall@20']}"
+                for kind, v in f.get("retrieval_by_kind", {}).items()
+            ),
             f"answers: key hit {a['key_hit']}, answered correctly with a gold citation {a['correct_cited']}, "
             f"citation precision {a['citation_precision']}, citation recall {a['citation_recall']}",
             f"abstention (threshold {ab['threshold']}): on unanswerable {ab['abstained_unanswerable']}, "
@@ -325,6 +354,21 @@ def reliability(rows: list[QuestionResult], bins: int = 10) -> dict[str, Any]:
     return {"bins": table, "expected_calibration_error": round(ece, 4) if asked else None, "questions": len(asked)}
 
 
+def _recall_by_kind(answerable: list[QuestionResult], assistant: Assistant) -> dict[str, dict[str, Any]]:
+    """Recall@1/5/20 of the answerable questions, by the kind of the document that answers them."""
+    docs = assistant.documents
+    only = next(iter(docs)) if len(docs) == 1 else None
+    gold = {r.id: r.gold_doc or only for r in answerable}
+    kinds = document_kinds(assistant, {d for d in gold.values() if d in docs})
+    groups: dict[str, list[QuestionResult]] = {}
+    for r in answerable:
+        groups.setdefault(kinds.get(gold[r.id] or "", "unknown"), []).append(r)
+    return {
+        kind: {"questions": len(rs), **{f"recall@{k}": _mean([r.recall_at(k) for r in rs]) for k in (1, 5, 20)}}
+        for kind, rs in sorted(groups.items())
+    }
+
+
 def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> Report:
     ans = [r for r in rows if r.answerable and r.answer is not None]
     una = [r for r in rows if r.unanswerable and r.answer is not None]
@@ -363,6 +407,7 @@ def _measure(rows: list[QuestionResult], assistant: Assistant, failed: int) -> R
             "citation_precision": _mean(precisions),
             "citation_recall": _mean([r.citation_recall() for r in ans]),
         },
+        "retrieval_by_kind": _recall_by_kind(ans, assistant),
         "abstention": {
             "threshold": assistant.threshold,
             "abstained_unanswerable": _mean([float(r.abstained) for r in una]),

@@ -183,3 +183,30 @@ def test_one_pass_curve_agrees_with_answers_at_each_threshold(assistant, tmp_pat
             assert r.correct_at(t) == (r.answerable and r.correct(asked)), (r.id, t)
     point = next(c for c in report.curve if c["threshold"] == round(assistant.settings.threshold, 2))
     assert round(point["correct_cited"], 4) == report.figures["answers"]["correct_cited"]
+
+
+def test_documents_are_sorted_into_kinds_by_their_structure(tmp_path, embedder):
+    from conftest import write
+
+    from rag.assistant import Assistant
+    from rag.evaluation import document_kinds
+    from rag.index import build_index, load_index
+
+    corpus = tmp_path / "corpus"
+    write(
+        corpus / "verdrag.md",
+        "# Verdrag\n\n## Article 1\n\n1. De partijen werken samen.\n\n2. Zij overleggen.\n\n## Article 2\n\nDit verdrag treedt in werking.\n\n## Article 3\n\nHet kan worden opgezegd.\n",
+    )
+    write(
+        corpus / "res.md",
+        "# Resolution 80/1\n\nThe General Assembly,\n\nRecalling its earlier work,\n\n1. Decides to act;\n\n2. Requests a report;\n",
+    )
+    write(corpus / "speech.txt", "I greet the President of the Assembly.\n\nWe must act on the climate together.\n")
+    write(
+        corpus / "report.md",
+        "# Report of the meeting\n\n1. The meeting opened in Vienna.\n\n2. It closed on Friday.\n\n3. Ten States attended.\n",
+    )
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    assistant = Assistant(load_index(tmp_path / "index"), embedder)
+    kinds = document_kinds(assistant, set(assistant.documents))
+    assert kinds == {"verdrag": "treaty", "res": "resolution", "speech": "unnumbered", "report": "report"}
