@@ -257,8 +257,10 @@ class Assistant:
 
     @property
     def threshold(self) -> float:
-        """The abstention threshold in force: the settings' own, else the scorer's default."""
-        return self.scorer.default_threshold if self.settings.threshold is None else self.settings.threshold
+        """The abstention threshold in force: the settings' own, or the scorer's default put in
+        the settings when the assistant was made (the one place the default is resolved)."""
+        assert self.settings.threshold is not None
+        return self.settings.threshold
 
     def compose(self, considered: Considered, *, threshold: float | None = None) -> Answer:
         """The answer at a threshold (default: settings.threshold); pure, so it can be called
@@ -287,10 +289,6 @@ class Assistant:
             threshold: abstention threshold (default: settings.threshold).
         """
         return self.compose(self.consider(question, k=k, doc_id=doc_id), threshold=threshold)
-
-    def ask_many(self, questions: list[str], **options: object) -> list[Answer]:
-        """Answer several questions (same options for each)."""
-        return [self.ask(q, **options) for q in questions]  # type: ignore[arg-type]
 
     def paragraph(self, doc_id: str, number: int | str) -> Paragraph | None:
         """The paragraph of this document with this number (12) or this name as cited

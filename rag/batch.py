@@ -14,7 +14,6 @@ from .assistant import Assistant
 from .errors import InputError
 from .questions import QuestionRow, read_questions
 from .serialize import answer_record
-from .types import Answer
 
 log = logging.getLogger(__name__)
 
@@ -24,8 +23,6 @@ class BatchResult:
     """What a batch run wrote: one record per question row, and the rows that failed."""
 
     records: list[dict[str, Any]]
-    answers: list[Answer | None]
-    rows: list[QuestionRow]
     failed: list[str]  # "line N: why"
 
 
@@ -98,7 +95,6 @@ def run_batch(
     rows = read_questions(questions)
     done = answered_ids(target) if (resume and target is not None) else set()
     records: list[dict[str, Any]] = []
-    answers: list[Answer | None] = []
     failed: list[str] = []
     first_line: dict[str, int] = {}
     for row in rows:
@@ -113,19 +109,16 @@ def run_batch(
     try:
         todo = [row for row in rows if row.id not in done]
         for i, row in enumerate(todo):
-            answer: Answer | None = None
             if row.error is not None or row.question is None:
                 record = error_record(row, row.error or "no question")
             else:
                 try:
-                    answer = assistant.ask(row.question, doc_id=row.doc or doc_id)
-                    record = answer_record(answer, qid=row.id)
+                    record = answer_record(assistant.ask(row.question, doc_id=row.doc or doc_id), qid=row.id)
                 except InputError as exc:
                     record = error_record(row, str(exc))
             if "error" in record:
                 failed.append(f"line {row.line}: {record['error']}")
             records.append(record)
-            answers.append(answer)
             if fh is not None:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
                 fh.flush()
@@ -134,7 +127,7 @@ def run_batch(
     finally:
         if fh is not None:
             fh.close()
-    return BatchResult(records=records, answers=answers, rows=rows, failed=failed)
+    return BatchResult(records=records, failed=failed)
 
 
 def _is_record(line: str) -> bool:

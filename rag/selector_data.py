@@ -30,7 +30,6 @@ from .selector import SelectorInput, candidate_heading
 from .sentences import split_sentences
 from .terms import terms
 
-SPLITS = ("train", "calibration", "test")
 #: The project's paraphrased questions over UN documents (never the bundled report).
 INDOMAIN_FILE = Path(__file__).resolve().parent.parent / "training" / "un-paraphrase.jsonl"
 SQUAD_TEST, SQUAD_CALIBRATION = 12, 6

@@ -237,3 +237,40 @@ def test_serve_on_a_port_in_use_is_one_line(workdir, capsys):
         assert main(["serve", "--port", str(port)]) == 2
     err = capsys.readouterr().err
     assert f"cannot serve on 127.0.0.1:{port}" in err and "--port" in err and err.count("\n") == 1
+
+
+def test_a_mistyped_flag_gets_its_commands_usage_and_the_nearest_flag(workdir, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["ask", QUESTION, "--jsn"])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.startswith("usage: rag ask") and "unrecognized arguments: --jsn (did you mean --json?)" in err
+
+
+def test_a_bad_question_line_is_reported_once_naming_its_keys(workdir, capsys):
+    write(
+        workdir / "q.jsonl",
+        json.dumps({"id": "a", "question": QUESTION}) + "\n" + json.dumps({"id": "b", "qestion": "typo"}) + "\n",
+    )
+    assert main(["batch", "q.jsonl", "--out", "a.jsonl"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("line 2") == 1
+    assert "its keys: 'id', 'qestion'; is 'qestion' meant to be 'question'?" in err
+
+
+def test_rag_index_reports_its_result_once(workdir, capsys):
+    write(workdir / "corpus" / "fees.md", "# Fees\n\n1. The registry charges a filing fee of 40 euros.\n")
+    assert main(["index", "--quiet"]) == 0
+    captured = capsys.readouterr()
+    said = captured.out + captured.err
+    assert said.count("Indexed 2 document(s)") == 1 and "indexed 2 documents" not in said
+
+
+def test_two_documents_are_told_apart_by_symbol_in_markers(workdir, capsys):
+    write(
+        workdir / "corpus" / "fees.md", "# Fees of the registry\n\n1. The registry charges a filing fee of 40 euros.\n"
+    )
+    assert main(["index", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["ask", QUESTION]) == 0
+    assert "[UNODC/CCPCJ/EG.4/2017/4, para. 56]" in capsys.readouterr().out
