@@ -479,6 +479,9 @@ def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(argv)
     _setup_logging(args.verbose + (1 if args.command == "index" and not getattr(args, "quiet", False) else 0))
+    if getattr(args, "quiet", False):  # not even the one-time model preparation
+        for name in ("rag.onnx_encoder", "rag.encoder_delta"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     try:
         return int(args.func(args))
     except RagError as exc:
