@@ -41,7 +41,7 @@ class QueryAdapter:
     def label(self) -> str:
         return f"query-adapter@{self.about.get('version', '?')}"
 
-    def __call__(self, query: np.ndarray, question: str = "") -> np.ndarray:
+    def __call__(self, query: np.ndarray) -> np.ndarray:
         moved = query + query @ self.matrix
         return (moved / max(float(np.linalg.norm(moved)), 1e-12)).astype(np.float32)
 

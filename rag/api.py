@@ -73,22 +73,21 @@ class SearchBody(BaseModel):
     k: int | None = Field(None, description="paragraphs to return (default: the server's setting)")
 
 
+#: The HTTP status and code of each error the library raises, the most specific first.
+STATUS: tuple[tuple[type[RagError], int, str], ...] = (
+    (EmptyQuestion, 400, "empty_question"),
+    (QuestionTooLong, 413, "question_too_long"),
+    (BadSetting, 400, "bad_setting"),
+    (InputError, 400, "bad_input"),
+    (IndexProblem, 503, "index_problem"),
+    (ModelProblem, 503, "model_problem"),
+)
+
+
 def _status(exc: RagError) -> tuple[int, str]:
     if isinstance(exc, Refused):
         return exc.status, exc.code
-    if isinstance(exc, EmptyQuestion):
-        return 400, "empty_question"
-    if isinstance(exc, QuestionTooLong):
-        return 413, "question_too_long"
-    if isinstance(exc, BadSetting):
-        return 400, "bad_setting"
-    if isinstance(exc, InputError):
-        return 400, "bad_input"
-    if isinstance(exc, IndexProblem):
-        return 503, "index_problem"
-    if isinstance(exc, ModelProblem):
-        return 503, "model_problem"
-    return 500, "error"
+    return next(((status, code) for kind, status, code in STATUS if isinstance(exc, kind)), (500, "error"))
 
 
 def create_app(

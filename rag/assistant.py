@@ -97,13 +97,13 @@ class Assistant:
         # A query encoder encodes the question once, and that vector both ranks the paragraphs
         # and scores the sentences; a query adapter moves the packaged model's vector for the
         # ranking only.
-        encoder = isinstance(self.adapter, QueryEncoder)
-        self.question_embedder = self.adapter.embedder if isinstance(self.adapter, QueryEncoder) else embedder
+        encoder = self.adapter if isinstance(self.adapter, QueryEncoder) else None
+        self.question_embedder = encoder.embedder if encoder else embedder
         self.retriever = Retriever(
             data,
             nprobe=self.settings.nprobe,
             lexical_weight=self.settings.lexical_weight,
-            adapter=None if encoder else self.adapter,
+            adapter=self.adapter if isinstance(self.adapter, QueryAdapter) else None,
         )
         self.idf = TermWeights(data)
         self._names: dict[str, str] | None = None

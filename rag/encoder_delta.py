@@ -52,13 +52,13 @@ def read_record(folder: Path) -> dict:
     return about
 
 
-def materialise(folder: Path, cache: Path) -> Path:
-    """The full model folder for a delta folder, written into `cache` on first use.
+def materialise(folder: Path, about: dict, cache: Path) -> Path:
+    """The full model folder for a delta folder whose record `read_record` checked, written into
+    `cache` on first use.
 
     Raises:
-        ModelProblem: the delta is damaged, or the packaged base model is not installed.
+        ModelProblem: the packaged base model is not installed, or the layers do not fit it.
     """
-    about = read_record(folder)
     target = cache / f"{about.get('name', 'encoder')}-{about['sha256'][:12]}"
     if (target / "model.safetensors").is_file() and (target / "modules.json").is_file():
         return target

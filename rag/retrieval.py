@@ -15,7 +15,6 @@ from .adapter import QueryAdapter
 from .citations import label
 from .errors import BadSetting, InputError
 from .index import IndexData
-from .query_encoder import QueryEncoder
 from .settings import Settings
 from .store import VectorFile
 from .types import Hit
@@ -109,7 +108,7 @@ class Retriever:
         lexical_weight: float = Settings().lexical_weight,
         depth: int = 256,
         nprobe: int = Settings().nprobe,
-        adapter: QueryAdapter | QueryEncoder | None = None,
+        adapter: QueryAdapter | None = None,
     ) -> None:
         if fusion not in ("weighted", "rrf"):
             raise BadSetting(f"fusion must be 'weighted' or 'rrf', got {fusion!r}")
@@ -119,7 +118,7 @@ class Retriever:
         self.lexical_weight = lexical_weight
         self.depth = depth  # nearest windows and sentences looked at per question
         self.nprobe = nprobe
-        self.adapter = adapter  # gives the question's vector paragraphs are ranked by
+        self.adapter = adapter  # moves the question's vector before paragraphs are ranked
         self._labels: dict[str, list[int]] | None = None  # citation label -> paragraph rows, when first needed
         # A large index brings approximate search indexes (IVF); a small one is searched exactly.
         self._windows = (
@@ -200,7 +199,7 @@ class Retriever:
         data = self.data
         question_vector = query_vector
         if self.adapter is not None:
-            query_vector = self.adapter(query_vector, question)
+            query_vector = self.adapter(query_vector)
         n = len(data.paragraphs)
         if doc_id is not None and doc_id not in data.doc_rows:
             name = doc_id if len(doc_id) <= 80 else doc_id[:77] + "..."

@@ -274,3 +274,19 @@ def test_two_documents_are_told_apart_by_symbol_in_markers(workdir, capsys):
     capsys.readouterr()
     assert main(["ask", QUESTION]) == 0
     assert "[UNODC/CCPCJ/EG.4/2017/4, para. 56]" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["api", "--workers", "0"], "workers must be positive, got 0"),
+        (["api", "--max-upload-kb", "0"], "max_upload_kb must be positive, got 0"),
+        (["api", "--host", "0.0.0.0", "--token", "  "], "give a token with --token"),
+        (["mcp", "--http", "--host", "0.0.0.0"], "serve it on this machine only"),
+    ],
+)
+def test_servers_refuse_bad_options_in_one_line(workdir, capsys, monkeypatch, argv, said):
+    monkeypatch.delenv("RAG_API_TOKEN", raising=False)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

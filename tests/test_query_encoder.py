@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from rag.adapter import QueryAdapter
-from rag.encoder_delta import materialise
+from rag.encoder_delta import materialise, read_record
 from rag.errors import ModelProblem
 from rag.onnx_encoder import cache_root
 from rag.query_encoder import DEFAULT_QUERY_ENCODER, QueryEncoder
@@ -38,7 +38,7 @@ def test_it_is_the_default_and_its_vector_ranks_and_scores(assistant, encoder):
 def test_the_written_model_gives_the_vectors_sentence_transformers_gives(encoder):
     from sentence_transformers import SentenceTransformer
 
-    full = materialise(DEFAULT_QUERY_ENCODER, cache_root() / "models")
+    full = materialise(DEFAULT_QUERY_ENCODER, read_record(DEFAULT_QUERY_ENCODER), cache_root() / "models")
     reference = SentenceTransformer(str(full), device="cpu").encode([QUESTION], normalize_embeddings=True)[0]
     assert np.allclose(encoder(np.zeros(384, np.float32), QUESTION), reference, atol=1e-4)
 

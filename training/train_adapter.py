@@ -102,6 +102,32 @@ def recall_of(
     return {k: round(float((ranks < k).mean()), 4) for k in ks}
 
 
+def training_record(
+    args: argparse.Namespace,
+    train: list[QuestionSet],
+    valid: list[QuestionSet],
+    before: dict[str, dict[int, float]],
+    after: dict[str, dict[int, float]],
+) -> dict:
+    """What the record of a model trained on question sets keeps of its training (this script's
+    and training/train_query_encoder.py's): the shared settings, the sets, recall before and after."""
+    return {
+        "tau": args.tau,
+        "lr": args.lr,
+        "lexical_weight": args.lexical_weight,
+        "seed": args.seed,
+        "train": {s.name: len(s.gold) for s in train},
+        "valid": {s.name: len(s.gold) for s in valid},
+        "recall_before": before,
+        "recall_after": after,
+    }
+
+
+def print_recall(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> None:
+    for name in before:
+        print(f"{name}: before {before[name]} after {after[name]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="append", required=True, help="INDEX=QUESTIONS")
@@ -181,19 +207,11 @@ def main() -> None:
         "model": "all-MiniLM-L6-v2",
         "epochs_kept": best_epoch,
         "epochs": args.epochs,
-        "tau": args.tau,
         "decay": args.decay,
-        "lr": args.lr,
-        "lexical_weight": lw,
-        "seed": args.seed,
-        "train": {s.name: len(s.gold) for s in train},
-        "valid": {s.name: len(s.gold) for s in valid},
-        "recall_before": before,
-        "recall_after": after,
+        **training_record(args, train, valid, before, after),
     }
     QueryAdapter(best, about).save(args.out)
-    for name in before:
-        print(f"{name}: before {before[name]} after {after[name]}")
+    print_recall(before, after)
     print(f"kept epoch {best_epoch}; wrote {args.out}")
 
 

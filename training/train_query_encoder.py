@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from train_adapter import QuestionSet, load_set, recall_of  # noqa: I001 (a script beside this one)
+from train_adapter import QuestionSet, load_set, print_recall, recall_of, training_record  # noqa: I001 (a script beside this one)
 
 from rag.embedding import Embedder, resolve_model
 from rag.settings import Settings
@@ -156,20 +156,12 @@ def main() -> None:
         "from_layer": args.from_layer,
         "epochs": args.epochs,
         "epoch_kept": best["epoch"],
-        "lr": args.lr,
-        "tau": args.tau,
         "batch": args.batch,
-        "lexical_weight": lw,
-        "seed": args.seed,
-        "train": {s.name: len(s.gold) for s in train},
-        "valid": {s.name: len(s.gold) for s in valid},
         "history": history,
-        "recall_before": before,
-        "recall_after": after,
+        **training_record(args, train, valid, before, after),
     }
     save_delta(torch.load(args.work / "best.pt"), about, args.out)
-    for name in before:
-        print(f"{name}: before {before[name]} after {after[name]}")
+    print_recall(before, after)
     print(f"kept epoch {best['epoch']}; wrote {args.out}")
     print(json.dumps(history))
 
