@@ -25,7 +25,7 @@ $(VENV)/.installed: pyproject.toml
 
 # Rebuilt only when a document, the package or the shipped selector changed (incrementally: only
 # changed documents are embedded again).
-index/manifest.json: $(VENV)/.installed $(wildcard corpus/* rag/*.py rag/readers/*.py) models/answer-selector/selector.json models/query-adapter/adapter.json
+index/manifest.json: $(VENV)/.installed $(wildcard corpus/* rag/*.py rag/*/*.py) models/query-encoder/encoder.json models/query-adapter/adapter.json
 	@echo "==> indexing corpus/ into index/ (the first time also exports the model to ONNX, about 20 s)"
 	$(BIN)/rag index
 	@touch $@

@@ -12,10 +12,10 @@ import argparse
 import logging
 from dataclasses import replace
 
+from rag.answer.scorer import HandScorer
 from rag.assistant import Assistant
-from rag.evaluation import evaluate
-from rag.retrieval import Retriever
-from rag.scorer import HandScorer
+from rag.evaluate.evaluation import evaluate
+from rag.retrieve.retriever import Retriever
 
 VARIANTS = {
     "full": {},
@@ -67,14 +67,14 @@ def run(index: str, questions: str) -> None:
         assistant.retriever = Retriever(base.data, **change.get("retriever", {}))
         report = evaluate(assistant, questions)
         f = report.figures
-        r, a, ab = f["retrieval"], f["answers"], f["abstention"]
-        t = ab["suggested_threshold"] or 0.0
-        point = min(report.curve, key=lambda c: abs(c["threshold"] - t))
+        r, a, ab = f.retrieval, f.answers, f.abstention
+        t = ab.suggested_threshold or 0.0
+        point = min(report.curve, key=lambda c: abs(c.threshold - t))
         print(
-            f"{name:38} {r['recall@1']:.3f} {r['recall@5']:.3f} {a['correct_cited']:.3f}   "
-            f"{a['citation_precision'] or 0:.3f} {ab['abstained_unanswerable'] or 0:.3f}      "
-            f"{ab['abstained_answerable'] or 0:.3f}    | {t:.3f}     {point['abstained_unanswerable']:.3f}"
-            f"      {point['correct_cited']:.3f}"
+            f"{name:38} {r.recall[1] or 0:.3f} {r.recall[5] or 0:.3f} {a.correct_cited or 0:.3f}   "
+            f"{a.citation_precision or 0:.3f} {ab.abstained_unanswerable or 0:.3f}      "
+            f"{ab.abstained_answerable or 0:.3f}    | {t:.3f}     {point.abstained_unanswerable:.3f}"
+            f"      {point.correct_cited:.3f}"
         )
 
 

@@ -88,7 +88,7 @@ def build(kind: str, vectors: np.ndarray):  # type: ignore[no-untyped-def]
         index = faiss.IndexHNSWSQ(d, faiss.ScalarQuantizer.QT_8bit, 32, ip)
         index.hnsw.efConstruction = 64
     elif kind == "ivf-sq8":  # what the index builds above its threshold
-        from rag.index import build_ann
+        from rag.index.ann import build_ann
 
         return build_ann(vectors)
     elif kind == "ivf-pq":  # the same clusters, 48-byte product codes (8 bits per 8 dimensions)
@@ -137,7 +137,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import faiss
 
-    from rag.embedding import Embedder
+    from rag.encode.embedding import Embedder
 
     folder = Path(args.index)
     if not (folder / "manifest.json").is_file():

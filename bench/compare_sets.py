@@ -11,7 +11,7 @@
 - new-test: the questions written for the reader over public UN documents, test split
   (training/un-questions.jsonl).
 
-None of them is trained or calibrated on (rag.selector_data). Each set's full report is written
+None of them is trained or calibrated on (rag.answer.selector_data). Each set's full report is written
 under WORK/<set>/report; the table is printed as Markdown and written to WORK/table.md.
 """
 
@@ -28,17 +28,17 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from public_sets import prepare, prepare_un  # noqa: E402
 
-from rag.adapter import QueryAdapter  # noqa: E402
+from rag.answer.confidence import SelectorScorer  # noqa: E402
+from rag.answer.reader import ReaderScorer  # noqa: E402
+from rag.answer.scorer import HandScorer  # noqa: E402
+from rag.answer.selector_data import INDOMAIN_FILE  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
-from rag.confidence import SelectorScorer  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.encoder_delta import is_delta  # noqa: E402
-from rag.evaluation import evaluate_file  # noqa: E402
+from rag.encode.adapter import QueryAdapter  # noqa: E402
+from rag.encode.delta import is_delta  # noqa: E402
+from rag.encode.embedding import Embedder  # noqa: E402
+from rag.encode.query_encoder import QueryEncoder  # noqa: E402
+from rag.evaluate.evaluation import evaluate_file  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
-from rag.query_encoder import QueryEncoder  # noqa: E402
-from rag.reader import ReaderScorer  # noqa: E402
-from rag.scorer import HandScorer  # noqa: E402
-from rag.selector_data import INDOMAIN_FILE  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -131,17 +131,17 @@ def main() -> None:
         rows.append(
             (
                 name,
-                f["questions"],
-                f["retrieval"]["recall@5"],
-                f["answers"]["correct_cited"],
-                f["abstention"]["abstained_answerable"],
-                f["abstention"]["abstained_unanswerable"],
-                f["calibration"]["expected_calibration_error"],
-                f["confidence"]["answerability_auc"],
-                f["confidence"]["correct_cited_no_threshold"],
-                f["confidence"]["answerable_median"],
-                f["confidence"]["unanswerable_median"],
-                f["latency_ms"]["median"],
+                f.questions,
+                f.retrieval.recall[5],
+                f.answers.correct_cited,
+                f.abstention.abstained_answerable,
+                f.abstention.abstained_unanswerable,
+                f.calibration.expected_calibration_error,
+                f.confidence.answerability_auc,
+                f.confidence.correct_cited_no_threshold,
+                f.confidence.answerable_median,
+                f.confidence.unanswerable_median,
+                f.latency_ms.median,
             )
         )
         print(f"{name}: {report.summary().splitlines()[2]}", flush=True)

@@ -1,7 +1,7 @@
-"""Fit the answer selector's confidence (rag.confidence.ConfidenceModel) on the calibration split.
+"""Fit the answer selector's confidence (rag.answer.confidence.ConfidenceModel) on the calibration split.
 
 For every calibration question of SQuAD 2.0, PolicyQA, COVID-QA and the in-domain UN paraphrase
-set (documents of the fixed calibration split, rag.selector_data), the assistant retrieves and
+set (documents of the fixed calibration split, rag.answer.selector_data), the assistant retrieves and
 ranks candidates as it does when answering (hand weights); the best few are read by the
 selector, and the question becomes one row (the best sentence's features, hand score, the
 selector's readings) labelled 1 when that sentence lies in a gold paragraph and holds a gold
@@ -26,15 +26,15 @@ from sklearn.linear_model import LogisticRegression
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from public_sets import prepare, prepare_un  # noqa: E402
 
+from rag.answer.confidence import COLUMNS, CONFIDENCE_FILE, ConfidenceModel, SelectorScorer  # noqa: E402
+from rag.answer.features import candidate_features  # noqa: E402
+from rag.answer.scorer import HandScorer  # noqa: E402
+from rag.answer.selector import AnswerSelector  # noqa: E402
+from rag.answer.selector_data import INDOMAIN_FILE, squash  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
-from rag.confidence import COLUMNS, CONFIDENCE_FILE, ConfidenceModel, SelectorScorer  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.features import candidate_features  # noqa: E402
+from rag.encode.embedding import Embedder  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
-from rag.scorer import HandScorer  # noqa: E402
-from rag.selector import AnswerSelector  # noqa: E402
-from rag.selector_data import INDOMAIN_FILE, squash  # noqa: E402
-from rag.terms import terms  # noqa: E402
+from rag.text.terms import terms  # noqa: E402
 
 log = logging.getLogger("fit_confidence")
 
@@ -182,7 +182,7 @@ def main() -> None:
     figures = {name: curve_figures(g, model, best_t) for name, g in by_set.items()}
     about = {
         "selector": selector.label,
-        "fitted_on": "calibration split (rag.selector_data)",
+        "fitted_on": "calibration split (rag.answer.selector_data)",
         "sets": {name: len(g) for name, g in by_set.items()},
         "rerank": scorer.top,
         "max_wrong_abstention": args.max_wrong,

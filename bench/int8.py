@@ -34,9 +34,9 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     from rag.assistant import Assistant
-    from rag.embedding import resolve_model
-    from rag.evaluation import evaluate
-    from rag.onnx_encoder import exported_model
+    from rag.encode.models import resolve_model
+    from rag.encode.onnx import exported_model
+    from rag.evaluate.evaluation import evaluate
 
     assistant = Assistant.load(args.index)
     if assistant.embedder.backend != "onnx":
@@ -46,7 +46,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "model-int8.onnx"
         quantize_dynamic(
-            str(exported_model(Path(resolve_model(assistant.data.manifest.model)))),
+            str(exported_model(Path(resolve_model(assistant.data.manifest.build.model)))),
             str(target),
             weight_type=QuantType.QInt8,
         )
@@ -76,8 +76,8 @@ def main() -> None:
         encoder.session = session
         f = evaluate(assistant, args.questions).figures
         print(
-            f"{name}: recall@5 {f['retrieval']['recall@5']:.3f}, correct with a gold citation "
-            f"{f['answers']['correct_cited']:.3f} (threshold {assistant.threshold})"
+            f"{name}: recall@5 {f.retrieval.recall[5] or 0:.3f}, correct with a gold citation "
+            f"{f.answers.correct_cited or 0:.3f} (threshold {assistant.threshold})"
         )
 
 

@@ -82,7 +82,7 @@ def start_page(index: str, port: int, workers: int = 4) -> tuple[subprocess.Pope
     import httpx
 
     server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "serve", "--index", index, "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "rag", "serve", "--index", index, "--port", str(port), "--workers", str(workers)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

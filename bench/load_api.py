@@ -77,7 +77,7 @@ def run(index: str, workers: int, questions: list[str], rounds: int) -> None:
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "RAG_API_TOKEN": ""}
     server = subprocess.Popen(
-        [sys.executable, "-m", "rag.cli", "api", "--index", index, "--port", str(port), "--workers", str(workers)],
+        [sys.executable, "-m", "rag", "api", "--index", index, "--port", str(port), "--workers", str(workers)],
         env=env,
         stdout=subprocess.DEVNULL,
     )

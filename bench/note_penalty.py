@@ -17,8 +17,8 @@ from pathlib import Path
 from public_sets import prepare_un
 
 from rag.assistant import Assistant
-from rag.embedding import Embedder
-from rag.evaluation import evaluate
+from rag.encode.embedding import Embedder
+from rag.evaluate.evaluation import evaluate
 from rag.index import build_index, load_index
 from rag.settings import Settings
 
@@ -43,12 +43,12 @@ def main() -> None:
         for penalty in (float(x) for x in args.penalties.split(",")):
             assistant.settings = Settings(threshold=threshold, note_penalty=penalty)
             report = evaluate(assistant, questions)
-            a, ab = report.figures["answers"], report.figures["abstention"]
+            a, ab = report.figures.answers, report.figures.abstention
             notes = sum(1 for r in report.rows if r.answer and any(c.kind == "note" for c in r.answer.citations))
             print(
-                f"{split} (n={len(report.rows)}) penalty {penalty}: correct {a['correct_cited']:.3f}, "
-                f"abstains answerable {ab['abstained_answerable']:.3f}, unanswerable "
-                f"{ab['abstained_unanswerable']:.3f}; answers quoting a footnote: {notes}"
+                f"{split} (n={len(report.rows)}) penalty {penalty}: correct {a.correct_cited or 0:.3f}, "
+                f"abstains answerable {ab.abstained_answerable or 0:.3f}, unanswerable "
+                f"{ab.abstained_unanswerable or 0:.3f}; answers quoting a footnote: {notes}"
             )
 
 

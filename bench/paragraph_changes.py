@@ -29,8 +29,8 @@ def main() -> None:
         sys.path.insert(0, str(args.code.resolve()))
     logging.disable(logging.WARNING)
     from rag.errors import RagError
-    from rag.paragraphs import split_paragraphs
     from rag.readers import READERS, read_document
+    from rag.text.paragraphs import split_paragraphs
 
     roots = [args.data / "un-related", args.data / "un-scale" / "ga-res-80", args.data / "un-scale" / "treaties"]
     units: dict[str, list[tuple[str, int, str, int]]] = {}

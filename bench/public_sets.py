@@ -17,11 +17,11 @@ import re
 import shutil
 from pathlib import Path
 
+from rag.answer.scorer import HandScorer, LinearScorer
+from rag.answer.selector_data import hashed_split, squad_split
 from rag.assistant import Assistant
-from rag.evaluation import evaluate_file
+from rag.evaluate.evaluation import evaluate_file
 from rag.index import build_index
-from rag.scorer import HandScorer, LinearScorer
-from rag.selector_data import hashed_split, squad_split
 from rag.settings import Settings
 
 
@@ -39,7 +39,7 @@ def prepare(
     questions as an eval file; returns the question file. With `scope`, each question keeps to its
     own document (`doc`): for sets whose questions say "this website" and fit every document.
     With `split` ("train", "calibration", "test"), only documents of that fixed split
-    (rag.selector_data) are taken."""
+    (rag.answer.selector_data) are taken."""
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
     chosen: dict[str, int] = {}
@@ -91,11 +91,11 @@ def document_split(set_name: str, position: int, doc_id: str) -> str:
 
 
 def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
-    """The in-domain paraphrase questions of one split (rag.selector_data) as a corpus of their UN
+    """The in-domain paraphrase questions of one split (rag.answer.selector_data) as a corpus of their UN
     documents and an eval file (gold paragraph: the one holding the answer)."""
-    from rag.paragraphs import split_paragraphs
+    from rag.answer.selector_data import squash
     from rag.readers import read_document
-    from rag.selector_data import squash
+    from rag.text.paragraphs import split_paragraphs
 
     corpus = work / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)

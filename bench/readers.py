@@ -16,9 +16,9 @@ import statistics
 import time
 from pathlib import Path
 
-from rag.citations import label
-from rag.paragraphs import split_paragraphs
+from rag.cite.citations import label
 from rag.readers import read_document
+from rag.text.paragraphs import split_paragraphs
 
 log = logging.getLogger("bench.readers")
 

@@ -117,7 +117,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from rag.embedding import Embedder
+    from rag.encode.embedding import Embedder
 
     source = args.data / "un-scale"
     if not source.is_dir():

@@ -21,14 +21,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from compare_sets import ROOT  # noqa: E402
 
+from rag.answer.confidence import selector_inputs  # noqa: E402
+from rag.answer.scorer import HandScorer  # noqa: E402
+from rag.answer.selector import AnswerSelector  # noqa: E402
+from rag.answer.selector_data import squash  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
-from rag.confidence import selector_inputs  # noqa: E402
-from rag.embedding import Embedder  # noqa: E402
-from rag.evaluation import gold_fields, roc_auc  # noqa: E402
+from rag.encode.embedding import Embedder  # noqa: E402
+from rag.evaluate.evaluation import gold_fields  # noqa: E402
+from rag.evaluate.results import roc_auc  # noqa: E402
 from rag.index import load_index  # noqa: E402
-from rag.scorer import HandScorer  # noqa: E402
-from rag.selector import AnswerSelector  # noqa: E402
-from rag.selector_data import squash  # noqa: E402
 
 QUESTIONS = {
     "dev": ROOT / "eval" / "dev.jsonl",

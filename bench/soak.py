@@ -90,8 +90,8 @@ def main() -> None:
     from gradio_client import Client
 
     from rag.assistant import Assistant
+    from rag.cite.serialize import answer_record
     from rag.index import build_index
-    from rag.serialize import answer_record
 
     if args.work.exists():
         shutil.rmtree(args.work)
@@ -108,7 +108,7 @@ def main() -> None:
 
     env = {**os.environ, "RAG_API_TOKEN": TOKEN, "HF_HUB_OFFLINE": "1"}
     api_port, page_port = free_port(), free_port()
-    rag = [sys.executable, "-m", "rag.cli"]
+    rag = [sys.executable, "-m", "rag"]
     api = subprocess.Popen(
         [*rag, "api", "--index", str(index), "--port", str(api_port)], env=env, stdout=subprocess.DEVNULL
     )

@@ -19,11 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from rag.answer.confidence import SelectorScorer, selector_inputs
+from rag.answer.reader import ReaderScorer
 from rag.assistant import Assistant
-from rag.confidence import SelectorScorer, selector_inputs
-from rag.embedding import Embedder
+from rag.encode.embedding import Embedder
 from rag.index import build_index
-from rag.reader import ReaderScorer
 
 
 def compare_backends(index: Path) -> None:
@@ -120,7 +120,7 @@ def main() -> None:
                 f"the answer selector alone (reading the best {assistant.scorer.top} candidates): "
                 f"median {sel:.1f} ms ({sel / med:.0%} of an answer)"
             )
-            from rag.scorer import HandScorer
+            from rag.answer.scorer import HandScorer
 
             assistant.scorer = HandScorer()
             hand = []
@@ -134,7 +134,7 @@ def main() -> None:
         for _ in range(args.rounds):
             t = time.perf_counter()
             subprocess.run(
-                [sys.executable, "-m", "rag.cli", "ask", questions[0], "--index", str(index), "--corpus", args.corpus],
+                [sys.executable, "-m", "rag", "ask", questions[0], "--index", str(index), "--corpus", args.corpus],
                 check=True,
                 capture_output=True,
             )

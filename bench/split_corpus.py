@@ -14,9 +14,9 @@ import logging
 import time
 
 from rag.errors import RagError
-from rag.paragraphs import split_paragraphs
 from rag.readers import corpus_files, read_document
-from rag.sentences import split_sentences
+from rag.text.paragraphs import split_paragraphs
+from rag.text.sentences import split_sentences
 
 
 def main() -> None:

@@ -18,8 +18,8 @@ from pathlib import Path
 from public_sets import prepare_un
 
 from rag.assistant import Assistant
-from rag.embedding import Embedder
-from rag.evaluation import evaluate
+from rag.encode.embedding import Embedder
+from rag.evaluate.evaluation import evaluate
 from rag.index import build_index, load_index
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,12 +43,12 @@ def main() -> None:
     print("| threshold | abstained, unanswerable | abstained, answerable | correct with a gold citation |")
     print("|---|---|---|---|")
     for point in report.curve:
-        if 0.35 <= point["threshold"] <= 0.65 and round(point["threshold"] * 100) % 5 == 0:
+        if 0.35 <= point.threshold <= 0.65 and round(point.threshold * 100) % 5 == 0:
             print(
-                f"| {point['threshold']:.2f} | {point['abstained_unanswerable']:.2f} | "
-                f"{point['abstained_answerable']:.2f} | {point['correct_cited']:.2f} |"
+                f"| {point.threshold:.2f} | {point.abstained_unanswerable:.2f} | "
+                f"{point.abstained_answerable:.2f} | {point.correct_cited:.2f} |"
             )
-    print(f"suggested threshold: {report.figures['abstention']['suggested_threshold']}")
+    print(f"suggested threshold: {report.figures.abstention.suggested_threshold}")
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
-"""Fit a linear answer scorer (rag.scorer.LinearScorer) on public QA sets, never on the dev questions.
+"""Fit a linear answer scorer (rag.answer.scorer.LinearScorer) on public QA sets, never on the dev questions.
 
 For every question, the assistant retrieves paragraphs as it does when answering, and every
-sentence of them becomes a feature row (rag/features.py). A row is labelled 1 when its sentence
+sentence of them becomes a feature row (rag/answer/features.py). A row is labelled 1 when its sentence
 lies in the gold paragraph and contains one of the gold answers, else 0; questions without an
 answer (SQuAD 2.0's unanswerable half) give only 0 rows. A logistic model fitted on the rows
 reads as the probability that quoting the sentence answers the question.
@@ -25,12 +25,12 @@ import numpy as np
 from public_sets import prepare
 from sklearn.linear_model import LogisticRegression
 
+from rag.answer.features import FEATURES, candidate_features
+from rag.answer.scorer import HandScorer, LinearScorer
+from rag.answer.selector_data import squash
 from rag.assistant import Assistant
-from rag.features import FEATURES, candidate_features
 from rag.index import build_index
-from rag.scorer import HandScorer, LinearScorer
-from rag.selector_data import squash
-from rag.terms import terms
+from rag.text.terms import terms
 
 log = logging.getLogger("train_scorer")
 

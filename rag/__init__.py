@@ -8,11 +8,11 @@ answer = assistant.ask("Who funded the third meeting?")
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .assistant import Assistant
-from .confidence import SelectorScorer
-from .errors import (
+from rag.answer.confidence import SelectorScorer
+from rag.answer.scorer import HandScorer
+from rag.assistant import Assistant
+from rag.cite.serialize import answer_json, answer_record, answer_text
+from rag.errors import (
     BadSetting,
     CorruptIndex,
     EmptyQuestion,
@@ -27,11 +27,10 @@ from .errors import (
     UnreadableDocument,
     UnsafeIndexFolder,
 )
-from .index import Manifest, build_index, load_index
-from .scorer import HandScorer
-from .serialize import answer_json, answer_record, answer_text
-from .settings import Settings
-from .types import Answer, Citation, Hit, Paragraph
+from rag.index import Manifest, build_index, load_index
+from rag.settings import Settings
+from rag.types import Answer, Citation, Hit, Paragraph
+from rag.version import __version__
 
 __all__ = [
     "Answer",

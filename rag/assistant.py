@@ -9,48 +9,22 @@ from pathlib import Path
 
 import numpy as np
 
-from .adapter import QueryAdapter
-from .citations import label
-from .compose import compose_answer, score_sentences
-from .confidence import SelectorScorer
-from .embedding import Embedder
-from .errors import BadSetting, EmptyQuestion, QuestionTooLong
-from .features import Candidate, TermWeights
-from .index import IndexData, Manifest, load_index
-from .query_encoder import QueryEncoder
-from .retrieval import Evidence, Retriever
-from .scorer import HandScorer, Scorer
-from .selector import DEFAULT_SELECTOR
-from .settings import MAX_K, Settings
-from .terms import terms
-from .types import Answer, DocumentInfo, Hit, Paragraph
+from rag.answer.compose import compose_answer, score_sentences
+from rag.answer.features import Candidate, TermWeights
+from rag.answer.scorer import HandScorer, Scorer
+from rag.cite.citations import label
+from rag.cite.documents import Documents
+from rag.encode.adapter import QueryAdapter
+from rag.encode.embedding import Embedder
+from rag.encode.query_encoder import QueryEncoder
+from rag.errors import BadSetting, EmptyQuestion, QuestionTooLong
+from rag.index import IndexData, Manifest, load_index
+from rag.retrieve.retriever import Evidence, Retriever
+from rag.settings import MAX_K, Settings
+from rag.text.terms import terms
+from rag.types import Answer, Hit, Paragraph
 
 log = logging.getLogger(__name__)
-
-
-def document_names(documents: dict[str, DocumentInfo]) -> dict[str, str]:
-    """Every name a question file may give a document by, to its id: the id itself, its file
-    name with and without the extension, its symbol ("A/RES/80/9") and its short title (the
-    names citations use), compared without case and spaces. A name two documents share is left
-    out (it names neither)."""
-    names: dict[str, set[str]] = {}
-    for doc_id, info in documents.items():
-        file = Path(info.file)
-        for name in {
-            doc_id,
-            file.name,
-            file.stem,
-            file.with_suffix("").as_posix(),
-            info.symbol or "",
-            info.short_title or "",
-        }:
-            if name:
-                names.setdefault(_name_key(name), set()).add(doc_id)
-    return {key: next(iter(ids)) for key, ids in names.items() if len(ids) == 1}
-
-
-def _name_key(name: str) -> str:
-    return re.sub(r"\s+", "", name).lower()
 
 
 @dataclass(frozen=True)
@@ -65,10 +39,10 @@ class Considered:
 def shipped_query_map(manifest: Manifest) -> QueryAdapter | QueryEncoder | None:
     """What moves questions before paragraphs are ranked, as shipped for the index's model: the
     query encoder when there is one, else the query adapter, else nothing."""
-    encoder = QueryEncoder.shipped_for(manifest.model, manifest.dimension)
+    encoder = QueryEncoder.shipped_for(manifest.build.model, manifest.dimension)
     if encoder is not None:
         return encoder
-    return QueryAdapter.shipped_for(manifest.model, manifest.dimension)
+    return QueryAdapter.shipped_for(manifest.build.model, manifest.dimension)
 
 
 class Assistant:
@@ -106,7 +80,6 @@ class Assistant:
             adapter=self.adapter if isinstance(self.adapter, QueryAdapter) else None,
         )
         self.idf = TermWeights(data)
-        self._names: dict[str, str] | None = None
 
     @classmethod
     def load(
@@ -141,28 +114,19 @@ class Assistant:
             IndexMissing, StaleIndex, CorruptIndex: the index cannot be used; run `rag index`.
             SelectorProblem: the answer selector's files are missing or damaged.
         """
-        from .errors import StaleIndex
+        from rag.errors import StaleIndex
 
         data = load_index(index_dir, corpus=corpus)
-        if model is not None and model != data.manifest.model:
+        if model is not None and model != data.manifest.build.model:
             raise StaleIndex(
-                f"the index was built with model '{data.manifest.model}', not '{model}'; run: rag index --model {model}"
+                f"the index was built with model '{data.manifest.build.model}', not '{model}'; run: rag index --model {model}"
             )
-        if embedder is None or embedder.name != data.manifest.model:
-            embedder = Embedder(data.manifest.model, threads=threads, window=data.manifest.window)
+        if embedder is None or embedder.name != data.manifest.build.model:
+            embedder = Embedder(data.manifest.build.model, threads=threads, window=data.manifest.build.window)
         if embedder.dimension != data.manifest.dimension:
             raise StaleIndex(
                 f"model '{embedder.name}' gives {embedder.dimension}-dimensional vectors, "
                 f"the index holds {data.manifest.dimension}; run: rag index"
-            )
-        if (
-            isinstance(scorer, SelectorScorer)
-            and scorer.selector.folder.resolve() == DEFAULT_SELECTOR.resolve()
-            and data.manifest.selector != scorer.selector.label
-        ):
-            raise StaleIndex(
-                f"the index was built when the shipped answer selector was "
-                f"'{data.manifest.selector or 'none'}', it is now '{scorer.selector.label}'; run: rag index"
             )
         return cls(
             data,
@@ -197,12 +161,10 @@ class Assistant:
         a name that fits none is returned as given (the search then says it is unknown)."""
         if name is None or name in self.data.doc_rows:
             return name
-        if self._names is None:
-            self._names = document_names(self.data.manifest.documents)
-        return self._names.get(_name_key(name), name)
+        return self.data.manifest.documents.find(name) or name
 
     @property
-    def documents(self) -> dict[str, DocumentInfo]:
+    def documents(self) -> Documents:
         return self.data.manifest.documents
 
     def check_question(self, question: str) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import BadSetting
+from rag.errors import BadSetting
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 
@@ -103,5 +104,5 @@ class Answer:
     abstained: bool
     reason: str | None = None
     confidence: float = 0.0
-    documents: dict[str, DocumentInfo] = field(default_factory=dict, compare=False)
+    documents: Mapping[str, DocumentInfo] = field(default_factory=dict, compare=False)
     scorer: str = ""  # what scored the sentences: "answer-selector@<version>", or "hand"

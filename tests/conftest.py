@@ -32,7 +32,7 @@ def bundled_copy(folder: Path) -> Path:
 @pytest.fixture(scope="session")
 def embedder():
     """The real packaged MiniLM, loaded once for the whole run."""
-    from rag.embedding import Embedder
+    from rag.encode.embedding import Embedder
 
     return Embedder("all-MiniLM-L6-v2", threads=1)
 
@@ -58,8 +58,8 @@ def assistant(bundled_index, embedder):
 
 @pytest.fixture(scope="session")
 def report_paragraphs():
-    from rag.paragraphs import split_paragraphs
     from rag.readers import read_document
+    from rag.text.paragraphs import split_paragraphs
 
     doc = read_document(REPORT, root=BUNDLED)
     return {p.number: p for p in split_paragraphs(doc)}
@@ -81,3 +81,15 @@ def copy_site(tmp_path: Path, bundled_index: Path) -> Path:
     manifest["corpus"] = "../corpus"
     (tmp_path / "index" / "manifest.json").write_text(json.dumps(manifest))
     return tmp_path
+
+
+def small_corpus(tmp_path):
+    write(
+        tmp_path / "corpus" / "alpha.md",
+        "# Alpha\n\n1. The alpha group met in Geneva in May.\n2. It adopted a plan on water.\n",
+    )
+    write(
+        tmp_path / "corpus" / "beta.txt",
+        "The beta committee discussed railway safety.\n\nIt recommended new signals for level crossings.\n",
+    )
+    return tmp_path / "corpus", tmp_path / "index"

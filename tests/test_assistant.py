@@ -4,7 +4,7 @@ import pytest
 from conftest import DOC, write
 
 from rag.assistant import Assistant
-from rag.citations import label
+from rag.cite.citations import label
 from rag.errors import EmptyQuestion, InputError, QuestionTooLong
 
 

@@ -27,10 +27,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from rag.answer.selector_data import squash
 from rag.errors import RagError
-from rag.paragraphs import split_paragraphs
 from rag.readers import read_document
-from rag.selector_data import squash
+from rag.text.paragraphs import split_paragraphs
 
 #: Documents kept for evaluation by others: no training or calibration questions over them.
 RESERVED = ("A_HRC_28_9", "S_2025_85", "E_2025_28", "A_80_62", "BWBV0001839", "A_RES_80_9", "A_RES_80_16")

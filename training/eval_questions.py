@@ -3,7 +3,7 @@
     python training/eval_questions.py QUESTIONS.jsonl [...] --data DATA --split test --out OUT.jsonl [--corpus DIR]
 
 Keeps the questions whose document falls in the split (the first hex digit of sha1 of its path,
-rag.selector_data), finds the paragraph holding each answer as the product splits the document,
+rag.answer.selector_data), finds the paragraph holding each answer as the product splits the document,
 and writes `id`, `question`, `gold_paras`, `gold_doc` (the document's id: its file name without
 the extension) and `answer_keys`; an unanswerable question gets `gold_paras: []`. A question whose
 answer is in no paragraph is left out and counted. With `--corpus`, every document of the
@@ -18,9 +18,9 @@ import logging
 import shutil
 from pathlib import Path
 
-from rag.paragraphs import split_paragraphs
+from rag.answer.selector_data import hashed_split, squash
 from rag.readers import read_document
-from rag.selector_data import hashed_split, squash
+from rag.text.paragraphs import split_paragraphs
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Fit the reader (rag.reader.ReaderModel) on mined candidates and read its threshold off the calibration split.
+"""Fit the reader (rag.answer.reader.ReaderModel) on mined candidates and read its threshold off the calibration split.
 
     python training/fit_reader.py --train CANDS.jsonl [...] --calibration CANDS.jsonl [...]
         [--selector models/answer-selector] [--top 8] [--max-wrong 0.10] [--C 1.0] [--dry-run]
@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from rag.evaluation import roc_auc
-from rag.reader import COLUMNS, DEFAULT_READER, READER_FILE, ReaderModel, reader_rows
-from rag.selector import AnswerSelector, SelectorInput
+from rag.answer.reader import COLUMNS, DEFAULT_READER, READER_FILE, ReaderModel, reader_rows
+from rag.answer.selector import AnswerSelector, SelectorInput
+from rag.evaluate.results import roc_auc
 
 log = logging.getLogger("fit_reader")
 

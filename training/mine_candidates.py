@@ -9,7 +9,7 @@ documents of INDEX. Each question is retrieved and its sentences scored by the h
 `rag ask` does; its best `--top` sentences are written with their feature rows, hand scores, what
 the cross-encoder reads of them, and a label: 1 when the sentence lies in a gold paragraph and
 overlaps a gold answer there (compared without case, spacing or punctuation). One JSON line per
-question. These lines train the cross-encoder (`python -m rag.train_selector --pairs`) and fit the
+question. These lines train the cross-encoder (`python -m rag.answer.train_selector --pairs`) and fit the
 reader (`training/fit_reader.py`).
 """
 
@@ -22,12 +22,12 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer.features import candidate_features
+from rag.answer.reader import selector_inputs
+from rag.answer.scorer import HandScorer
+from rag.answer.selector_data import _find_spans
 from rag.assistant import Assistant
-from rag.features import candidate_features
-from rag.reader import selector_inputs
-from rag.scorer import HandScorer
-from rag.selector_data import _find_spans
-from rag.terms import terms
+from rag.text.terms import terms
 
 log = logging.getLogger("mine_candidates")
 

@@ -1,4 +1,4 @@
-"""Train the query adapter (rag.adapter) on questions and their gold paragraphs in built indexes.
+"""Train the query adapter (rag.encode.adapter) on questions and their gold paragraphs in built indexes.
 
     python training/train_adapter.py --train INDEX=QUESTIONS [...] --valid INDEX=QUESTIONS [...]
         [--report INDEX=QUESTIONS ...] --out models/query-adapter [--epochs 30] [--tau 0.05] [--decay 0.01]
@@ -6,7 +6,7 @@
 Each QUESTIONS file is an evaluation file over the documents of its INDEX (`gold_paras`,
 `gold_doc`; `training/eval_questions.py` or `bench/public_sets.py` write them); its answerable
 questions are used. For every question the retriever's paragraph scores are computed as
-`rag.retrieval.Retriever` does for an index searched exactly (the best cosine of a paragraph's
+`rag.retrieve.retriever.Retriever` does for an index searched exactly (the best cosine of a paragraph's
 windows and sentences, fused with BM25 scaled by its best score), with the question's vector
 moved by the adapter; the loss is the cross-entropy of the gold paragraph against every
 paragraph of its index, plus `--decay` times the squared matrix. The epoch kept is the one with
@@ -25,11 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from rag.adapter import QueryAdapter
-from rag.embedding import Embedder
+from rag.encode.adapter import QueryAdapter
+from rag.encode.embedding import Embedder
 from rag.index import load_index
 from rag.settings import Settings
-from rag.terms import terms
+from rag.text.terms import terms
 
 log = logging.getLogger("train_adapter")
 

@@ -1,4 +1,4 @@
-"""Train the query encoder (rag.query_encoder): MiniLM's upper layers fine-tuned for questions only.
+"""Train the query encoder (rag.encode.query_encoder): MiniLM's upper layers fine-tuned for questions only.
 
     python training/train_query_encoder.py --train INDEX=QUESTIONS [...] --valid INDEX=QUESTIONS [...]
         [--report INDEX=QUESTIONS ...] --out models/query-encoder [--epochs 6] [--from-layer 3]
@@ -10,7 +10,7 @@ packaged model still scores the sentences). The objective is the query adapter's
 paragraph against every paragraph of its index under the retriever's own fused score (best cosine
 of a paragraph's windows and sentences, plus BM25 scaled by its best score). The word embeddings
 and the layers below `--from-layer` stay as packaged; the layers from it up learn and are shipped
-in float16 (`rag.encoder_delta`). The epoch kept is the one with the best mean recall@5 over the
+in float16 (`rag.encode.delta`). The epoch kept is the one with the best mean recall@5 over the
 `--valid` sets. A checkpoint is written after every epoch into `--work`, and a killed run resumes.
 """
 
@@ -25,7 +25,8 @@ from pathlib import Path
 import numpy as np
 from train_adapter import QuestionSet, load_set, print_recall, recall_of, training_record  # noqa: I001 (a script beside this one)
 
-from rag.embedding import Embedder, resolve_model
+from rag.encode.embedding import Embedder
+from rag.encode.models import resolve_model
 from rag.settings import Settings
 
 log = logging.getLogger("train_query_encoder")
@@ -53,7 +54,7 @@ def main() -> None:
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from rag.encoder_delta import save_delta
+    from rag.encode.delta import save_delta
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(2)
@@ -92,7 +93,7 @@ def main() -> None:
         log.info("packaged model: %s %s", name, got)
     from train_adapter import recall
 
-    from rag.adapter import QueryAdapter
+    from rag.encode.adapter import QueryAdapter
 
     shipped = QueryAdapter.load()
     for s in (*valid, *report):

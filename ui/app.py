@@ -21,13 +21,13 @@ from typing import Any
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.citations import copy_text, document_title, pages_text, paragraph_pages
-from rag.citations import label as cite_label
-from rag.corpus import DEFAULT_MAX_BYTES, UPLOADS, uploaded
+from rag.cite.citations import copy_text, pages_text, paragraph_pages
+from rag.cite.citations import label as cite_label
 from rag.errors import RagError
 from rag.readers import READERS
-from rag.service import Library
 from rag.types import Answer, Citation, Paragraph
+from rag.ways_in.library import Library
+from rag.ways_in.uploads import DEFAULT_MAX_BYTES, UPLOADS, uploaded
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,12 @@ document.addEventListener('click', function (e) {
 </script>"""
 
 
-#: The page holds its assistant in a rag.service.Library (an upload swaps in a new one).
+#: The page holds its assistant in a rag.ways_in.library.Library (an upload swaps in a new one).
 AssistantHolder = Library
 
 
 def title_of(assistant: Assistant, doc_id: str) -> str:
-    return document_title(doc_id, assistant.documents)
+    return assistant.documents.title(doc_id)
 
 
 def citation_label(assistant: Assistant, c: Citation) -> str:

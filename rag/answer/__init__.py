@@ -1,0 +1,1 @@
+"""Answer: each candidate sentence scored by named features, the confidence that it answers, and the answer composed."""

@@ -1,0 +1,269 @@
+"""What is known about each candidate sentence of the retrieved paragraphs, as numbers.
+
+Every sentence of the retrieved paragraphs becomes one row of a feature matrix; a scorer
+(`rag.answer.scorer`) turns the rows into confidences and the composer quotes the best. Every feature
+lies in [0, 1] or close to it, so that hand weights and a fitted linear model read them alike.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.answer.qtypes import entity_coverage, has_answer_of_type, question_entities, question_type
+from rag.cite.citations import label
+from rag.errors import ModelProblem
+from rag.index import IndexData
+from rag.retrieve.retriever import Evidence, named_units
+from rag.text.terms import passage_terms
+from rag.types import Paragraph
+
+#: The kinds of fact `question_type` knows; each gets a "wanted but missing" feature.
+KINDS = ("who", "person", "when", "count", "label", "country", "where")
+
+FEATURES: tuple[str, ...] = (
+    "sentence_cosine",  # question vs the sentence (with the one before, if it points back)
+    "sentence_coverage",  # share of the question's term weight in the sentence
+    "paragraph_coverage",  # ... in the paragraph and its heading
+    "paragraph_cosine",  # question vs the paragraph
+    "paragraph_rank",  # the retriever's fused score over the best paragraph's
+    "entity_coverage",  # share of the names the question mentions that the paragraph holds
+    "reference",  # the sentence is the "item 6" / "para. 12" the question names
+    "other_reference",  # ... or names another of the same kind instead ("item 3")
+    "type_found",  # the question wants a kind of fact and the sentence has a new one
+    *(f"missing_{kind}" for kind in KINDS),  # it wants one of that kind and the sentence has none
+    "novelty",  # share of the sentence's terms that the question does not use
+    "cosine_gap",  # sentence cosine minus the best candidate's (<= 0)
+    "coverage_gap",  # sentence coverage minus the best candidate's (<= 0)
+    "sentence_length",  # log of the sentence's term count, scaled
+    "why_question",
+    "how_question",
+    "yes_no_question",
+)
+#: Columns worked out over all candidates of a question: each one's value minus the best's.
+GAPS = {"cosine_gap": "sentence_cosine", "coverage_gap": "sentence_coverage"}
+
+_YES_NO = re.compile(r"^(did|does|do|is|are|was|were|can|could|has|have|had|will|would|should|may)\b", re.I)
+
+
+class TermWeights:
+    """Inverse document frequency of terms, read off the BM25 index."""
+
+    def __init__(self, data: IndexData) -> None:
+        bm25 = data.bm25
+        vocab: dict[str, int] = getattr(bm25, "vocab_dict", {})
+        indptr = np.asarray(bm25.scores["indptr"])  # type: ignore[attr-defined]
+        n = max(1, len(data.paragraphs))
+        self.default = math.log(1 + (n + 0.5) / 0.5)
+        self.idf: dict[str, float] = {}
+        for term, tid in vocab.items():
+            df = int(indptr[tid + 1] - indptr[tid]) if tid + 1 < len(indptr) else 0
+            self.idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def weight(self, term: str) -> float:
+        return self.idf.get(term, self.default)
+
+    def coverage(self, wanted: list[str], have: set[str]) -> float:
+        """Share of the question's term weight that `have` contains."""
+        unique = set(wanted)
+        total = sum(self.weight(t) for t in unique)
+        if total <= 0:
+            return 0.0
+        return sum(self.weight(t) for t in unique if t in have) / total
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence (or a sentence with the one it leans on) that could be quoted."""
+
+    row: int  # sentence row in the index
+    paragraph: Paragraph
+    start: int
+    end: int
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class CandidateFeatures:
+    """Candidates of one question and their feature rows (same order)."""
+
+    candidates: tuple[Candidate, ...]
+    matrix: np.ndarray  # (len(candidates), len(FEATURES)), float32
+
+    def column(self, name: str) -> np.ndarray:
+        return self.matrix[:, FEATURES.index(name)]
+
+
+_REFERENCE = re.compile(
+    r"\b(item|point|chapter|article|section|annex|paragraph|paras?\.?)\s+(\d{1,4})\b", re.IGNORECASE
+)
+
+
+def references(question: str) -> list[tuple[str, int]]:
+    """Numbered labels the question names: "agenda item 6" -> [("item", 6)]."""
+    return [(m.group(1).lower().rstrip("."), int(m.group(2))) for m in _REFERENCE.finditer(question)]
+
+
+def reference_match(refs: list[tuple[str, int]], para: Paragraph, start: int, sentence: str) -> float:
+    """1.0 when the sentence is what a numbered reference in the question points at."""
+    for kind, n in refs:
+        if kind.startswith("para") and para.numbered_by_source and para.number == n and not para.ref:
+            return 1.0
+        if kind == "article" and re.match(rf"Art\. {n}(\(|$)", para.ref):
+            return 1.0  # a treaty's "Art. 24(1)" for a question about article 24
+        on_list_line = start > 0 and para.text[start - 1] == "\n"
+        if on_list_line and re.match(rf"\(?{n}[.)]\s", sentence):
+            return 1.0
+        if re.search(rf"\b{re.escape(kind)}s?\s+{n}\b", sentence, re.IGNORECASE):
+            return 1.0
+    return 0.0
+
+
+def reference_conflict(refs: list[tuple[str, int]], sentence: str) -> float:
+    """1.0 when the sentence names another number of a kind the question names ("agenda item 3"
+    for a question about item 6) and not the one asked about."""
+    for kind, n in refs:
+        if kind.startswith("para"):
+            continue
+        numbers = {int(m) for m in re.findall(rf"\b{re.escape(kind)}s?\s+(\d{{1,4}})\b", sentence, re.IGNORECASE)}
+        if numbers and n not in numbers:
+            return 1.0
+    return 0.0
+
+
+def names_unit(units: set[str], para: Paragraph) -> float:
+    """1.0 when the paragraph is a unit the question names by its number ("recommendation
+    121.184" for para. 121.184, "article 24" for Art. 24(1))."""
+    if not units:
+        return 0.0
+    name = label(para)
+    return float(name in units or (name.startswith("Art. ") and "(" in name and name[: name.index("(") + 1] in units))
+
+
+def list_context(text: str, start: int) -> str:
+    """For a sentence on a list line, the lines that introduce it (the paragraph's first line and
+    the nearest line above ending with a colon); empty for ordinary sentences."""
+    if start == 0 or text[start - 1] != "\n":
+        return ""
+    above = text[: start - 1].split("\n")
+    intro = [above[0]]
+    for line in reversed(above[1:]):
+        if line.rstrip().endswith(":"):
+            intro.append(line)
+            break
+    return " ".join(intro)
+
+
+_ANAPHOR = re.compile(
+    r"^(That|This|These|Those|They|It|Its|Such|He|She|His|Her|Their|The same|"
+    r"In that regard|Doing so|To that end)\b"
+)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Does the sentence open by pointing back ("That process ...", "They ...")?"""
+    return bool(_ANAPHOR.match(sentence))
+
+
+def candidate_features(
+    question: str, query_terms: list[str], evidence: Evidence, data: IndexData, idf: TermWeights
+) -> CandidateFeatures:
+    """One feature row for every sentence of the retrieved paragraphs."""
+    kind = question_type(question)
+    refs = references(question)
+    units = set(named_units(question))
+    entities = question_entities(question)
+    wanted = set(query_terms)
+    low = question.lower().lstrip()
+    question_flags = {
+        "why_question": float(low.startswith("why")),
+        "how_question": float(low.startswith("how ") and kind != "count"),
+        "yes_no_question": float(bool(_YES_NO.match(low))),
+    }
+    sentences = data.sentences
+    if not evidence.hit_rows:
+        return CandidateFeatures((), np.zeros((0, len(FEATURES)), dtype=np.float32))
+    top_score = max((h.score for h in evidence.hits), default=0.0) or 1.0
+    fused = {row: h.score / top_score for row, h in zip(evidence.hit_rows, evidence.hits, strict=True)}
+    in_hits = data.sentences_of(evidence.hit_rows)
+    para_terms: dict[int, set[str]] = {}
+    para_entities: dict[int, float] = {}
+    paragraph_cos: dict[int, float] = {}
+    candidates: list[Candidate] = []
+    rows: list[dict[str, float]] = []
+    sentence_cos = data.sentence_cosines(in_hits, evidence.query)
+    # When the question names a unit by its number and it was found, the other paragraphs are not it.
+    unit_found = bool(units) and any(names_unit(units, h.paragraph) for h in evidence.hits)
+    for i, srow in enumerate(in_hits):
+        prow, start, end = (int(x) for x in sentences[srow])
+        para = data.paragraphs[prow]
+        text = para.text[start:end]
+        if prow not in para_terms:
+            context = " ".join(para.section[-1:]) + " " + para.text
+            para_terms[prow] = set(passage_terms(context))
+            para_entities[prow] = entity_coverage(entities, context)
+            paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
+        # A sentence that points back ("That process included ...") is read, scored and
+        # quoted together with the sentence before it, so the quote makes sense alone.
+        if leans_on_previous(text) and srow > 0 and int(sentences[srow - 1][0]) == prow:
+            start = int(sentences[srow - 1][1])
+            text = para.text[start:end]
+        typed = has_answer_of_type(kind, text, question)
+        own_terms = passage_terms(text + " " + list_context(para.text, start))
+        novel = [t for t in own_terms if t not in wanted]
+        rows.append(
+            {
+                "sentence_cosine": float(sentence_cos[i]),
+                "sentence_coverage": idf.coverage(query_terms, set(own_terms)),
+                "paragraph_coverage": idf.coverage(query_terms, para_terms[prow]),
+                "paragraph_cosine": paragraph_cos[prow],
+                "paragraph_rank": fused[prow],
+                "entity_coverage": para_entities[prow],
+                "reference": max(reference_match(refs, para, start, text) if refs else 0.0, names_unit(units, para)),
+                "other_reference": max(
+                    reference_conflict(refs, text) if refs else 0.0,
+                    float(unit_found and not names_unit(units, para)),
+                ),
+                "type_found": float(kind is not None and typed == 1.0),
+                **{f"missing_{k}": float(kind == k and typed == 0.0) for k in KINDS},
+                "novelty": len(novel) / len(own_terms) if own_terms else 0.0,
+                "sentence_length": min(1.0, math.log1p(len(own_terms)) / 4.0),
+                **question_flags,
+            }
+        )
+        candidates.append(Candidate(int(srow), para, start, end))
+    return CandidateFeatures(tuple(candidates), feature_matrix(rows))
+
+
+def feature_matrix(rows: list[dict[str, float]]) -> np.ndarray:
+    """Rows of features by name as a matrix in FEATURES order; the gap columns, which compare each
+    candidate with the best, are worked out here over all of them. A row that lacks a feature
+    is an error (KeyError), never a silent zero."""
+    matrix = np.zeros((len(rows), len(FEATURES)), dtype=np.float32)
+    for j, name in enumerate(FEATURES):
+        if name not in GAPS:
+            matrix[:, j] = [row[name] for row in rows]
+    for gap, base in GAPS.items():
+        col = matrix[:, FEATURES.index(base)]
+        matrix[:, FEATURES.index(gap)] = col - col.max() if len(col) else col
+    return matrix
+
+
+def weights_by_name(names: list[str], coef: list[float], columns: tuple[str, ...]) -> np.ndarray:
+    """A fitted model's coefficients, stored by column name, in the order of `columns` (the
+    features this version computes, and any columns a model adds): a column the model was not
+    fitted on weighs nothing, so adding a feature leaves every shipped model as it was.
+
+    Raises:
+        ModelProblem: the model weighs a column this version does not compute, or is malformed.
+    """
+    if len(names) != len(coef) or len(set(names)) != len(names):
+        raise ModelProblem(f"{len(names)} column names for {len(coef)} coefficients")
+    unknown = [n for n in names if n not in columns]
+    if unknown:
+        raise ModelProblem(f"it weighs columns this version does not compute: {', '.join(unknown)}")
+    given = dict(zip(names, coef, strict=True))
+    return np.asarray([float(given.get(c, 0.0)) for c in columns], dtype=np.float64)

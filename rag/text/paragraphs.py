@@ -1,0 +1,410 @@
+"""Document -> numbered paragraphs with section paths and line spans.
+
+A document whose paragraphs carry their own numbers ("23. ...") keeps them: a new
+paragraph starts only at the next number of the sequence (a resolution's preamble before
+its operative paragraph 1 becomes paragraph 0, cited as "preamble"), so numbered lists inside a
+paragraph (an agenda 1-8 inside paragraph 56) and text split by a page break stay in
+the paragraph they belong to. A document without such numbers gets its blocks
+numbered in order of appearance, and its paragraphs say so (`numbered_by_source`).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from rag.text.lines import (
+    ANNEX,
+    ARTICLE,
+    DOTLESS,
+    NUMBERED,
+    STRUCTURE,
+    SUBNUMBERED,
+    Block,
+    Line,
+    Sections,
+    classify_lines,
+)
+from rag.types import Document, Paragraph
+
+log = logging.getLogger(__name__)
+
+#: A paragraph number may skip this many numbers (a PDF that ran two paragraphs together).
+MAX_SKIP = 3
+
+#: A document counts as numbered only if the text standing outside its numbered paragraphs
+#: (before paragraph 1, or blocks that do not continue the paragraph above) stays below this
+#: share of the text inside them; otherwise its blocks are numbered in order.
+MAX_ORPHAN_SHARE = 0.25
+
+#: Text outside the numbered paragraphs of a numbered document (an annex, a list under its own
+#: heading) is numbered from -(this + 1) down: apart from footnotes (-1, -2, ...) and paragraphs.
+OUTSIDE_NUMBERS = 10_000
+
+
+def _opening_text(line: Line) -> str:
+    """What of a line that opens a numbered paragraph is text: all but its number."""
+    if line.bare:
+        return ""
+    m = NUMBERED.match(line.text) or DOTLESS.match(line.text)
+    return m.group(2) if m else line.text
+
+
+def _continues(block: Block, line: Line) -> bool:
+    """Does text after a blank line carry on the paragraph (page break, list) or stand alone?"""
+    before = block.parts[-1][0].rstrip() if block.parts else ""
+    return (
+        line.is_list
+        or line.para_number is not None
+        or before.endswith((":", ";"))
+        or not before.endswith((".", "!", "?", "\u201d", '"', ")"))
+        or line.text[:1].islower()
+    )
+
+
+def _inline_start(text: str, number: int) -> int | None:
+    """Where paragraph `number` opens in the middle of a line, if it does: PDF text often runs
+    paragraphs together ("... in persons.8 6. We recall ..."). Only the next number of the
+    sequence counts, after a sentence end (and a footnote mark), before a capital."""
+    m = re.search(rf"[.;:!?\u201d\")\]]\d{{0,3}}\s+({number})\.\s+[A-Z\u201c\"]", text)
+    return m.start(1) if m else None
+
+
+def _unnumbered_label(section: tuple[str, ...]) -> str:
+    """How text outside the numbered paragraphs is cited: by the headings it sits under, as the
+    document prints them ("Annex, Composition of the delegation"; "Summary")."""
+    annex = next((h for h in section if ANNEX.match(h)), None)
+    last = " ".join(section[-1].split()[:10]) if section else ""
+    if annex is None:
+        return last or "unnumbered text"
+    return annex if last in ("", annex) else f"{annex}, {last}"
+
+
+def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, list[Line], list[Block]]:
+    """Paragraphs opened by the next number of the sequence; also the size of the text inside
+    them and of the text that only sits beside them (before paragraph 1, or standing alone),
+    the text lines before paragraph 1, and the text after paragraph 1 that no numbered
+    paragraph holds (an annex, a list under its own heading), as blocks cited by their headings:
+    each block holds the text under one heading, one line per run of lines between blank lines."""
+    sections = Sections(doc.title)
+    blocks: list[Block] = []
+    current: Block | None = None
+    expected = 1
+    loose = 0
+    after_blank = False
+    dropped: list[int] = []
+    lead: list[Line] = []
+    outside: list[Block] = []
+    orphan: Block | None = None  # the block of unnumbered text being gathered under a heading
+    for line in lines:
+        if line.kind in ("blank", "note"):
+            after_blank = True
+            continue
+        if line.kind == "heading":
+            sections.push(line)
+            current = orphan = None
+            continue
+        sub = SUBNUMBERED.match(line.text) if current is not None else None
+        if sub and current is not None and int(sub.group(1)) == current.number:
+            # A numbered recommendation of a UPR report: citable by its own number, under its paragraph.
+            current = Block(
+                line.number, section=current.section, number=current.number, ref=f"para. {sub.group(1)}.{sub.group(2)}"
+            )
+            blocks.append(current)
+            current.add(line.number, sub.group(3), False)
+            after_blank = False
+            continue
+        n = line.para_number
+        skips = (
+            n is not None
+            and expected < n <= expected + MAX_SKIP
+            and current is not None
+            and current.parts
+            and not current.parts[-1][1]
+            and not current.parts[-1][0].rstrip().endswith(":")
+        )
+        if skips:
+            log.info(
+                "%s line %d: paragraph %d follows %d; the missing numbers stay inside paragraph %d",
+                doc.path,
+                line.number,
+                n,
+                expected - 1,
+                expected - 1,
+            )
+            expected = int(n or expected)
+        if n == expected:
+            sections.seen_content = True
+            current = Block(line.number, section=sections.path(), number=expected)
+            blocks.append(current)
+            expected += 1
+            text, is_list = _opening_text(line), False
+        elif current is not None:
+            if after_blank and not _continues(current, line):
+                loose += len(line.text)
+            text, is_list = line.text, line.is_list
+        else:
+            loose += len(line.text)
+            if blocks:
+                dropped.append(line.number)
+                if orphan is None:
+                    orphan = Block(line.number, section=sections.path(), kind="text")
+                    outside.append(orphan)
+                    after_blank = True
+                if after_blank or not orphan.parts:
+                    orphan.add(line.number, line.text, True)  # a run of lines: a line of its own
+                else:  # the run goes on: the same line of the block's text
+                    text, _, first = orphan.parts[-1]
+                    orphan.parts[-1] = (f"{text} {line.text}", True, first)
+                    orphan.last_line = line.number
+            else:
+                lead.append(line)
+            after_blank = False
+            continue
+        # Paragraphs that a PDF ran into this line open here, each at its own number.
+        while (cut := _inline_start(text, expected)) is not None:
+            current.add(line.number, text[:cut].rstrip(), is_list)
+            current = Block(line.number, section=sections.path(), number=expected)
+            blocks.append(current)
+            text, is_list = NUMBERED.sub(r"\2", text[cut:]), False
+            expected += 1
+        current.add(line.number, text, is_list)
+        after_blank = False
+    if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
+        log.info(
+            "%s: %d line(s) outside the numbered paragraphs are indexed as text cited by its headings (first: line %d)",
+            doc.path,
+            len(dropped),
+            dropped[0],
+        )
+    # A few words alone ("Context", "[English only]") are a heading the reader did not see as one,
+    # or an editorial mark: nothing a question could be answered from.
+    outside = [b for b in outside if len(b.text().split()) > 4 or re.search(r"[.:;]$", b.text())]
+    seen: dict[str, int] = {}
+    for block in outside:
+        ref = _unnumbered_label(block.section)
+        seen[ref] = seen.get(ref, 0) + 1
+        block.ref = ref if seen[ref] == 1 else f"{ref} ({seen[ref]})"  # every citation names one block
+    return blocks, sum(b.size() for b in blocks), loose, lead, outside
+
+
+_PREAMBLE_OPENING = re.compile(
+    r"^The [A-Z][\w\s,-]*(Assembly|Council|Commission|Conference|Committee|Meeting of the Parties|States Parties|Parties)\s*,?$"
+)
+_PREAMBULAR = re.compile(
+    r"^(Reaffirming|Recalling|Noting|Recognizing|Recognising|Emphasizing|Emphasising|Stressing|"
+    r"Welcoming|Acknowledging|Bearing in mind|Taking note|Convinced|Concerned|Deeply concerned|"
+    r"Mindful|Considering|Guided by|Expressing|Reiterating|Underlining|Affirming|Determined|"
+    r"Desiring|Aware|Alarmed|Having considered|Taking into account)\b"
+)
+
+
+def _preamble(lead: list[Line]) -> bool:
+    """Is the text before paragraph 1 the preamble of a resolution or decision ("The General
+    Assembly, / Recalling ... / Noting ...")? Such text is cited as the preamble."""
+    opening = any(_PREAMBLE_OPENING.match(line.text) for line in lead)
+    clauses = sum(1 for line in lead if _PREAMBULAR.match(line.text))
+    return clauses >= 2 or (opening and clauses >= 1)
+
+
+#: A plain text file whose lines average at least this many characters writes one paragraph a
+#: line (speeches, transcripts), not one a block of lines between blank lines.
+PROSE_LINE = 200
+_ENDS_SENTENCE = re.compile(r"[.!?:;\"'”’)\]]\s*$")
+
+
+def _line_per_paragraph(doc: Document, lines: list[Line]) -> bool:
+    """Is this a plain text file that puts each paragraph on one long line, with no blank lines
+    between them? (A General Debate speech in one block of 20 lines was one paragraph.)"""
+    if doc.kind != "text" or not doc.path.lower().endswith(".txt"):
+        return False
+    text = [line.text for line in lines if line.kind == "text" and line.text]
+    if len(text) < 3:
+        return False
+    runs, run = 0, 0
+    for line in lines:
+        run = run + 1 if line.kind == "text" else 0
+        runs = max(runs, run)
+    return runs >= 3 and sum(len(t) for t in text) / len(text) >= PROSE_LINE
+
+
+def _opens_paragraph(previous: str, text: str) -> bool:
+    """On a line-per-paragraph text, does this line open a paragraph? Not when the line before
+    stops mid-sentence or this one goes on in lower case (a line broken inside a sentence)."""
+    return bool(_ENDS_SENTENCE.search(previous)) and not text[:1].islower()
+
+
+def _unnumbered(doc: Document, lines: list[Line]) -> list[Block]:
+    sections = Sections(doc.title)
+    blocks: list[Block] = []
+    current: Block | None = None
+    per_line = _line_per_paragraph(doc, lines)
+    previous = ""
+    for line in lines:
+        if line.kind in ("blank", "note"):
+            current = None
+            continue
+        if line.kind == "heading":
+            sections.push(line)
+            current = None
+            continue
+        sections.seen_content = True
+        # Without numbers of its own, a document's paragraphs are what blank lines separate,
+        # as a reader sees them (a list set off by a blank line is a paragraph of its own).
+        if current is None or (per_line and _opens_paragraph(previous, line.text)):
+            current = Block(line.number, section=sections.path())
+            blocks.append(current)
+        current.add(line.number, line.text, line.is_list)
+        previous = line.text
+    return blocks
+
+
+def _articles(doc: Document, lines: list[Line]) -> list[Block] | None:
+    """A treaty or other text in articles, whose paragraph numbers restart in each article:
+    paragraphs are numbered within their article and cited "Art. 24(1)"; an article without
+    numbered paragraphs is one paragraph, "Art. 2". The section path keeps the chapter, section
+    and article headings with their titles. None if the document is not built of articles."""
+    headings = [line for line in lines if line.kind == "heading"]
+    if sum(bool(ARTICLE.match(h.text)) for h in headings) < 3:
+        return None
+    blocks: list[Block] = []
+    path: list[tuple[int, str]] = []  # (level, heading) of the enclosing chapters, sections, article
+    levels = {"part": 0, "chapter": 1, "section": 2, "title": 3, "annex": 0}
+    article: str | None = None
+    expected = 1
+    current: Block | None = None
+    titled: int | None = None  # index in `path` of a heading still waiting for its title line
+    for line in lines:
+        if line.kind in ("blank", "note"):
+            continue
+        if line.kind == "heading":
+            m = ARTICLE.match(line.text)
+            if m:
+                article, expected, current = re.sub(r"\s+", " ", m.group(1)), 1, None
+                path = [(lvl, t) for lvl, t in path if lvl < 4] + [(4, f"Article {article}")]
+                titled = len(path) - 1
+            elif STRUCTURE.match(line.text):
+                level = levels[line.text.split()[0].lower()]
+                path = [(lvl, t) for lvl, t in path if lvl < level] + [(level, line.text)]
+                article, current, titled = None, None, len(path) - 1
+            elif titled is not None and current is None:
+                lvl, head = path[titled]
+                path[titled] = (lvl, f"{head} \u2013 {line.text}")
+                titled = None
+            continue
+        titled = None
+        section = tuple(t for _, t in path)
+        if article is None:
+            # Text outside any article: the preamble before the first one, or a closing formula.
+            if current is None or current.ref.startswith("Art."):
+                current = Block(line.number, section=section, ref="preamble" if not blocks else "")
+                blocks.append(current)
+            current.add(line.number, line.text, line.is_list)
+            continue
+        if line.para_number == expected:
+            current = Block(line.number, section=section, ref=f"Art. {article}({expected})")
+            blocks.append(current)
+            expected += 1
+            current.add(line.number, _opening_text(line), False)
+            continue
+        if current is None:
+            current = Block(line.number, section=section, ref=f"Art. {article}")
+            blocks.append(current)
+        current.add(line.number, line.text, line.is_list)
+    for i, block in enumerate(blocks, start=1):
+        block.number = i
+    return blocks
+
+
+def _notes(doc: Document, lines: list[Line]) -> list[Block]:
+    """Footnotes ("[^27]: text", as the PDF reader writes them too): each a note of its own,
+    cited "fn. 27", or by its caption for a figure or table ("Figure I")."""
+    notes: list[Block] = []
+    for line in lines:
+        if line.kind != "note":
+            continue
+        if line.mark is not None:
+            mark = line.mark.strip()
+            ref = mark if re.match(r"^(Figure|Table|Box|Chart|Map|Graph)\b", mark) else f"fn. {mark}"
+            notes.append(Block(line.number, number=-(len(notes) + 1), ref=ref, kind="note"))
+            if line.text:
+                notes[-1].add(line.number, line.text, False)
+        elif notes and line.text:
+            notes[-1].add(line.number, line.text, False)
+    return notes
+
+
+def _page_starts(doc: Document, block: Block) -> tuple[tuple[int, int], ...]:
+    """Where each page of the block starts in its text: ((offset, page), ...)."""
+    if not doc.pages:
+        return ()
+    out: list[tuple[int, int]] = []
+    for offset, line_no in block.joined()[1]:
+        page = doc.pages[line_no - 1] if 0 < line_no <= len(doc.pages) else 0
+        if page and (not out or out[-1][1] != page):
+            out.append((offset, page))
+    return tuple(out)
+
+
+def split_paragraphs(doc: Document) -> list[Paragraph]:
+    """Split a document into paragraphs, keeping the document's own numbers when it has them,
+    then its footnotes, each a note of its own."""
+    lines = classify_lines(doc)
+    blocks, numbered = _body(doc, lines)
+    paragraphs = [
+        Paragraph(
+            doc_id=doc.doc_id,
+            number=int(b.number or 0),
+            text=b.text(),
+            section=b.section,
+            lines=(b.first_line, b.last_line),
+            numbered_by_source=numbered,
+            ref=b.ref,
+            kind=b.kind,
+            pages=_page_starts(doc, b),
+        )
+        for b in blocks + _notes(doc, lines)
+        if b.text()
+    ]
+    return paragraphs
+
+
+def _body(doc: Document, lines: list[Line]) -> tuple[list[Block], bool]:
+    articles = _articles(doc, lines)
+    if articles is not None:
+        return articles, True
+    blocks, inside, loose, lead, outside = _numbered(doc, lines)
+    numbered = len(blocks) >= 2 and loose <= MAX_ORPHAN_SHARE * inside
+    lead_size = sum(len(line.text) for line in lead)
+    if len(blocks) >= 2 and _preamble(lead) and loose - lead_size <= MAX_ORPHAN_SHARE * inside:
+        # A resolution: a preamble, then numbered operative paragraphs. The numbers stay; the
+        # preamble, from "The General Assembly," on, becomes paragraph 0, cited as "preamble"
+        # (the heading lines above it are the document's masthead, as before paragraph 1).
+        numbered = True
+        opening = next((i for i, line in enumerate(lead) if _PREAMBLE_OPENING.match(line.text)), 0)
+        first = Block(lead[opening].number, section=(), number=0)
+        for line in lead[opening:]:
+            first.add(line.number, line.text, line.is_list or bool(_PREAMBULAR.match(line.text)))
+        blocks.insert(0, first)
+    if not numbered:
+        # Numbers typed without their full stop, if read so they cover the text.
+        dotless, inside, loose, _, dotless_outside = _numbered(doc, classify_lines(doc, dotless=True))
+        if len(dotless) >= 2 and loose <= MAX_ORPHAN_SHARE * inside:
+            log.info("%s: paragraph numbers without a full stop", doc.path)
+            return dotless + _numbered_outside(dotless_outside), True
+    if not numbered:
+        if blocks:
+            log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)
+        blocks = _unnumbered(doc, lines)
+        for i, block in enumerate(blocks, start=1):
+            block.number = i
+        return blocks, numbered
+    return blocks + _numbered_outside(outside), numbered
+
+
+def _numbered_outside(outside: list[Block]) -> list[Block]:
+    """Text outside the numbered paragraphs gets numbers of its own, below every paragraph's
+    (it is cited by its headings, never by a number)."""
+    for i, block in enumerate(outside, start=1):
+        block.number = -OUTSIDE_NUMBERS - i
+    return outside

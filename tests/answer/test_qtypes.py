@@ -1,0 +1,149 @@
+"""What kind of fact a question wants, and whether a sentence holds a new one."""
+
+from rag.answer.qtypes import has_answer_of_type, question_entities, question_type
+
+
+def test_question_types():
+    assert question_type("When was the provisional agenda adopted?") == "when"
+    assert question_type("How many Member States took part?") == "count"
+    assert question_type("Which donor State said it would fund the programme?") == "country"
+    assert question_type("Who opened the meeting?") == "who"
+    assert question_type("What was said about the draft study?") is None
+
+
+def test_a_general_mention_does_not_answer_which_state():
+    q = "Which donor State said it would fund the programme in 2017?"
+    assert (
+        has_answer_of_type(
+            "country",
+            "One speaker representing a donor State noted that his "
+            "Government would likely continue to fund the programme.",
+            q,
+        )
+        == 0.0
+    )
+    assert has_answer_of_type("country", "The Government of Norway would fund the programme.", q) == 1.0
+
+
+def test_labels_dates_and_list_markers_are_not_counts():
+    q = "How many States are parties to the Budapest Convention?"
+    for sentence in (
+        "The Budapest Convention, in particular its article 32 (b), was discussed.",
+        "8. Adoption of the report.",
+        "At its 1st meeting, on 10 April 2017, the Expert Group adopted its agenda.",
+        "It recalled resolution 65/230 and document E/CN.15/2011/19.",
+    ):
+        assert has_answer_of_type("count", sentence, q) == 0.0, sentence
+    assert (
+        has_answer_of_type(
+            "count",
+            "The meeting was attended by representatives of 87 Member States.",
+            "How many Member States took part?",
+        )
+        == 1.0
+    )
+
+
+def test_a_name_made_of_the_questions_own_words_is_not_new():
+    q = "What is the name of South Africa's Permanent Representative to the United Nations?"
+    opened = (
+        "The meeting was opened, on an exceptional basis, by the Permanent Representative "
+        "of South Africa to the United Nations."
+    )
+    assert has_answer_of_type("who", opened, q) == 0.0
+    assert (
+        has_answer_of_type(
+            "who", "The Rapporteur, Christopher Ram (Canada), introduced the reports.", "Who introduced the reports?"
+        )
+        == 1.0
+    )
+
+
+def test_years_and_ordinals_are_things_the_question_singles_out():
+    assert "fourth" in question_entities("When will the fourth meeting of the Expert Group take place?")
+    assert "2017" in question_entities("Which donor State said it would fund the programme in 2017?")
+    assert "Budapest" in question_entities("How many States joined the Budapest Convention?")
+
+
+def test_a_verb_after_what_makes_the_states_the_subject_not_the_answer():
+    assert question_type("What do States commit to do about the demand that fuels trafficking?") is None
+    assert question_type("What should Member States do?") is None
+    assert question_type("Which States spoke at the meeting?") == "country"
+
+
+def test_a_year_question_wants_a_year_and_names_are_not_dates():
+    q = "In which year was the World Day against Trafficking in Persons first observed?"
+    assert has_answer_of_type("when", "We welcome the designation of 30 July as the World Day.12", q) == 0.0
+    assert has_answer_of_type("when", "The World Day was first observed in 2014.", q) == 1.0
+    assert (
+        has_answer_of_type(
+            "when",
+            "It will incorporate aspects of the 2030 Agenda for Sustainable Development.",
+            "When was the Group created?",
+        )
+        == 0.0
+    )
+
+
+def test_footnote_marks_are_not_counts():
+    q = "How many States have ratified the Protocol?"
+    assert has_answer_of_type("count", "We urge ratification of the Convention,6 and the Protocol.8", q) == 0.0
+    assert has_answer_of_type("count", "The Protocol has been ratified by 180 States.", q) == 1.0
+
+
+def test_a_question_about_a_post_only_a_person_holds_wants_a_persons_name():
+    assert question_type("Who chaired the Expert Group at its third meeting?") == "person"
+    assert question_type("What is the name of South Africa's Permanent Representative?") == "person"
+    assert question_type("Who opened the meeting, and why?") == "who"  # a role answers this
+    q = "Who took over as Rapporteur of the group?"
+    assert (
+        has_answer_of_type(
+            "person", "In line with that information, Erik Planken (Netherlands) would serve as Rapporteur.", q
+        )
+        == 1.0
+    )
+    assert (
+        has_answer_of_type(
+            "person",
+            "The Expert Group thanked the Government of China for its resources.",
+            "Who chaired the Expert Group?",
+        )
+        == 0.0
+    )
+    assert (
+        has_answer_of_type(
+            "person",
+            "We underline the work of the Special Rapporteurs of the Human "
+            "Rights Council and the Special Representative of the Secretary-General.",
+            "Who is the current Special Rapporteur on trafficking?",
+        )
+        == 0.0
+    )
+
+
+def test_a_question_about_a_resolution_or_chapter_wants_its_number():
+    q = "Which General Assembly resolution asked for an expert group?"
+    assert question_type(q) == "label"
+    assert question_type("On which days did the group discuss the study?") == "when"
+    assert (
+        has_answer_of_type(
+            "label", "In its resolution 65/230, the General Assembly requested the Commission to establish a group.", q
+        )
+        == 1.0
+    )
+    assert has_answer_of_type("label", "The Assembly asked for a group.8", q) == 0.0
+    assert has_answer_of_type("label", "The meeting was held from 25 to 28 February 2013.", q) == 0.0
+    chapters = "Which chapters of the draft study should meetings go through?"
+    assert has_answer_of_type("label", "They suggested examining the study chapter by chapter.", chapters) == 0.0
+    assert has_answer_of_type("label", "the issues dealt with in chapters 3 to 8 of the study", chapters) == 1.0
+
+
+def test_a_question_about_a_budget_or_a_cost_wants_an_amount(assistant):
+    """ "What was the budget ...?" wants a figure: a sentence about budget resources with no amount
+    does not answer it, and the assistant refuses rather than quote one."""
+    assert question_type("What was the budget of the Expert Group in 2019?") == "count"
+    assert question_type("What is the total cost of the programme?") == "count"
+    assert question_type("What was the outcome of the vote?") is None
+    sentence = "Some speakers also suggested providing the Expert Group with regular budget resources."
+    assert has_answer_of_type("count", sentence, "What was the budget of the Expert Group?") == 0.0
+    assert assistant.ask("What was the budget of the Expert Group in 2019?").abstained
