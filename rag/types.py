@@ -20,6 +20,7 @@ class Document:
     pages: tuple[int, ...] = ()  # the page of each line, for formats that have pages
     short_title: str | None = None  # how citations name it when it has no symbol (front matter)
     kind: str = "text"  # "text", "pdf", "docx" or "html": the reader that made it
+    ocr_pages: tuple[int, ...] = ()  # pages (1-based) read by OCR: scans without a text layer
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,8 @@ class DocumentInfo:
     # The file's size, modification and change times (ns) and inode when it was read: while all
     # four are the same, loading the index need not hash the file again. None: always hashed.
     stat: tuple[int, ...] | None = None
+    # The pages read by OCR (scans without a text layer): quotes from them may hold misreadings.
+    ocr_pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,6 +143,12 @@ def _card(
         f"<button class='copy-cite' data-cite='{html.escape(cite, quote=True)}'>Copy citation</button>" if cite else ""
     )
     counted = "" if p.numbered_by_source else "<span class='badge'>numbered in order of appearance</span>"
+    info = assistant.documents.get(p.doc_id)
+    if info is not None and set(paragraph_pages(p)) & set(info.ocr_pages):
+        counted += (
+            "<span class='badge ocr' title='This page is a scan without a text layer: its text is what OCR "
+            "read, and may differ from the print. Check the quote against the scan.'>read by OCR</span>"
+        )
     page = f", {pages_text(paragraph_pages(p))}" if p.pages else ""
     return (
         f"<div class='card{' not-answer' if not_answer else ''}'>"

@@ -82,3 +82,10 @@ def paragraph_name(paragraph: Paragraph, documents: Mapping[str, DocumentInfo]) 
     if paragraph.pages:
         parts.append(pages_text(paragraph_pages(paragraph)))
     return ", ".join(parts)
+
+
+def read_by_ocr(citation: Citation, documents: Mapping[str, DocumentInfo]) -> bool:
+    """Does the quote stand on a page read by OCR (a scan without a text layer)? Such a quote is
+    what the OCR read, which may differ from the print: the user should check it on the scan."""
+    info = documents.get(citation.doc_id)
+    return info is not None and bool(set(citation.pages) & set(info.ocr_pages))

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from rag.cite.citations import copy_text, label, marker, pages_text, paragraph_name, paragraph_pages
+from rag.cite.citations import copy_text, label, marker, pages_text, paragraph_name, paragraph_pages, read_by_ocr
 from rag.cite.documents import as_documents
 from rag.types import Answer, DocumentInfo, Paragraph
 
@@ -39,6 +39,7 @@ def answer_record(answer: Answer, *, qid: str | None = None) -> dict[str, Any]:
                 "end": c.end,
                 "score": c.score,
                 "numbered_by_source": c.numbered_by_source,
+                "ocr": read_by_ocr(c, answer.documents),  # quoted from a scanned page, as OCR read it
                 "reference": copy_text(c, answer.documents),
             }
             for c in answer.citations
@@ -113,5 +114,10 @@ def answer_text(answer: Answer) -> str:
     lines.append("")
     for c in answer.citations:
         section = f" ({' > '.join(c.section)})" if c.section else ""
-        lines.append(f"{marker(c, answer.documents)} {copy_text(c, answer.documents)}{section}")
+        ocr = (
+            " (read by OCR from a scanned page: check the quote against the scan)"
+            if read_by_ocr(c, answer.documents)
+            else ""
+        )
+        lines.append(f"{marker(c, answer.documents)} {copy_text(c, answer.documents)}{section}{ocr}")
     return "\n".join(lines)

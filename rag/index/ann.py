@@ -35,5 +35,3 @@ def build_ann(vectors: np.ndarray, *, seed: int = 0) -> Any:
     for start in range(0, len(vectors), 100_000):
         index.add(np.ascontiguousarray(vectors[start : start + 100_000], dtype=np.float32))
     return index
-
-

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -214,6 +214,7 @@ def _assemble(read: _Read, parts: dict[str, Part]) -> _Assembled:
             format=doc.kind,
             short_title=short_title_of(doc.short_title) or short_title_of(doc.title),
             stat=read.stats.get(doc.doc_id),
+            ocr_pages=doc.ocr_pages,
         )
     return _Assembled(
         paragraphs,

@@ -24,6 +24,7 @@ from rag.types import Paragraph
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class Part:
     """One document's share of an index being built. Its vectors stay where they are (the old
@@ -226,5 +227,3 @@ def write_vectors(
             out.append(np.load(folder / name, allow_pickle=False, mmap_mode="r"))
     del targets
     return out[0], out[1]
-
-

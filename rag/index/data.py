@@ -15,6 +15,7 @@ from rag.types import Paragraph
 
 log = logging.getLogger(__name__)
 
+
 @dataclass
 class IndexData:
     """A loaded index: paragraphs, their sentences and vectors, and the BM25 index."""
@@ -93,5 +94,3 @@ class IndexData:
                 first, _ = rows.get(p.doc_id, (i, i))
                 rows[p.doc_id] = (first, i + 1)
         self.doc_rows = rows
-
-

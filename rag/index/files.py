@@ -9,7 +9,6 @@ from pathlib import Path
 
 from rag.errors import CorruptIndex, StaleIndex
 from rag.hashing import sampled_sha256, sha256_file
-from rag.index.folder import current_folder
 from rag.index.manifest import Manifest
 from rag.readers import corpus_files, file_sha256
 
@@ -96,5 +95,3 @@ def check_corpus_current(manifest: Manifest, index_dir: Path, corpus: Path | Non
             continue  # a file that could not be read when the index was built, and is unchanged
         if rel not in known:
             raise StaleIndex(f"{path} is new since the index was built; run: rag index")
-
-

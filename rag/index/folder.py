@@ -15,6 +15,7 @@ from rag.index.manifest import MANIFEST, Manifest
 
 log = logging.getLogger(__name__)
 
+
 def _is_inside(a: Path, b: Path) -> bool:
     a, b = a.resolve(), b.resolve()
     return a == b or b in a.parents
@@ -152,5 +153,3 @@ def build_lock(index_dir: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
-
-

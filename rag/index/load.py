@@ -17,6 +17,7 @@ from rag.index.store import ParagraphStore, VectorFile
 
 log = logging.getLogger(__name__)
 
+
 def read_manifest(index_dir: str | Path) -> Manifest:
     """Only the manifest of an index folder.
 

@@ -9,7 +9,6 @@ import logging
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from rag.errors import CorruptIndex, IndexMissing
 from rag.cite.documents import Documents
 from rag.settings import BuildSettings, WindowSettings
 from rag.types import DocumentInfo
@@ -102,5 +101,7 @@ class Manifest:
         build = dict(raw["build"])
         build["window"] = WindowSettings(**build["window"])
         raw["build"] = BuildSettings(**build)
-        raw["documents"] = Documents({k: DocumentInfo(**v) for k, v in raw["documents"].items()})
+        raw["documents"] = Documents(
+            {k: DocumentInfo(**{**v, "ocr_pages": tuple(v.get("ocr_pages", ()))}) for k, v in raw["documents"].items()}
+        )
         return cls(**raw)

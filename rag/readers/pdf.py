@@ -23,12 +23,13 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 
 from ..errors import UnreadableDocument
 from ..types import Document
+from .ocr import read_scans
+from .pdf_lines import PrintedLine, squeeze
 from .text import _DATE
 
 log = logging.getLogger(__name__)
@@ -51,32 +52,6 @@ _RULE = re.compile(r"^[_\u2014\u2013-]{5,}$")
 _BOX_TOLERANCE = 2.5  # points: characters this close vertically share a printed line
 
 
-@dataclass
-class _Line:
-    page: int
-    x: float
-    top: float  # from the top of the page
-    bottom: float
-    size: float
-    text: str
-    chars: list[tuple[str, float, float, float, float]] = field(default_factory=list)
-    joins: bool = False  # continues the word that the line above broke with a hyphen
-
-    def without_marks(self) -> str:
-        """The line's text without footnote marks: digits or asterisks printed small and raised."""
-        inked = [c for c in self.chars if c[0].strip()]
-        if not inked:
-            return self.text
-        base = median(c[3] for c in inked)
-        kept = [
-            c for c in self.chars if not (c[0] in "0123456789*" and 0 < c[4] < 0.8 * self.size and c[3] < base - 1.0)
-        ]
-        return _squeeze("".join(c[0] for c in kept))
-
-    def gap_to(self, other: _Line) -> float:
-        return other.top - self.bottom
-
-
 def _open(path: Path):  # noqa: ANN202 - pypdfium2's document type
     import pypdfium2 as pdfium
 
@@ -95,7 +70,7 @@ def _open(path: Path):  # noqa: ANN202 - pypdfium2's document type
         raise UnreadableDocument(f"{path.name}: cannot be read ({exc.strerror or exc})") from exc
 
 
-def _page_lines(page, number: int) -> list[_Line]:  # noqa: ANN001
+def _page_lines(page, number: int) -> list[PrintedLine]:  # noqa: ANN001
     """The printed lines of one page, top to bottom, with their left edge and font size."""
     import ctypes
 
@@ -133,12 +108,12 @@ def _page_lines(page, number: int) -> list[_Line]:  # noqa: ANN001
                 hyphenated.add(len(pieces) - 1)
         else:
             pieces[-1].append(c)
-    lines: list[_Line] = []
+    lines: list[PrintedLine] = []
     for k, piece in enumerate(pieces):
         inked = [c for c in piece if c[0].strip()]
         if not inked:
             continue
-        line = _Line(
+        line = PrintedLine(
             number,
             min(c[1] for c in inked),
             median(c[2] for c in inked),
@@ -157,15 +132,13 @@ def _page_lines(page, number: int) -> list[_Line]:  # noqa: ANN001
         else:
             lines.append(line)
     for line in lines:
-        line.text = _squeeze("".join(c[0] for c in line.chars))
+        line.text = squeeze("".join(c[0] for c in line.chars))
     return sorted((ln for ln in lines if ln.text), key=lambda ln: (round(ln.bottom), ln.x))
 
 
-def _squeeze(text: str) -> str:
-    return re.sub(r"[ \t\u00a0]+", " ", text).strip()
-
-
-def _furniture(line: _Line, height: float, symbol: str | None, repeated: set[str], body_size: float = 0.0) -> bool:
+def _furniture(
+    line: PrintedLine, height: float, symbol: str | None, repeated: set[str], body_size: float = 0.0
+) -> bool:
     """A running header or footer: in the top or bottom band and shaped like one (a bare number
     printed small is a footnote's mark, not a page number)."""
     if not (line.bottom < 0.11 * height or line.top > 0.84 * height):
@@ -184,7 +157,7 @@ def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", text)
 
 
-def _first_page_meta(lines: list[_Line]) -> tuple[str | None, str | None]:
+def _first_page_meta(lines: list[PrintedLine]) -> tuple[str | None, str | None]:
     text = "\n".join(ln.text for ln in lines)
     symbol = None
     for ln in lines[:12]:
@@ -197,7 +170,7 @@ def _first_page_meta(lines: list[_Line]) -> tuple[str | None, str | None]:
     return symbol, date.group(1) if date else None
 
 
-def _notes_from(zone: list[_Line]) -> list[tuple[str, str, int]]:
+def _notes_from(zone: list[PrintedLine]) -> list[tuple[str, str, int]]:
     """Footnotes of a page: (mark, text, page)."""
     notes: list[list[str | int]] = []
     lines = [ln for ln in zone if not _RULE.match(ln.text.replace(" ", ""))]
@@ -218,24 +191,32 @@ def _notes_from(zone: list[_Line]) -> list[tuple[str, str, int]]:
 
 
 def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
-    """Read a PDF's text layer into lines (with the page of each) and its footnotes."""
+    """Read a PDF's text layer into lines (with the page of each) and its footnotes; pages that are
+    scans without a text layer are read by OCR (rag/readers/ocr.py) when an engine is installed."""
     data = path.read_bytes() if path.is_file() else b""
     if not data.startswith(b"%PDF"):
         raise UnreadableDocument(f"{path.name}: not a PDF (it does not start with %PDF)")
     pdf = _open(path)
     try:
         pages = [(_page_lines(pdf[i], i + 1), pdf[i].get_height()) for i in range(len(pdf))]
+        scanned = read_scans(pdf, pages, path.name)
+    except UnreadableDocument:
+        raise
     except Exception as exc:  # pdfium fails inside a damaged page
         raise UnreadableDocument(f"{path.name}: a page cannot be read ({exc}); the PDF may be damaged") from exc
     finally:
         pdf.close()
     if not any(lines for lines, _ in pages):
         raise UnreadableDocument(
-            f"{path.name}: has no text layer (a scanned PDF?); OCR is not offered, so it cannot be indexed"
+            f"{path.name}: has no text layer, and OCR found no text on its {len(scanned)} scanned pages"
+            if scanned
+            else f"{path.name}: has no text layer and no scanned page image; there is nothing to read"
         )
     sizes = Counter(round(ln.size * 2) / 2 for lines, _ in pages for ln in lines for _ in ln.text)
     body_size = sizes.most_common(1)[0][0]
     symbol, date = _first_page_meta(pages[0][0]) if pages[0][0] else (None, None)
+    if symbol is None and scanned:
+        symbol = _running_symbol(pages)  # OCR can misread the masthead's large print
     # Text shapes that repeat at the top or bottom of many pages are running heads.
     edge = Counter(
         _shape(ln.text)
@@ -248,7 +229,7 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
     out_pages: list[int] = []
     notes: list[tuple[str, str, int]] = []
     spacing = _line_spacing(pages, body_size)
-    previous: _Line | None = None
+    previous: PrintedLine | None = None
 
     def emit(text: str, page: int) -> None:
         out.append(text)
@@ -335,10 +316,23 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
         sha256=hashlib.sha256(data).hexdigest(),
         pages=tuple(out_pages),
         kind="pdf",
+        ocr_pages=tuple(scanned),
     )
 
 
-def _masthead(line: _Line, height: float) -> bool:
+def _running_symbol(pages: list[tuple[list[PrintedLine], float]]) -> str | None:
+    """The document symbol printed as the running head of two or more pages, if any."""
+    heads = Counter(
+        ln.text.replace(" ", "")
+        for lines, height in pages
+        for ln in lines
+        if ln.bottom < 0.11 * height and _SYMBOL.fullmatch(ln.text.replace(" ", ""))
+    )
+    found = heads.most_common(1)
+    return found[0][0] if found and found[0][1] >= 2 else None
+
+
+def _masthead(line: PrintedLine, height: float) -> bool:
     """The masthead of a UN document's first page (organ, symbol, distribution, date, language),
     read into the document's symbol and date rather than into its text."""
     return line.bottom < 0.17 * height and bool(
@@ -350,7 +344,7 @@ def _masthead(line: _Line, height: float) -> bool:
     )
 
 
-def _line_spacing(pages: list[tuple[list[_Line], float]], body_size: float) -> float:
+def _line_spacing(pages: list[tuple[list[PrintedLine], float]], body_size: float) -> float:
     gaps = [
         b.top - a.top
         for lines, _ in pages
@@ -360,7 +354,7 @@ def _line_spacing(pages: list[tuple[list[_Line], float]], body_size: float) -> f
     return median(gaps) if gaps else 1.2 * body_size
 
 
-def _new_block(before: _Line, line: _Line, spacing: float) -> bool:
+def _new_block(before: PrintedLine, line: PrintedLine, spacing: float) -> bool:
     """Does this line open a new block: a wider gap than the lines of a paragraph, or a new page
     whose first line is indented after a finished sentence?"""
     if line.page != before.page:
@@ -368,7 +362,7 @@ def _new_block(before: _Line, line: _Line, spacing: float) -> bool:
     return line.top - before.top > 1.35 * spacing
 
 
-def _footnote_zone(lines: list[_Line], body_size: float) -> int:
+def _footnote_zone(lines: list[PrintedLine], body_size: float) -> int:
     """How many lines at the foot of the page are footnotes: smaller print below the body,
     opened by a rule or a note mark."""
     count = 0
@@ -387,7 +381,7 @@ def _footnote_zone(lines: list[_Line], body_size: float) -> int:
     return 0
 
 
-def _title(lines: list[_Line], body_size: float) -> str | None:
+def _title(lines: list[PrintedLine], body_size: float) -> str | None:
     """The largest print of the first page below the masthead, joined across its lines."""
     big = [
         ln

@@ -90,6 +90,7 @@ def test_a_pdf_answer_cites_the_printed_number_and_page_and_is_grounded(tmp_path
     )
     record = answer_record(answer)
     assert record["citations"][0]["cite"] == "para. 3" and record["citations"][0]["pages"] == [1, 2]
+    assert record["citations"][0]["ocr"] is False  # read from the text layer, not by OCR
     checker = GroundingChecker(assistant.data.paragraphs, corpus, {d: i.file for d, i in answer.documents.items()})
     assert checker.check("q", record["citations"][0]) is None  # found again in the PDF, read afresh
     forged = dict(record["citations"][0], quote=c.quote.replace("year", "decade"))

@@ -1,0 +1,117 @@
+"""Scanned PDFs: pages without a text layer are read by OCR and cited like the original's."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+
+import pypdfium2 as pdfium
+import pytest
+
+from rag.errors import UnreadableDocument
+from rag.readers import ocr, read_document
+from rag.text.paragraphs import split_paragraphs
+
+ROOT = Path(__file__).resolve().parents[2]
+REPORT = "pdf/A_HRC_28_4_UPR_Italy_2014.pdf"  # a UPR report: paragraphs 1-16 stand on pages 3-4
+# Paragraph 9 of the report, on its page 4.
+SENTENCE = (
+    "There had been continuing engagement in a domestic process aimed at establishing an independent "
+    "national commission for the promotion and protection of human rights"
+)
+
+
+def _public_data() -> Path | None:
+    """The shared public data folder: $RAG_PUBLIC_DATA, or a `shared/data` folder beside the
+    project or one level up."""
+    if os.environ.get("RAG_PUBLIC_DATA"):
+        return Path(os.environ["RAG_PUBLIC_DATA"])
+    for base in (ROOT.parent, ROOT.parent.parent):
+        if (base / "shared" / "data" / "un-related").is_dir():
+            return base / "shared" / "data"
+    return None
+
+
+def scanned_copy(source: Path, target: Path, pages: int, dpi: int = 300) -> Path:
+    """An image-only PDF of the first pages of `source`: each rendered grey, as a scanner would."""
+    pdf = pdfium.PdfDocument(str(source))
+    images = [pdf[i].render(scale=dpi / 72, grayscale=True).to_pil().convert("L") for i in range(pages)]
+    pdf.close()
+    images[0].save(target, "PDF", resolution=float(dpi), save_all=True, append_images=images[1:])
+    return target
+
+
+@pytest.fixture(scope="module")
+def report() -> Path:
+    data = _public_data()
+    if data is None:
+        pytest.skip("the shared public data (un-related/) is not beside the project; set RAG_PUBLIC_DATA")
+    return data / "un-related" / REPORT
+
+
+@pytest.fixture(scope="module")
+def scan(report: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = scanned_copy(report, tmp_path_factory.mktemp("scan") / "italy-scan.pdf", pages=4)
+    pdf = pdfium.PdfDocument(str(path))
+    assert all(pdf[i].get_textpage().count_chars() == 0 for i in range(len(pdf)))  # no text layer at all
+    pdf.close()
+    return path
+
+
+needs_ocr = pytest.mark.skipif(not ocr.available(), reason=f"no OCR engine: {ocr.INSTALL[ocr.DEFAULT_ENGINE]}")
+
+
+@needs_ocr
+def test_a_scanned_report_is_read_with_its_printed_numbers_and_pages(scan: Path, report: Path) -> None:
+    doc = read_document(scan)
+    assert doc.ocr_pages == (1, 2, 3, 4) and doc.kind == "pdf"
+    assert doc.symbol == "A/HRC/28/4" and doc.date == "10 December 2014"
+    paras = [p for p in split_paragraphs(doc) if p.kind == "para" and p.numbered_by_source]
+    assert [p.number for p in paras][:15] == list(range(1, 16))
+    nine = next(p for p in paras if p.number == 9)
+    start = nine.text.find("There had")
+    assert start >= 0, nine.text
+    quoted = nine.text[start : start + len(SENTENCE) + 10]
+    assert difflib.SequenceMatcher(None, SENTENCE, quoted[: len(SENTENCE)]).ratio() > 0.95, quoted
+    assert [page for _, page in nine.pages] == [4]
+    # The same paragraph of the original, read from its text layer, stands on the same page.
+    original = next(p for p in split_paragraphs(read_document(report)) if p.number == 9 and p.kind == "para")
+    assert original.pages == nine.pages
+    # Running heads (the symbol, the GE. job number, page numbers) are dropped as from the text layer.
+    text = " ".join(p.text for p in paras)
+    assert not re.search(r"GE\.\d{2}-\d{4,}", text) and "A/HRC/28/4" not in text
+
+
+def test_without_an_ocr_engine_a_scan_is_refused_with_the_install_command(
+    scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ocr, "available", lambda engine=ocr.DEFAULT_ENGINE: False)
+    with pytest.raises(UnreadableDocument) as err:
+        read_document(scan)
+    message = str(err.value)
+    assert message.startswith("italy-scan.pdf") and "no text layer" in message and "\n" not in message
+    assert ocr.INSTALL[ocr.DEFAULT_ENGINE] in message
+
+
+@needs_ocr
+def test_a_quote_from_a_scanned_page_says_it_was_read_by_ocr(scan: Path, tmp_path: Path, embedder) -> None:
+    """The JSON record, the terminal text and the page's evidence card all say that the quote is
+    what OCR read, and cite the printed number and page as from the original."""
+    import shutil
+
+    from rag.assistant import Assistant
+    from rag.cite.serialize import answer_record, answer_text
+    from rag.index import build_index, load_index
+    from ui.app import evidence_html
+
+    (tmp_path / "corpus").mkdir()
+    shutil.copyfile(scan, tmp_path / "corpus" / scan.name)
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    assistant = Assistant(load_index(tmp_path / "index"), embedder, index_dir=tmp_path / "index")
+    answer = assistant.ask("Was a national commission for human rights being set up?", threshold=0.0)
+    record = answer_record(answer)
+    cited = record["citations"][0]
+    assert cited["para"] == 9 and cited["pages"] == [4] and cited["ocr"] is True
+    assert "read by OCR" in answer_text(answer) and "read by OCR" in evidence_html(assistant, answer)
