@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import replace
 from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import BUNDLED, DOC, ROOT, write
-from rag.assistant import Assistant
+from conftest import BUNDLED, DOC, ROOT, small_corpus, write
+
 from rag.encode.embedding import Embedder
-from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnsafeIndexFolder
+from rag.errors import EmptyCorpus, StaleIndex, UnsafeIndexFolder
 from rag.index import build_index, load_index, read_manifest, write_atomically
 from rag.settings import BuildSettings
-from conftest import small_corpus
 
 
 class CountingEmbedder(Embedder):
@@ -27,7 +26,6 @@ class CountingEmbedder(Embedder):
     def encode(self, texts, *, progress=False):
         self.encoded += len(texts)
         return super().encode(texts, progress=progress)
-
 
 
 def test_manifest_records_model_windows_and_hashes(bundled_index):
@@ -44,7 +42,6 @@ def test_manifest_records_model_windows_and_hashes(bundled_index):
     doc = manifest["documents"][DOC]
     assert doc["paragraphs"] == 60 and len(doc["sha256"]) == 64
     assert doc["file"] == "cybercrime-expert-group-2017.md"
-
 
 
 def test_incremental_rebuild_embeds_only_the_changed_document(tmp_path, embedder):
@@ -69,7 +66,6 @@ def test_incremental_rebuild_embeds_only_the_changed_document(tmp_path, embedder
     np.testing.assert_allclose(a.sentence_vectors, b.sentence_vectors, atol=1e-5)
 
 
-
 def test_a_failed_write_leaves_the_old_index_intact(tmp_path, bundled_index):
     target = tmp_path / "index"
     shutil.copytree(bundled_index, target)
@@ -83,7 +79,6 @@ def test_a_failed_write_leaves_the_old_index_intact(tmp_path, bundled_index):
         write_atomically(target, crash)
     assert (target / "manifest.json").read_text() == before
     assert [p.name for p in tmp_path.iterdir()] == ["index"]  # no temporary folder left behind
-
 
 
 def test_bad_corpus_does_not_touch_the_index(tmp_path, embedder):
@@ -101,7 +96,6 @@ def test_bad_corpus_does_not_touch_the_index(tmp_path, embedder):
     assert (index / "manifest.json").read_text() == before
 
 
-
 def test_an_unreadable_file_is_skipped_named_and_the_rest_indexed(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     (corpus / "bad.md").write_bytes(b"\xff\xfe\x00bad")
@@ -116,10 +110,8 @@ def test_an_unreadable_file_is_skipped_named_and_the_rest_indexed(tmp_path, embe
         load_index(index)
 
 
-
 def test_bundled_corpus_is_where_the_readme_says(tmp_path):
     assert (BUNDLED / "cybercrime-expert-group-2017.md").is_file()
-
 
 
 def test_a_folder_that_is_not_an_index_is_never_replaced(tmp_path, embedder):
@@ -138,7 +130,6 @@ def test_a_folder_that_is_not_an_index_is_never_replaced(tmp_path, embedder):
     build_index(corpus, tmp_path / "empty", embedder=embedder, progress=False)  # empty: fine
 
 
-
 def test_a_kill_between_the_two_renames_leaves_the_old_index_and_strays_are_cleaned(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     build_index(corpus, index, embedder=embedder, progress=False)
@@ -150,7 +141,6 @@ def test_a_kill_between_the_two_renames_leaves_the_old_index_and_strays_are_clea
     build_index(corpus, index, embedder=embedder, progress=False)
     assert (index / "manifest.json").is_file()
     assert not (tmp_path / ".index-old").exists() and not (tmp_path / ".index-tmp-dead").exists()
-
 
 
 def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
@@ -204,7 +194,6 @@ def test_a_killed_build_resumes_from_its_checkpoints(tmp_path, embedder):
     assert np.array_equal(resumed.sentences, fresh.sentences)
 
 
-
 def test_a_checkpoint_whose_vectors_do_not_fit_is_embedded_again(tmp_path, embedder, caplog):
     """A checkpoint that a full disk or a bad copy left with too few vectors is ignored with a
     warning; its document is embedded again and the index is the same as a clean build's."""
@@ -232,7 +221,6 @@ def test_a_checkpoint_whose_vectors_do_not_fit_is_embedded_again(tmp_path, embed
     assert np.allclose(built.sentence_vectors, fresh.sentence_vectors, atol=1e-5)
 
 
-
 def test_a_link_to_a_file_outside_the_corpus_is_refused_by_name(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     secret = write(tmp_path / "outside" / "secret.txt", "The password is swordfish.\n")
@@ -243,7 +231,6 @@ def test_a_link_to_a_file_outside_the_corpus_is_refused_by_name(tmp_path, embedd
     assert "same content as alpha.md" in manifest.skipped["inside.md"]["reason"]
     assert set(manifest.documents) == {"alpha", "beta"}
     assert all("swordfish" not in p.text for p in load_index(index).paragraphs)
-
 
 
 def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path, embedder):
@@ -271,7 +258,6 @@ def test_every_file_not_indexed_is_listed_with_its_reason(tmp_path, embedder):
     load_index(index)  # nothing of that makes the index stale
 
 
-
 def test_a_folder_the_build_did_not_make_is_never_emptied(tmp_path, embedder):
     """Another program's manifest.json, or a file a user put beside an index, makes the folder one
     the build refuses with one line; nothing in it is deleted."""
@@ -295,7 +281,6 @@ def test_a_folder_the_build_did_not_make_is_never_emptied(tmp_path, embedder):
     assert sorted(read_manifest(index).documents) == ["a"]
 
 
-
 def test_a_rebuilt_index_keeps_its_folders_mode(tmp_path, embedder):
     import os
     import stat
@@ -312,7 +297,6 @@ def test_a_rebuilt_index_keeps_its_folders_mode(tmp_path, embedder):
     build_index(corpus, index, embedder=embedder, progress=False)
     assert stat.S_IMODE(index.stat().st_mode) == 0o750
     assert sorted(load_index(index).manifest.documents) == ["a", "b"]
-
 
 
 def test_two_builds_of_one_index_at_once_both_finish(tmp_path, embedder):
@@ -342,7 +326,6 @@ def test_two_builds_of_one_index_at_once_both_finish(tmp_path, embedder):
     assert sorted(load_index(index).manifest.documents) == [f"d{i}" for i in range(6)]
 
 
-
 def test_two_builds_of_one_corpus_write_the_same_files(tmp_path):
     """The term index's vocabulary is sorted, not in a set's order, which changes from process to
     process (PYTHONHASHSEED): every file but the manifest (its build time) is the same."""
@@ -350,7 +333,7 @@ def test_two_builds_of_one_corpus_write_the_same_files(tmp_path):
     import subprocess
     import sys
 
-    from conftest import ROOT, bundled_copy
+    from conftest import bundled_copy
 
     bundled_copy(tmp_path / "corpus")
     for seed in ("1", "2"):

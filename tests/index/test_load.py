@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
-from pathlib import Path
+
 import numpy as np
 import pytest
-from conftest import BUNDLED, DOC, ROOT, write
+from conftest import small_corpus, write
+
 from rag.assistant import Assistant
-from rag.encode.embedding import Embedder
-from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnsafeIndexFolder
-from rag.index import build_index, load_index, read_manifest, write_atomically
-from rag.settings import BuildSettings
-from conftest import small_corpus
+from rag.errors import CorruptIndex, IndexMissing, StaleIndex
+from rag.index import build_index, load_index, read_manifest
 
 
 def test_stale_index_is_detected_with_the_fix_named(tmp_path, embedder):
@@ -34,7 +32,6 @@ def test_stale_index_is_detected_with_the_fix_named(tmp_path, embedder):
         load_index(index)
 
 
-
 def test_an_index_from_another_splitter_version_is_refused(tmp_path, embedder):
     corpus, index = small_corpus(tmp_path)
     build_index(corpus, index, embedder=embedder, progress=False)
@@ -46,11 +43,9 @@ def test_an_index_from_another_splitter_version_is_refused(tmp_path, embedder):
     load_index(index)
 
 
-
 def test_other_model_is_refused(bundled_index):
     with pytest.raises(StaleIndex, match="built with model 'all-MiniLM-L6-v2', not 'other-model'"):
         Assistant.load(bundled_index, model="other-model")
-
 
 
 def test_missing_and_corrupt_index(tmp_path, bundled_index):
@@ -88,7 +83,6 @@ def test_missing_and_corrupt_index(tmp_path, bundled_index):
         load_index(broken, check_corpus=False)
 
 
-
 def test_an_edited_manifest_is_caught_by_load_and_verify(tmp_path, bundled_index):
     """A changed title in the manifest would change every citation's reference: loading and
     `rag index --verify` refuse it."""
@@ -103,7 +97,6 @@ def test_an_edited_manifest_is_caught_by_load_and_verify(tmp_path, bundled_index
         load_index(broken, check_corpus=False)
     with pytest.raises(CorruptIndex, match="does not match its own checksum"):
         verify_index(broken)
-
 
 
 def test_a_tampered_index_file_is_caught_on_load_and_by_verify(tmp_path, embedder):
@@ -124,7 +117,6 @@ def test_a_tampered_index_file_is_caught_on_load_and_by_verify(tmp_path, embedde
     (index / "paragraphs.jsonl").write_text(lines + "\n", encoding="utf-8")
     with pytest.raises(CorruptIndex, match="bytes, the manifest says"):
         load_index(index)
-
 
 
 def test_loading_trusts_an_untouched_file_and_catches_a_same_size_edit_with_its_time_put_back(
@@ -157,7 +149,6 @@ def test_loading_trusts_an_untouched_file_and_catches_a_same_size_edit_with_its_
     with pytest.raises(StaleIndex, match="alpha.md changed"):
         load_index(index, corpus=corpus)
     assert hashed == ["alpha.md"]
-
 
 
 def test_loads_while_builds_swap_the_index_read_one_whole_index(tmp_path, embedder):
@@ -201,7 +192,6 @@ def test_loads_while_builds_swap_the_index_read_one_whole_index(tmp_path, embedd
         loads += 1
     builder.join()
     assert errors == [] and loads > 10
-
 
 
 def test_a_large_index_file_is_checked_by_sampled_blocks_on_load(tmp_path, embedder, monkeypatch):

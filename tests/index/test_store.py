@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-from dataclasses import replace
-from pathlib import Path
 import numpy as np
 import pytest
-from conftest import BUNDLED, DOC, ROOT, write
-from rag.assistant import Assistant
-from rag.encode.embedding import Embedder
-from rag.errors import CorruptIndex, EmptyCorpus, IndexMissing, StaleIndex, UnsafeIndexFolder
-from rag.index import build_index, load_index, read_manifest, write_atomically
-from rag.settings import BuildSettings
-from conftest import small_corpus
+from conftest import small_corpus, write
+
+from rag.errors import CorruptIndex
+from rag.index import build_index, load_index
 
 
 def test_sentence_cosines_at_once_equal_one_at_a_time_for_sentences_of_several_windows(tmp_path, embedder):
@@ -31,7 +24,6 @@ def test_sentence_cosines_at_once_equal_one_at_a_time_for_sentences_of_several_w
     assert data.sentence_cosines(np.array([], dtype=int), query).shape == (0,)
 
 
-
 def test_the_sentences_of_some_paragraphs_are_found_by_binary_search(bundled_index):
     data = load_index(bundled_index)
     rng = np.random.default_rng(0)
@@ -39,7 +31,6 @@ def test_the_sentences_of_some_paragraphs_are_found_by_binary_search(bundled_ind
         rows = rng.integers(0, len(data.paragraphs), 6).tolist()
         np.testing.assert_array_equal(data.sentences_of(rows), np.flatnonzero(np.isin(data.sentences[:, 0], rows)))
     assert data.sentences_of([]).shape == (0,)
-
 
 
 def test_each_documents_windows_are_found_by_binary_search(tmp_path, embedder):
@@ -61,7 +52,6 @@ def test_each_documents_windows_are_found_by_binary_search(tmp_path, embedder):
         sentence_windows = np.flatnonzero(np.isin(data.sentence_window_owner, sentences))
         assert retriever._window_rows[doc] == (windows.min(), windows.max() + 1)
         assert retriever._sentence_rows[doc] == (sentence_windows.min(), sentence_windows.max() + 1)
-
 
 
 def test_a_loaded_index_reads_its_paragraphs_from_disk_and_they_are_the_ones_built(tmp_path, embedder):
@@ -86,7 +76,6 @@ def test_a_loaded_index_reads_its_paragraphs_from_disk_and_they_are_the_ones_bui
     assert data.doc_rows == scanned and len(scanned) == 3
 
 
-
 def test_paragraph_offsets_that_do_not_fit_their_file_are_a_corrupt_index(tmp_path, embedder):
     from rag.index.store import OFFSETS, ParagraphStore
 
@@ -97,7 +86,6 @@ def test_paragraph_offsets_that_do_not_fit_their_file_are_a_corrupt_index(tmp_pa
         ParagraphStore(index)
     with pytest.raises(CorruptIndex, match="paragraphs.offsets.npy"):
         load_index(index)
-
 
 
 def test_a_damaged_paragraph_line_is_a_corrupt_index_when_read(tmp_path):
@@ -116,7 +104,6 @@ def test_a_damaged_paragraph_line_is_a_corrupt_index_when_read(tmp_path):
     with pytest.raises(CorruptIndex, match="paragraph 0 of the index is unreadable"):
         store[0]
     assert store[1].text == "It adjourned."
-
 
 
 def test_vector_file_reads_rows_as_numpy_would_and_refuses_a_short_file(tmp_path):
