@@ -137,3 +137,34 @@ def test_a_unit_named_by_its_number_is_found(tmp_path, embedder):
         "Art. 24(1)",
         "Art. 24(2)",
     }
+
+
+def test_a_paragraph_of_a_reproduced_resolution_is_cited_with_its_part(tmp_path, embedder):
+    """A report reproducing resolutions numbered from 1: the answer cites the resolution's own
+    paragraph with the resolution's name, the quote stands where the citation says, and a
+    question naming the paragraph by its number reaches it."""
+    from test_paragraphs import REPRODUCED
+
+    from rag.cite.grounding import GroundingChecker
+    from rag.cite.serialize import answer_record
+    from rag.index import build_index, load_index
+
+    write(tmp_path / "corpus" / "report.md", REPRODUCED)
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    data = load_index(tmp_path / "index")
+    assistant = Assistant(data, embedder, index_dir=tmp_path / "index")
+    answer = assistant.ask("What does the Commission invite donors to fund?")
+    assert not answer.abstained
+    cited = answer.citations[0]
+    assert cited.label == "res. 10/2, para. 2" and cited.paragraph == 20002
+    assert "surveys of wastewater" in cited.quote and "[res. 10/2, para. 2]" in answer.text
+    checker = GroundingChecker(
+        data.paragraphs, tmp_path / "corpus", {d: i.file for d, i in data.manifest.documents.items()}
+    )
+    assert checker.check_record(answer_record(answer)) == []
+    named = assistant.retrieve("What does paragraph 1 of resolution 10/2 say?", k=5)
+    assert label(named[0].paragraph) == "res. 10/2, para. 1"
+    assert label(
+        assistant.retrieve("Where will the eleventh session be held under decision 10/101?", k=5)[0].paragraph
+    ) == ("decision 10/101")
+    assert assistant.paragraph("report", "res. 10/1, para. 2") is not None

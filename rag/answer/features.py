@@ -18,6 +18,7 @@ from rag.cite.citations import label
 from rag.errors import ModelProblem
 from rag.index import IndexData
 from rag.retrieve.retriever import Evidence, named_units
+from rag.text.parts import asked_parts, part_prefix
 from rag.text.terms import passage_terms
 from rag.types import Paragraph
 
@@ -103,8 +104,14 @@ _REFERENCE = re.compile(
 
 
 def references(question: str) -> list[tuple[str, int]]:
-    """Numbered labels the question names: "agenda item 6" -> [("item", 6)]."""
-    return [(m.group(1).lower().rstrip("."), int(m.group(2))) for m in _REFERENCE.finditer(question)]
+    """Numbered labels the question names: "agenda item 6" -> [("item", 6)]; not a paragraph it
+    names of a part ("paragraph 1 of resolution 68/6" is no paragraph 1 of the document)."""
+    parts = [span for _, span in asked_parts(question)]
+    return [
+        (m.group(1).lower().rstrip("."), int(m.group(2)))
+        for m in _REFERENCE.finditer(question)
+        if not any(a <= m.start() < b for a, b in parts)
+    ]
 
 
 def reference_match(refs: list[tuple[str, int]], para: Paragraph, start: int, sentence: str) -> float:
@@ -136,11 +143,13 @@ def reference_conflict(refs: list[tuple[str, int]], sentence: str) -> float:
 
 def names_unit(units: set[str], para: Paragraph) -> float:
     """1.0 when the paragraph is a unit the question names by its number ("recommendation
-    121.184" for para. 121.184, "article 24" for Art. 24(1))."""
+    121.184" for para. 121.184, "article 24" for Art. 24(1), "resolution 68/6" for res. 68/6,
+    para. 1)."""
     if not units:
         return 0.0
     name = label(para)
-    return float(name in units or (name.startswith("Art. ") and "(" in name and name[: name.index("(") + 1] in units))
+    article = name.startswith("Art. ") and "(" in name and name[: name.index("(") + 1] in units
+    return float(name in units or article or part_prefix(name) in units)
 
 
 def list_context(text: str, start: int) -> str:
@@ -175,6 +184,8 @@ def candidate_features(
     kind = question_type(question)
     refs = references(question)
     units = set(named_units(question))
+    if units and not any(names_unit(units, h.paragraph) for h in evidence.hits):
+        units = set(named_units(question, parts=False))  # the resolution may be a document of its own
     entities = question_entities(question)
     wanted = set(query_terms)
     low = question.lower().lstrip()

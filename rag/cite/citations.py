@@ -1,7 +1,7 @@
 """How a citation is written: the one place for labels, pages, markers and copy text.
 
 A paragraph is named by the document's own reference ("para. 12", "para. 145.20",
-"Art. 24(1)", "fn. 27", "preamble") or, in a document without numbers, by its position
+"Art. 24(1)", "res. 68/6, para. 1" in a part numbered on its own, "fn. 27", "preamble") or, in a document without numbers, by its position
 ("para. 3, counted in order"). A quote from a paged document adds the page or pages it
 stands on ("p. 4", "pp. 3-4"). A document is named by its symbol when it has one
 ("A/HRC/28/9"), else by its id.

@@ -31,7 +31,7 @@ from html import unescape
 from statistics import median
 from typing import TYPE_CHECKING, Any
 
-from ..errors import UnreadableDocument
+from ..errors import BadSetting, UnreadableDocument
 from .pdf_lines import PrintedLine, squeeze
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def available(engine: str = DEFAULT_ENGINE) -> bool:
         except ImportError:
             return False
         return True
-    raise ValueError(f"unknown OCR engine {engine!r} (known: {', '.join(ENGINES)})")
+    raise BadSetting(f"unknown OCR engine {engine!r} (known: {', '.join(ENGINES)})")
 
 
 def render(page: Any, dpi: int = DPI) -> Image:
@@ -112,7 +112,8 @@ def tesseract_words(image: Image, scale: float) -> list[Word]:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or "tesseract failed")
+        said = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UnreadableDocument(f"tesseract could not read a scanned page ({said[-1] if said else 'no message'})")
     return _parse_hocr(done.stdout.decode("utf-8", "replace"), scale)
 
 
@@ -308,7 +309,11 @@ def read_scans(pdf, pages: list[tuple[list[PrintedLine], float]], name: str) -> 
             raise UnreadableDocument(f"{name}: has no text layer (a scanned PDF); {hint}")
         log.warning("%s: pages %s have no text layer and are left out; %s", name, scans, hint)
         return []
-    for n, lines in ocr_pages(pdf, scans).items():
+    try:
+        read = ocr_pages(pdf, scans)
+    except UnreadableDocument as exc:
+        raise UnreadableDocument(f"{name}: {exc}") from exc
+    for n, lines in read.items():
         pages[n - 1] = (lines, pages[n - 1][1])
     log.info("%s: read %d scanned pages by OCR (%s)", name, len(scans), DEFAULT_ENGINE)
     return scans

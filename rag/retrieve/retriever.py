@@ -17,6 +17,7 @@ from rag.errors import BadSetting, InputError
 from rag.index import IndexData
 from rag.index.store import VectorFile
 from rag.settings import Settings
+from rag.text.parts import asked_parts, part_prefix
 from rag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -63,11 +64,18 @@ NAMED_FIRST = 2
 LABEL_SCAN_LIMIT = 200_000
 
 
-def named_units(question: str) -> list[str]:
+def named_units(question: str, *, parts: bool = True) -> list[str]:
     """The citation labels of the units a question names by number ("para. 121.184", "Art. 24(1)",
-    "Art. 24", "para. 12"); a label ending in "(" stands for every paragraph of that article."""
-    out = []
+    "Art. 24", "para. 12"); a label ending in "(" stands for every paragraph of that article.
+    With `parts`, a part of a document and its paragraphs too ("res. 68/6, para. 1", or "res.
+    68/6, " for every paragraph of it), and "paragraph 1" said of a part is not the document's
+    own "para. 1"; without, such a paragraph is the plain "para. 1" (for an index where the
+    resolution is a document of its own)."""
+    asked = asked_parts(question) if parts else []
+    out = [name for name, _ in asked]
     for m in _NAMED_UNIT.finditer(question):
+        if any(a <= m.start() < b for _, (a, b) in asked):
+            continue
         if m.group("art"):
             out.append(f"Art. {m.group('art_no')}{m.group('art_par') or ''}")
             if not m.group("art_par"):
@@ -182,6 +190,8 @@ class Retriever:
                 table.setdefault(name, []).append(row)
                 if name.startswith("Art. ") and "(" in name:
                     table.setdefault(name[: name.index("(") + 1], []).append(row)
+                if (prefix := part_prefix(name)) is not None:  # "res. 68/6, ": any paragraph of it
+                    table.setdefault(prefix, []).append(row)
             self._labels = table
         return sorted({row for name in labels for row in self._labels.get(name, [])})
 
@@ -230,6 +240,8 @@ class Retriever:
         # Paragraphs the question names by number ("recommendation 121.184", "article 24(1)") come
         # first, in the order of their scores (kept as they are): their number is not in their words.
         named = [r for r in self.labelled(named_units(question)) if first <= r < last]
+        if not named:  # "paragraph 4 of resolution 80/3" where the resolution is a document of its own
+            named = [r for r in self.labelled(named_units(question, parts=False)) if first <= r < last]
         if self.fusion == "rrf":
             rankings = [
                 rows[np.argsort(-dense[first:last], kind="stable")],

@@ -6,6 +6,9 @@ its operative paragraph 1 becomes paragraph 0, cited as "preamble"), so numbered
 paragraph (an agenda 1-8 inside paragraph 56) and text split by a page break stay in
 the paragraph they belong to. A document without such numbers gets its blocks
 numbered in order of appearance, and its paragraphs say so (`numbered_by_source`).
+Where the numbering restarts in a part (the resolutions a report reproduces, an annex numbered
+on its own), the part follows its own sequence and its paragraphs are cited with its name,
+"res. 68/6, para. 1" (`rag.text.parts`); the document's own sequence goes on after it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from rag.text.lines import (
     Sections,
     classify_lines,
 )
+from rag.text.parts import PART_NUMBERS, PREAMBULAR, Numbering, find_parts, is_preamble, preamble_start
+from rag.text.unnumbered import unnumbered
 from rag.types import Document, Paragraph
 
 log = logging.getLogger(__name__)
@@ -89,22 +94,46 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
     sections = Sections(doc.title)
     blocks: list[Block] = []
     current: Block | None = None
-    expected = 1
+    main = Numbering()
+    seq = main  # the numbering followed: the document's own, or that of the part it is in
+    parts = find_parts(lines)
+    opened = 0  # parts numbered on their own so far
+    named = ""  # the resolution or decision without numbers whose text this is ("decision 68/1")
+    heading_in_part = False  # a heading since the part's last paragraph: its end may have come
     loose = 0
     after_blank = False
     dropped: list[int] = []
     lead: list[Line] = []
     outside: list[Block] = []
     orphan: Block | None = None  # the block of unnumbered text being gathered under a heading
-    for line in lines:
+    for i, line in enumerate(lines):
+        part = parts.get(i)
+        if part is not None:
+            # A heading that names a part ends the part before, unless its numbers go on after it.
+            if part.opens(main.expected > 1):
+                opened += 1
+                seq = Numbering(base=PART_NUMBERS * opened, part=part)
+                heading_in_part, current, orphan = False, None, None
+                if line.kind == "text":  # a part's name alone on its line: a heading the file does not mark
+                    line = Line(line.number, "heading", line.text, rank=1)
+            elif seq is not main and part.first != seq.expected:
+                seq = main
+            named = part.label if part.names_its_text and seq is main else ""
         if line.kind in ("blank", "note"):
             after_blank = True
             continue
         if line.kind == "heading":
             sections.push(line)
             current = orphan = None
+            if part is None:
+                heading_in_part = seq is not main
+                named = "" if line.rank <= 2 else named  # a new section: no longer the decision's text
             continue
-        sub = SUBNUMBERED.match(line.text) if current is not None else None
+        if seq.in_preamble(line):  # a reproduced resolution's preamble, cited "res. 68/6, preamble"
+            blocks.extend(seq.add_to_preamble(line, sections.path()))
+            after_blank = False
+            continue
+        sub = SUBNUMBERED.match(line.text) if current is not None and seq is main else None
         if sub and current is not None and int(sub.group(1)) == current.number:
             # A numbered recommendation of a UPR report: citable by its own number, under its paragraph.
             current = Block(
@@ -115,9 +144,11 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
             after_blank = False
             continue
         n = line.para_number
+        if seq is not main and heading_in_part and n is not None and n == main.expected != seq.expected:
+            seq = main  # the document's own numbers go on after the part it reproduced
         skips = (
             n is not None
-            and expected < n <= expected + MAX_SKIP
+            and seq.expected < n <= seq.expected + MAX_SKIP
             and current is not None
             and current.parts
             and not current.parts[-1][1]
@@ -129,15 +160,16 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
                 doc.path,
                 line.number,
                 n,
-                expected - 1,
-                expected - 1,
+                seq.expected - 1,
+                seq.expected - 1,
             )
-            expected = int(n or expected)
-        if n == expected:
+            seq.expected = int(n or seq.expected)
+        if n == seq.expected:
             sections.seen_content = True
-            current = Block(line.number, section=sections.path(), number=expected)
+            current = Block(line.number, section=sections.path(), number=seq.number(n), ref=seq.ref(n))
             blocks.append(current)
-            expected += 1
+            seq.expected += 1
+            heading_in_part, named = False, ""
             text, is_list = _opening_text(line), False
         elif current is not None:
             if after_blank and not _continues(current, line):
@@ -148,7 +180,8 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
             if blocks:
                 dropped.append(line.number)
                 if orphan is None:
-                    orphan = Block(line.number, section=sections.path(), kind="text")
+                    label = named or seq.label
+                    orphan = Block(line.number, section=sections.path(), kind="text", ref=label)
                     outside.append(orphan)
                     after_blank = True
                 if after_blank or not orphan.parts:
@@ -162,12 +195,14 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
             after_blank = False
             continue
         # Paragraphs that a PDF ran into this line open here, each at its own number.
-        while (cut := _inline_start(text, expected)) is not None:
+        while (cut := _inline_start(text, seq.expected)) is not None:
             current.add(line.number, text[:cut].rstrip(), is_list)
-            current = Block(line.number, section=sections.path(), number=expected)
+            current = Block(
+                line.number, section=sections.path(), number=seq.number(seq.expected), ref=seq.ref(seq.expected)
+            )
             blocks.append(current)
             text, is_list = NUMBERED.sub(r"\2", text[cut:]), False
-            expected += 1
+            seq.expected += 1
         current.add(line.number, text, is_list)
         after_blank = False
     if dropped and blocks and loose <= MAX_ORPHAN_SHARE * sum(b.size() for b in blocks):
@@ -182,81 +217,10 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
     outside = [b for b in outside if len(b.text().split()) > 4 or re.search(r"[.:;]$", b.text())]
     seen: dict[str, int] = {}
     for block in outside:
-        ref = _unnumbered_label(block.section)
+        ref = block.ref or _unnumbered_label(block.section)
         seen[ref] = seen.get(ref, 0) + 1
         block.ref = ref if seen[ref] == 1 else f"{ref} ({seen[ref]})"  # every citation names one block
     return blocks, sum(b.size() for b in blocks), loose, lead, outside
-
-
-_PREAMBLE_OPENING = re.compile(
-    r"^The [A-Z][\w\s,-]*(Assembly|Council|Commission|Conference|Committee|Meeting of the Parties|States Parties|Parties)\s*,?$"
-)
-_PREAMBULAR = re.compile(
-    r"^(Reaffirming|Recalling|Noting|Recognizing|Recognising|Emphasizing|Emphasising|Stressing|"
-    r"Welcoming|Acknowledging|Bearing in mind|Taking note|Convinced|Concerned|Deeply concerned|"
-    r"Mindful|Considering|Guided by|Expressing|Reiterating|Underlining|Affirming|Determined|"
-    r"Desiring|Aware|Alarmed|Having considered|Taking into account)\b"
-)
-
-
-def _preamble(lead: list[Line]) -> bool:
-    """Is the text before paragraph 1 the preamble of a resolution or decision ("The General
-    Assembly, / Recalling ... / Noting ...")? Such text is cited as the preamble."""
-    opening = any(_PREAMBLE_OPENING.match(line.text) for line in lead)
-    clauses = sum(1 for line in lead if _PREAMBULAR.match(line.text))
-    return clauses >= 2 or (opening and clauses >= 1)
-
-
-#: A plain text file whose lines average at least this many characters writes one paragraph a
-#: line (speeches, transcripts), not one a block of lines between blank lines.
-PROSE_LINE = 200
-_ENDS_SENTENCE = re.compile(r"[.!?:;\"'”’)\]]\s*$")
-
-
-def _line_per_paragraph(doc: Document, lines: list[Line]) -> bool:
-    """Is this a plain text file that puts each paragraph on one long line, with no blank lines
-    between them? (A General Debate speech in one block of 20 lines was one paragraph.)"""
-    if doc.kind != "text" or not doc.path.lower().endswith(".txt"):
-        return False
-    text = [line.text for line in lines if line.kind == "text" and line.text]
-    if len(text) < 3:
-        return False
-    runs, run = 0, 0
-    for line in lines:
-        run = run + 1 if line.kind == "text" else 0
-        runs = max(runs, run)
-    return runs >= 3 and sum(len(t) for t in text) / len(text) >= PROSE_LINE
-
-
-def _opens_paragraph(previous: str, text: str) -> bool:
-    """On a line-per-paragraph text, does this line open a paragraph? Not when the line before
-    stops mid-sentence or this one goes on in lower case (a line broken inside a sentence)."""
-    return bool(_ENDS_SENTENCE.search(previous)) and not text[:1].islower()
-
-
-def _unnumbered(doc: Document, lines: list[Line]) -> list[Block]:
-    sections = Sections(doc.title)
-    blocks: list[Block] = []
-    current: Block | None = None
-    per_line = _line_per_paragraph(doc, lines)
-    previous = ""
-    for line in lines:
-        if line.kind in ("blank", "note"):
-            current = None
-            continue
-        if line.kind == "heading":
-            sections.push(line)
-            current = None
-            continue
-        sections.seen_content = True
-        # Without numbers of its own, a document's paragraphs are what blank lines separate,
-        # as a reader sees them (a list set off by a blank line is a paragraph of its own).
-        if current is None or (per_line and _opens_paragraph(previous, line.text)):
-            current = Block(line.number, section=sections.path())
-            blocks.append(current)
-        current.add(line.number, line.text, line.is_list)
-        previous = line.text
-    return blocks
 
 
 def _articles(doc: Document, lines: list[Line]) -> list[Block] | None:
@@ -376,15 +340,15 @@ def _body(doc: Document, lines: list[Line]) -> tuple[list[Block], bool]:
     blocks, inside, loose, lead, outside = _numbered(doc, lines)
     numbered = len(blocks) >= 2 and loose <= MAX_ORPHAN_SHARE * inside
     lead_size = sum(len(line.text) for line in lead)
-    if len(blocks) >= 2 and _preamble(lead) and loose - lead_size <= MAX_ORPHAN_SHARE * inside:
+    if len(blocks) >= 2 and is_preamble(lead) and loose - lead_size <= MAX_ORPHAN_SHARE * inside:
         # A resolution: a preamble, then numbered operative paragraphs. The numbers stay; the
         # preamble, from "The General Assembly," on, becomes paragraph 0, cited as "preamble"
         # (the heading lines above it are the document's masthead, as before paragraph 1).
         numbered = True
-        opening = next((i for i, line in enumerate(lead) if _PREAMBLE_OPENING.match(line.text)), 0)
+        opening = preamble_start(lead)
         first = Block(lead[opening].number, section=(), number=0)
         for line in lead[opening:]:
-            first.add(line.number, line.text, line.is_list or bool(_PREAMBULAR.match(line.text)))
+            first.add(line.number, line.text, line.is_list or bool(PREAMBULAR.match(line.text)))
         blocks.insert(0, first)
     if not numbered:
         # Numbers typed without their full stop, if read so they cover the text.
@@ -395,7 +359,7 @@ def _body(doc: Document, lines: list[Line]) -> tuple[list[Block], bool]:
     if not numbered:
         if blocks:
             log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)
-        blocks = _unnumbered(doc, lines)
+        blocks = unnumbered(doc, lines)
         for i, block in enumerate(blocks, start=1):
             block.number = i
         return blocks, numbered

@@ -80,3 +80,27 @@ def test_a_large_index_carries_an_approximate_search_index_that_finds_what_exact
     path.write_bytes(path.read_bytes()[:-10])
     with pytest.raises(CorruptIndex, match="paragraphs.ivf"):
         load_index(tmp_path / "ann")
+
+
+@pytest.mark.parametrize(
+    "question, units",
+    [
+        ("What does paragraph 1 of resolution 68/6 decide?", ["res. 68/6, para. 1"]),
+        ("What does resolution 68/6, paragraph 3 request?", ["res. 68/6, para. 3"]),
+        ("What did decision 68/101 decide?", ["decision 68/101", "decision 68/101, "]),
+        ("What is in operative paragraph 2 of draft resolution II?", ["draft res. II, para. 2"]),
+        ("What does paragraph 3 of the annex list?", ["annex, para. 3"]),
+        ("What does paragraph 12 say about the decision to act?", ["para. 12"]),
+        ("What does recommendation 121.184 ask?", ["para. 121.184"]),
+    ],
+)
+def test_a_question_names_a_part_and_its_paragraph(question, units):
+    from rag.retrieve.retriever import named_units
+
+    assert named_units(question) == units
+
+
+def test_a_paragraph_of_a_resolution_that_is_a_document_of_its_own_is_the_plain_paragraph():
+    from rag.retrieve.retriever import named_units
+
+    assert named_units("What does paragraph 4 of resolution 80/3 say?", parts=False) == ["para. 4"]

@@ -319,3 +319,127 @@ def test_a_question_about_an_annex_is_answered_from_it_and_grounded(tmp_path, em
         data.paragraphs, tmp_path / "corpus", {d: i.file for d, i in data.manifest.documents.items()}
     )
     assert checker.check_record(record) == []
+
+
+# A session report that reproduces two resolutions, each numbered from 1, and a decision without
+# numbers, goes on with its own numbers (2, 3) and ends with an annex numbered on its own.
+REPRODUCED = """# Report of the Commission on its tenth session
+
+## Chapter I
+
+## Matters brought to the attention of the Council
+
+1. The following resolutions and decision adopted by the Commission are brought to the attention of the Council:
+
+### Resolution 10/1
+
+### Protecting children from online abuse
+
+The Commission on Crime Prevention,
+
+Recalling its resolution 9/4 on the protection of children,
+
+Noting with concern the growth of online abuse of children,
+
+1. Urges Member States to criminalize the online grooming of children;
+
+2. Requests the Secretariat to report on online abuse at its eleventh session.
+
+### Resolution 10/2
+
+### Data for drug policy
+
+The Commission on Crime Prevention,
+
+Recalling its resolution 9/7 on the collection of data,
+
+Welcoming the work of the expert group on drug statistics,
+
+1. Encourages Member States to share data on drug markets;
+
+2. Invites donors to fund surveys of wastewater for traces of synthetic drugs;
+
+3. Decides to remain seized of the matter.
+
+### Decision 10/101
+
+### Venue of the eleventh session
+
+At its 5th meeting, the Commission decided to hold its eleventh session in Vienna.
+
+## Chapter II
+
+## General debate
+
+2. At its 1st meeting, the Commission held its general debate on crime prevention.
+
+3. Statements were made by the representatives of many States.
+
+## Annex
+
+## Documents before the Commission
+
+1. The Commission had before it the report of the Executive Director on the work of the Office.
+
+2. The Commission also had before it a note by the Secretariat on the budget.
+"""
+
+
+def test_reproduced_resolutions_and_an_annex_keep_their_own_numbers_with_their_part(tmp_path):
+    from rag.cite.citations import label
+
+    paras = split_paragraphs(read_document(write(tmp_path / "report.md", REPRODUCED)))
+    body = [(p.number, label(p)) for p in paras if p.kind == "para"]
+    assert body == [
+        (1, "para. 1"),
+        (10000, "res. 10/1, preamble"),
+        (10001, "res. 10/1, para. 1"),
+        (10002, "res. 10/1, para. 2"),
+        (20000, "res. 10/2, preamble"),
+        (20001, "res. 10/2, para. 1"),
+        (20002, "res. 10/2, para. 2"),
+        (20003, "res. 10/2, para. 3"),
+        (2, "para. 2"),  # the report's own numbers go on after the resolutions
+        (3, "para. 3"),
+        (30001, "annex, para. 1"),
+        (30002, "annex, para. 2"),
+    ]
+    assert all(p.numbered_by_source for p in paras)
+    by_label = {label(p): p for p in paras}
+    assert by_label["res. 10/1, preamble"].text.startswith("The Commission on Crime Prevention,\nRecalling its")
+    assert by_label["res. 10/2, para. 2"].text.startswith("Invites donors to fund surveys of wastewater")
+    assert by_label["annex, para. 1"].text.startswith("The Commission had before it the report")
+    # A decision without numbers of its own is text cited by its name.
+    decision = by_label["decision 10/101"]
+    assert decision.kind == "text" and decision.text.startswith("At its 5th meeting")
+    assert len({p.number for p in paras}) == len(paras)  # every number names one paragraph
+
+
+def test_chapters_whose_numbers_go_on_are_not_parts(tmp_path):
+    text = (
+        "# Report\n\n## Chapter I\n\n1. The meeting opened.\n\n2. The agenda was adopted.\n\n"
+        "## Chapter II\n\n3. The group discussed the draft study.\n\n4. The group adopted its report.\n"
+    )
+    paras = split_paragraphs(read_document(write(tmp_path / "report.md", text)))
+    assert [(p.number, p.ref) for p in paras] == [(1, ""), (2, ""), (3, ""), (4, "")]
+
+
+def test_an_annex_named_on_a_line_of_its_own_is_numbered_on_its_own(tmp_path):
+    """A file without headings (text taken from a PDF): "Annex" alone between blank lines."""
+    text = (
+        "The General Assembly,\n\nRecalling its resolution 79/1,\n\nNoting the declaration,\n\n"
+        "1. Endorses the declaration contained in the annex to the present resolution;\n\n"
+        "2. Decides to review its implementation.\n\nAnnex\n\n"
+        "1. We, the Heads of State, met in Awaza.\n\n2. We stress the needs of landlocked States.\n\n"
+        "3. We commit to act.\n"
+    )
+    paras = split_paragraphs(read_document(write(tmp_path / "res.md", text)))
+    assert [(p.number, p.ref) for p in paras] == [
+        (0, ""),
+        (1, ""),
+        (2, ""),
+        (10001, "annex, para. 1"),
+        (10002, "annex, para. 2"),
+        (10003, "annex, para. 3"),
+    ]
+    assert paras[3].section == ("Annex",)
