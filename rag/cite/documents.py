@@ -99,6 +99,8 @@ class Documents(Mapping[str, DocumentInfo]):
         names: dict[str, set[str]] = {}
         for doc_id, info in self.items():
             file = Path(info.file)
+            # A joint symbol ("E/2025/28-E/CN.7/2025/11") also goes by each of its halves.
+            halves = info.symbol.split("-") if info.symbol and "-" in info.symbol else []
             for name in {
                 doc_id,
                 file.name,
@@ -106,6 +108,7 @@ class Documents(Mapping[str, DocumentInfo]):
                 file.with_suffix("").as_posix(),
                 info.symbol or "",
                 info.short_title or "",
+                *(half for half in halves if "/" in half),
             }:
                 if name:
                     names.setdefault(_name_key(name), set()).add(doc_id)

@@ -28,16 +28,13 @@ from statistics import median
 
 from ..errors import UnreadableDocument
 from ..types import Document
+from .masthead import SYMBOL, first_page_meta, is_masthead, running_symbol, symbol_parts
 from .ocr import read_scans
+from .pdf_chars import Char, page_chars
 from .pdf_lines import PrintedLine, squeeze
-from .text import _DATE
 
 log = logging.getLogger(__name__)
 
-# A document symbol as printed on a UN masthead: "A/HRC/28/9", "S/2025/85", "E/CN.7/2025/11".
-_ORGANS = r"(?:A|E|S|CCPR|UNODC|CTOC|HRC|CAT|CRC|CEDAW|TD|UNEP|DP)"
-# A joint symbol of two organs is one symbol: "A/79/845-S/2025/203".
-_SYMBOL = re.compile(rf"\b({_ORGANS}(?:/[A-Za-z0-9.]+){{1,6}}(?:-{_ORGANS}(?:/[A-Za-z0-9.]+){{1,6}})?)(?=\s|$)")
 _FURNITURE = (
     re.compile(r"^(GE\.)?\d{2}-\d{4,6}(\s*\([A-Z]\))?(\s+\d{6})?(\s+\d{1,4}/\d{1,4})?$"),  # job numbers
     re.compile(r"^(\d{1,4}/\d{1,4}\s+)?(GE\.)?\d{2}-\d{4,6}"),  # "3/25 25-00725", "GE.14-25061 (E)"
@@ -72,33 +69,9 @@ def _open(path: Path):  # noqa: ANN202 - pypdfium2's document type
 
 def _page_lines(page, number: int) -> list[PrintedLine]:  # noqa: ANN001
     """The printed lines of one page, top to bottom, with their left edge and font size."""
-    import ctypes
-
-    import pypdfium2.raw as raw
-
-    height = page.get_height()
-    textpage = page.get_textpage()
-    chars: list[tuple[str, float, float, float, float]] = []  # char, left, top, bottom, size
-    left, right, bottom, top = (ctypes.c_double() for _ in range(4))
-    loose = raw.FS_RECTF()
-    for i in range(textpage.count_chars()):
-        code = raw.FPDFText_GetUnicode(textpage.raw, i)
-        ch = chr(code) if 0 < code < 0x110000 else ""
-        if ch in ("\x02", "\ufffe") and chars:  # pdfium's mark for a hyphen ending a printed line
-            chars.append(("-",) + chars[-1][1:])
-            chars.append(("\n", 0, 0, 0, -1))  # the next piece joins this one without a space
-            continue
-        if ch in ("\r", "\n", ""):
-            chars.append(("\n", 0, 0, 0, 0))
-            continue
-        raw.FPDFText_GetCharBox(textpage.raw, i, left, right, bottom, top)
-        # The print size, as the height of the character's font box: PDFium's font size is the
-        # nominal one, 1.0 in files that scale their text with a matrix instead.
-        raw.FPDFText_GetLooseCharBox(textpage.raw, i, loose)
-        size = loose.top - loose.bottom
-        chars.append((ch, left.value, height - top.value, height - bottom.value, size))
+    chars = page_chars(page)
     # pdfium's own line breaks first, then pieces that share a baseline are joined left to right.
-    pieces: list[list[tuple[str, float, float, float, float]]] = [[]]
+    pieces: list[list[Char]] = [[]]
     hyphenated: set[int] = set()  # pieces that continue a word broken by a hyphen
     for c in chars:
         if c[0] == "\n":
@@ -146,28 +119,16 @@ def _furniture(
     text = line.text
     if re.fullmatch(r"[\d*]{1,3}", text) and line.size < 0.75 * body_size:
         return False
-    if symbol and text.replace(" ", "") in (symbol, symbol.replace("/", "")):
-        return True
-    if symbol and text.startswith(symbol) and _FURNITURE[3].match(text[len(symbol) :].strip() or "0"):
-        return True
+    for head in symbol_parts(symbol) if symbol else ():  # a joint symbol's halves head pages too
+        if text.replace(" ", "") in (head, head.replace("/", "")):
+            return True
+        if text.startswith(head) and _FURNITURE[3].match(text[len(head) :].strip() or "0"):
+            return True
     return any(p.match(text) for p in _FURNITURE) or _shape(text) in repeated
 
 
 def _shape(text: str) -> str:
     return re.sub(r"\d+", "#", text)
-
-
-def _first_page_meta(lines: list[PrintedLine]) -> tuple[str | None, str | None]:
-    text = "\n".join(ln.text for ln in lines)
-    symbol = None
-    for ln in lines[:12]:
-        m = re.search(r"(?:^|\s)([A-Z]{1,6}/[A-Za-z0-9./*\u2212\u2013-]+)\s*$", ln.text)
-        candidate = re.sub(r"[\u2212\u2013]", "-", m.group(1).replace("*", "")) if m else ""
-        if m and _SYMBOL.fullmatch(candidate):
-            symbol = candidate
-            break
-    date = _DATE.search(text)
-    return symbol, date.group(1) if date else None
 
 
 def _notes_from(zone: list[PrintedLine]) -> list[tuple[str, str, int]]:
@@ -214,9 +175,9 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
         )
     sizes = Counter(round(ln.size * 2) / 2 for lines, _ in pages for ln in lines for _ in ln.text)
     body_size = sizes.most_common(1)[0][0]
-    symbol, date = _first_page_meta(pages[0][0]) if pages[0][0] else (None, None)
+    symbol, date = first_page_meta(pages[0][0]) if pages[0][0] else (None, None)
     if symbol is None and scanned:
-        symbol = _running_symbol(pages)  # OCR can misread the masthead's large print
+        symbol = running_symbol(pages)  # OCR can misread the masthead's large print
     # Text shapes that repeat at the top or bottom of many pages are running heads.
     edge = Counter(
         _shape(ln.text)
@@ -240,7 +201,7 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
             ln
             for ln in lines
             if not _furniture(ln, height, symbol, repeated, body_size)
-            and not (ln.page == 1 and _masthead(ln, height))
+            and not (ln.page == 1 and is_masthead(ln, height))
             and (any(ch.isalnum() for ch in ln.text) or re.fullmatch(r"\*{1,3}", ln.text))
         ]
         zone = _footnote_zone(body, body_size)
@@ -255,15 +216,16 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
                 i += 1  # a footnote mark standing apart from its line, or a stray glyph
                 continue
             if line.size >= 1.15 * body_size and not re.match(r"^\d{1,4}\.\s", line.text):
-                # Consecutive lines of the same large print are one heading.
-                text = line.text
+                # Consecutive lines of the same large print are one heading; a footnote mark on it
+                # ("Review*") is no part of the section's name.
+                text = line.without_marks()
                 while (
                     i + 1 < len(body)
                     and abs(body[i + 1].size - line.size) < 0.5
                     and body[i].gap_to(body[i + 1]) < 0.8 * line.size
                 ):
                     i += 1
-                    text += " " + body[i].text
+                    text += " " + body[i].without_marks()
                 level = 1 if line.size >= 1.6 * body_size else 2 if line.size >= 1.3 * body_size else 3
                 if out and out[-1]:
                     emit("", line.page)
@@ -320,30 +282,6 @@ def read_pdf(path: Path, doc_id: str, rel: str) -> Document:
     )
 
 
-def _running_symbol(pages: list[tuple[list[PrintedLine], float]]) -> str | None:
-    """The document symbol printed as the running head of two or more pages, if any."""
-    heads = Counter(
-        ln.text.replace(" ", "")
-        for lines, height in pages
-        for ln in lines
-        if ln.bottom < 0.11 * height and _SYMBOL.fullmatch(ln.text.replace(" ", ""))
-    )
-    found = heads.most_common(1)
-    return found[0][0] if found and found[0][1] >= 2 else None
-
-
-def _masthead(line: PrintedLine, height: float) -> bool:
-    """The masthead of a UN document's first page (organ, symbol, distribution, date, language),
-    read into the document's symbol and date rather than into its text."""
-    return line.bottom < 0.17 * height and bool(
-        re.search(
-            r"Distr\.|Original:|^United Nations|^General Assembly|^Security Council|"
-            r"^Economic and Social Council|\d{1,2} \w+ \d{4}$|^Limited$|^\s*[A-Z]{1,6}/\S+$",
-            line.text,
-        )
-    )
-
-
 def _line_spacing(pages: list[tuple[list[PrintedLine], float]], body_size: float) -> float:
     gaps = [
         b.top - a.top
@@ -387,7 +325,7 @@ def _title(lines: list[PrintedLine], body_size: float) -> str | None:
         ln
         for ln in lines
         if ln.size >= 1.15 * body_size
-        and not _SYMBOL.search(ln.text)
+        and not SYMBOL.search(ln.text)
         and sum(ch.isalpha() for ch in ln.text) >= 3
         and not ln.text.startswith(
             ("United Nations", "General Assembly", "Security Council", "Economic and Social Council")

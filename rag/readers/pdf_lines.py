@@ -6,6 +6,9 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
+# What a footnote mark is printed with: digits, asterisks ("*", or U+2217 as in A/HRC/27/15).
+_MARKS = "0123456789*\u2217"
+
 
 @dataclass
 class PrintedLine:
@@ -27,9 +30,7 @@ class PrintedLine:
         if not inked:
             return self.text
         base = median(c[3] for c in inked)
-        kept = [
-            c for c in self.chars if not (c[0] in "0123456789*" and 0 < c[4] < 0.8 * self.size and c[3] < base - 1.0)
-        ]
+        kept = [c for c in self.chars if not (c[0] in _MARKS and 0 < c[4] < 0.8 * self.size and c[3] < base - 1.0)]
         return squeeze("".join(c[0] for c in kept))
 
     def gap_to(self, other: PrintedLine) -> float:

@@ -135,6 +135,8 @@ def test_a_loaded_index_has_one_table_that_names_its_documents_both_ways(tmp_pat
     assert docs.citation_names == {"x": "A/RES/1", "y": "Harbour notes", "z": "Railway notes"}
     assert docs.name("nowhere") == "nowhere"
     assert docs.find("a/res/1") == "x" and docs.find("y.md") == "y" and docs.find("Railway notes") == "z"
+    joint = Documents({"j": replace(docs["x"], doc_id="j", symbol="E/2025/28-E/CN.7/2025/11")})
+    assert joint.find("E/2025/28") == joint.find("e/cn.7/2025/11") == joint.find("E/2025/28-E/CN.7/2025/11") == "j"
     with pytest.raises(TypeError):
         docs["w"] = docs["z"]  # type: ignore[index]  # immutable: its names cannot go stale
     shared = Documents({**docs, "w": replace(docs["z"], doc_id="w")})  # two documents share "Railway notes"
