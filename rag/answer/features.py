@@ -19,7 +19,7 @@ from rag.errors import ModelProblem
 from rag.index import IndexData
 from rag.retrieve.retriever import Evidence, named_units
 from rag.text.parts import asked_parts, part_prefix
-from rag.text.terms import passage_terms
+from rag.text.terms import passage_terms, terms
 from rag.types import Paragraph
 
 #: The kinds of fact `question_type` knows; each gets a "wanted but missing" feature.
@@ -32,6 +32,7 @@ FEATURES: tuple[str, ...] = (
     "paragraph_cosine",  # question vs the paragraph
     "paragraph_rank",  # the retriever's fused score over the best paragraph's
     "entity_coverage",  # share of the names the question mentions that the paragraph holds
+    "year_not_in_document",  # the question names a year that the paragraph's document never prints
     "reference",  # the sentence is the "item 6" / "para. 12" the question names
     "other_reference",  # ... or names another of the same kind instead ("item 3")
     "type_found",  # the question wants a kind of fact and the sentence has a new one
@@ -59,10 +60,21 @@ class TermWeights:
         indptr = np.asarray(bm25.scores["indptr"])  # type: ignore[attr-defined]
         n = max(1, len(data.paragraphs))
         self.default = math.log(1 + (n + 0.5) / 0.5)
+        self._vocab = vocab
+        self._postings = (indptr, bm25.scores["indices"])  # type: ignore[attr-defined]
         self.idf: dict[str, float] = {}
         for term, tid in vocab.items():
             df = int(indptr[tid + 1] - indptr[tid]) if tid + 1 < len(indptr) else 0
             self.idf[term] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def in_rows(self, term: str, rows: tuple[int, int]) -> bool:
+        """Does a paragraph of rows [first, last) hold the term? (Its postings in the BM25 index.)"""
+        tid = self._vocab.get(term)
+        if tid is None:
+            return False
+        indptr, indices = self._postings
+        held = np.asarray(indices[int(indptr[tid]) : int(indptr[tid + 1])])
+        return bool(((held >= rows[0]) & (held < rows[1])).any())
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.default)
@@ -177,6 +189,25 @@ def leans_on_previous(sentence: str) -> bool:
     return bool(_ANAPHOR.match(sentence))
 
 
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_ORDINAL_WORD = re.compile(
+    r"\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-)?(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth|fiftieth|sixtieth|seventieth|eightieth|ninetieth)\b",
+    re.IGNORECASE,
+)
+
+
+def _year_missing(years: set[str], doc_id: str, data: IndexData, idf: TermWeights) -> float:
+    """1.0 when the question names a year that the document never prints (in a paragraph, a
+    heading, its title, date or symbol): whatever it says, it is not about that year."""
+    if not years:
+        return 0.0
+    info = data.manifest.documents.get(doc_id)
+    about = " ".join(x for x in (info.title, info.date, info.symbol) if x) if info else ""
+    rows = data.doc_rows.get(doc_id, (0, 0))
+    low = about.lower()
+    return float(any(y.lower() not in low and not idf.in_rows(terms(y)[0], rows) for y in years))
+
+
 def candidate_features(
     question: str, query_terms: list[str], evidence: Evidence, data: IndexData, idf: TermWeights
 ) -> CandidateFeatures:
@@ -187,6 +218,8 @@ def candidate_features(
     if units and not any(names_unit(units, h.paragraph) for h in evidence.hits):
         units = set(named_units(question, parts=False))  # the resolution may be a document of its own
     entities = question_entities(question)
+    years = set(_YEAR.findall(question)) | {m.lower() for m in _ORDINAL_WORD.findall(question)}
+    year_missing: dict[str, float] = {}
     wanted = set(query_terms)
     low = question.lower().lstrip()
     question_flags = {
@@ -212,6 +245,8 @@ def candidate_features(
         prow, start, end = (int(x) for x in sentences[srow])
         para = data.paragraphs[prow]
         text = para.text[start:end]
+        if para.doc_id not in year_missing:
+            year_missing[para.doc_id] = _year_missing(years, para.doc_id, data, idf)
         if prow not in para_terms:
             context = " ".join(para.section[-1:]) + " " + para.text
             para_terms[prow] = set(passage_terms(context))
@@ -233,6 +268,7 @@ def candidate_features(
                 "paragraph_cosine": paragraph_cos[prow],
                 "paragraph_rank": fused[prow],
                 "entity_coverage": para_entities[prow],
+                "year_not_in_document": year_missing[para.doc_id],
                 "reference": max(reference_match(refs, para, start, text) if refs else 0.0, names_unit(units, para)),
                 "other_reference": max(
                     reference_conflict(refs, text) if refs else 0.0,

@@ -1,0 +1,59 @@
+"""Features: rows built by name, columns read by name, and the year a document never prints."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import write
+
+from rag.answer.features import FEATURES, GAPS, candidate_features, feature_matrix, weights_by_name
+from rag.assistant import Assistant
+from rag.errors import ModelProblem
+from rag.index import build_index, load_index
+from rag.text.terms import terms
+
+
+def test_rows_are_built_by_name_and_a_row_missing_a_feature_is_an_error():
+    row = {name: 0.5 for name in FEATURES if name not in GAPS}
+    better = dict(row, sentence_cosine=0.9, sentence_coverage=0.8)
+    matrix = feature_matrix([row, better])
+    assert matrix.shape == (2, len(FEATURES))
+    assert matrix[:, FEATURES.index("cosine_gap")].tolist() == pytest.approx([-0.4, 0.0])
+    assert matrix[1, FEATURES.index("sentence_coverage")] == pytest.approx(0.8)
+    del row["novelty"]
+    with pytest.raises(KeyError, match="novelty"):
+        feature_matrix([row])
+
+
+def test_a_fitted_model_reads_its_columns_by_name_and_a_new_column_weighs_nothing():
+    columns = ("a", "b", "c")
+    assert weights_by_name(["c", "a"], [3.0, 1.0], columns).tolist() == [1.0, 0.0, 3.0]
+    with pytest.raises(ModelProblem, match="does not compute: z"):
+        weights_by_name(["a", "z"], [1.0, 2.0], columns)
+    with pytest.raises(ModelProblem, match="2 column names for 1 coefficients"):
+        weights_by_name(["a", "b"], [1.0], columns)
+
+
+def test_a_year_or_session_the_document_never_prints_is_flagged(tmp_path, embedder, assistant):
+    corpus = tmp_path / "corpus"
+    write(
+        corpus / "board.md", "# Water board, 2017\n\n1. The board met in Delft in 2017.\n2. It approved a reservoir.\n"
+    )
+    write(
+        corpus / "rail.md",
+        "# Rail notes\n\n1. In 2019 the fourth session chose new signals.\n2. Crossings were closed.\n",
+    )
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    helper = Assistant(load_index(tmp_path / "index"), embedder)
+
+    def flags(question: str) -> dict[str, float]:
+        evidence = helper.consider(question, k=4).evidence
+        found = candidate_features(question, terms(question), evidence, helper.data, helper.idf)
+        column = found.matrix[:, FEATURES.index("year_not_in_document")]
+        return {c.paragraph.doc_id: float(v) for c, v in zip(found.candidates, column, strict=True)}
+
+    assert flags("What did the water board approve in 2017?") == {"board": 0.0, "rail": 1.0}
+    assert flags("What did the water board approve in 2019?") == {"board": 1.0, "rail": 0.0}
+    assert flags("What did the fourth session choose?")["board"] == 1.0  # no fourth session in it
+    assert set(flags("What did the water board approve?").values()) == {0.0}
+    # The bundled report (2017) does not say who will chair the group in 2018: a refusal.
+    assert assistant.ask("Who will chair the expert group in 2018?").abstained
