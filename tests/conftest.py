@@ -93,3 +93,67 @@ def small_corpus(tmp_path):
         "The beta committee discussed railway safety.\n\nIt recommended new signals for level crossings.\n",
     )
     return tmp_path / "corpus", tmp_path / "index"
+
+
+# A session report that reproduces two resolutions, each numbered from 1, and a decision without
+# numbers, goes on with its own numbers (2, 3) and ends with an annex numbered on its own.
+REPRODUCED = """# Report of the Commission on its tenth session
+
+## Chapter I
+
+## Matters brought to the attention of the Council
+
+1. The following resolutions and decision adopted by the Commission are brought to the attention of the Council:
+
+### Resolution 10/1
+
+### Protecting children from online abuse
+
+The Commission on Crime Prevention,
+
+Recalling its resolution 9/4 on the protection of children,
+
+Noting with concern the growth of online abuse of children,
+
+1. Urges Member States to criminalize the online grooming of children;
+
+2. Requests the Secretariat to report on online abuse at its eleventh session.
+
+### Resolution 10/2
+
+### Data for drug policy
+
+The Commission on Crime Prevention,
+
+Recalling its resolution 9/7 on the collection of data,
+
+Welcoming the work of the expert group on drug statistics,
+
+1. Encourages Member States to share data on drug markets;
+
+2. Invites donors to fund surveys of wastewater for traces of synthetic drugs;
+
+3. Decides to remain seized of the matter.
+
+### Decision 10/101
+
+### Venue of the eleventh session
+
+At its 5th meeting, the Commission decided to hold its eleventh session in Vienna.
+
+## Chapter II
+
+## General debate
+
+2. At its 1st meeting, the Commission held its general debate on crime prevention.
+
+3. Statements were made by the representatives of many States.
+
+## Annex
+
+## Documents before the Commission
+
+1. The Commission had before it the report of the Executive Director on the work of the Office.
+
+2. The Commission also had before it a note by the Secretariat on the budget.
+"""

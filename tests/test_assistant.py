@@ -126,6 +126,12 @@ def test_a_unit_named_by_its_number_is_found(tmp_path, embedder):
         "2. Extradition shall be subject to the conditions of the law of the requested Party.\n\n"
         "## Article 25\n\n1. Each Party shall adopt measures on mutual assistance.\n",
     )
+    write(
+        corpus / "notes.md",
+        "# Annual report\n\n1. The board met twice.[^26] It reviewed the budget.[^27]\n\n"
+        "2. It adopted the plan.[^28]\n\n[^26]: See document BD/2024/1.\n\n"
+        "[^27]: The budget is set out in document BD/2024/7, annex II.\n\n[^28]: Adopted without a vote.\n",
+    )
     build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
     assistant = Assistant(load_index(tmp_path / "index"), embedder)
     hits = assistant.retrieve("What does recommendation 12.187 ask for?", k=5)
@@ -137,13 +143,16 @@ def test_a_unit_named_by_its_number_is_found(tmp_path, embedder):
         "Art. 24(1)",
         "Art. 24(2)",
     }
+    assert label(assistant.retrieve("What does footnote 27 of the annual report say?", k=5)[0].paragraph) == "fn. 27"
+    footnote = assistant.ask("What does footnote 27 of the annual report say?", threshold=0.0)
+    assert footnote.citations[0].label == "fn. 27" and "BD/2024/7" in footnote.citations[0].quote
 
 
 def test_a_paragraph_of_a_reproduced_resolution_is_cited_with_its_part(tmp_path, embedder):
     """A report reproducing resolutions numbered from 1: the answer cites the resolution's own
     paragraph with the resolution's name, the quote stands where the citation says, and a
     question naming the paragraph by its number reaches it."""
-    from test_paragraphs import REPRODUCED
+    from conftest import REPRODUCED
 
     from rag.cite.grounding import GroundingChecker
     from rag.cite.serialize import answer_record
@@ -158,6 +167,9 @@ def test_a_paragraph_of_a_reproduced_resolution_is_cited_with_its_part(tmp_path,
     cited = answer.citations[0]
     assert cited.label == "res. 10/2, para. 2" and cited.paragraph == 20002
     assert "surveys of wastewater" in cited.quote and "[res. 10/2, para. 2]" in answer.text
+    from ui.app import evidence_html
+
+    assert "res. 10/2, para. 2" in evidence_html(assistant, answer)  # the page's card names the part too
     checker = GroundingChecker(
         data.paragraphs, tmp_path / "corpus", {d: i.file for d, i in data.manifest.documents.items()}
     )

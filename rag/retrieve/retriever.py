@@ -54,6 +54,7 @@ def max_by_owner(scores: np.ndarray, owners: np.ndarray, size: int) -> np.ndarra
 _NAMED_UNIT = re.compile(
     r"\b(?:(?P<art>articles?|art\.)\s*(?P<art_no>\d{1,3})(?P<art_par>\(\d{1,2}\))?(?![\d(])"
     r"|(?P<para>paragraphs?|paras?\.|recommendations?)\s*(?P<para_no>\d{1,4}(?:\.\d{1,3})?)(?![\d.])"
+    r"|(?P<note>footnotes?|fn\.)\s*(?P<note_no>\d{1,3})(?!\d)"
     r"|(?P<dotted>\d{2,3}\.\d{1,3})(?![\d.%])(?!\s*(?:per ?cent|percent|million|billion|degrees?)))",
     re.IGNORECASE,
 )
@@ -66,7 +67,7 @@ LABEL_SCAN_LIMIT = 200_000
 
 def named_units(question: str, *, parts: bool = True) -> list[str]:
     """The citation labels of the units a question names by number ("para. 121.184", "Art. 24(1)",
-    "Art. 24", "para. 12"); a label ending in "(" stands for every paragraph of that article.
+    "Art. 24", "para. 12", "fn. 27"); a label ending in "(" stands for every paragraph of that article.
     With `parts`, a part of a document and its paragraphs too ("res. 68/6, para. 1", or "res.
     68/6, " for every paragraph of it), and "paragraph 1" said of a part is not the document's
     own "para. 1"; without, such a paragraph is the plain "para. 1" (for an index where the
@@ -82,6 +83,8 @@ def named_units(question: str, *, parts: bool = True) -> list[str]:
                 out.append(f"Art. {m.group('art_no')}(")
         elif m.group("para"):
             out.append(f"para. {m.group('para_no')}")
+        elif m.group("note"):
+            out.append(f"fn. {m.group('note_no')}")
         else:
             out.append(f"para. {m.group('dotted')}")
     return out

@@ -17,7 +17,6 @@ import logging
 import re
 
 from rag.text.lines import (
-    ANNEX,
     ARTICLE,
     DOTLESS,
     NUMBERED,
@@ -28,6 +27,7 @@ from rag.text.lines import (
     Sections,
     classify_lines,
 )
+from rag.text.outside import front_line, is_statement, numbered_outside, unnumbered_label
 from rag.text.parts import PART_NUMBERS, PREAMBULAR, Numbering, find_parts, is_preamble, preamble_start
 from rag.text.unnumbered import unnumbered
 from rag.types import Document, Paragraph
@@ -41,10 +41,6 @@ MAX_SKIP = 3
 #: (before paragraph 1, or blocks that do not continue the paragraph above) stays below this
 #: share of the text inside them; otherwise its blocks are numbered in order.
 MAX_ORPHAN_SHARE = 0.25
-
-#: Text outside the numbered paragraphs of a numbered document (an annex, a list under its own
-#: heading) is numbered from -(this + 1) down: apart from footnotes (-1, -2, ...) and paragraphs.
-OUTSIDE_NUMBERS = 10_000
 
 
 def _opening_text(line: Line) -> str:
@@ -75,16 +71,6 @@ def _inline_start(text: str, number: int) -> int | None:
     return m.start(1) if m else None
 
 
-def _unnumbered_label(section: tuple[str, ...]) -> str:
-    """How text outside the numbered paragraphs is cited: by the headings it sits under, as the
-    document prints them ("Annex, Composition of the delegation"; "Summary")."""
-    annex = next((h for h in section if ANNEX.match(h)), None)
-    last = " ".join(section[-1].split()[:10]) if section else ""
-    if annex is None:
-        return last or "unnumbered text"
-    return annex if last in ("", annex) else f"{annex}, {last}"
-
-
 def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, list[Line], list[Block]]:
     """Paragraphs opened by the next number of the sequence; also the size of the text inside
     them and of the text that only sits beside them (before paragraph 1, or standing alone),
@@ -106,6 +92,8 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
     lead: list[Line] = []
     outside: list[Block] = []
     orphan: Block | None = None  # the block of unnumbered text being gathered under a heading
+    front: list[Block] = []  # text before paragraph 1 (a summary, a covering letter), under its headings
+    front_block: Block | None = None
     for i, line in enumerate(lines):
         part = parts.get(i)
         if part is not None:
@@ -124,7 +112,7 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
             continue
         if line.kind == "heading":
             sections.push(line)
-            current = orphan = None
+            current = orphan = front_block = None
             if part is None:
                 heading_in_part = seq is not main
                 named = "" if line.rank <= 2 else named  # a new section: no longer the decision's text
@@ -192,6 +180,7 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
                     orphan.last_line = line.number
             else:
                 lead.append(line)
+                front_block = front_line(front, front_block, line, sections.path(), after_blank)
             after_blank = False
             continue
         # Paragraphs that a PDF ran into this line open here, each at its own number.
@@ -214,10 +203,17 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
         )
     # A few words alone ("Context", "[English only]") are a heading the reader did not see as one,
     # or an editorial mark: nothing a question could be answered from.
-    outside = [b for b in outside if len(b.text().split()) > 4 or re.search(r"[.:;]$", b.text())]
+    for block in front:  # text above every heading: the covering letter of a report, say
+        if not block.section and doc.title:
+            block.ref = " ".join(doc.title.split()[:10])
+        # Only sentences: a masthead's date, languages, session and agenda lines are the document's
+        # particulars, not statements, and a date question would quote them for any date it asks.
+        block.parts = [part for part in block.parts if is_statement(part[0])]
+    front = [b for b in front if b.parts]
+    outside = [b for b in front + outside if len(b.text().split()) > 4 or re.search(r"[.:;]$", b.text())]
     seen: dict[str, int] = {}
     for block in outside:
-        ref = block.ref or _unnumbered_label(block.section)
+        ref = block.ref or unnumbered_label(block.section)
         seen[ref] = seen.get(ref, 0) + 1
         block.ref = ref if seen[ref] == 1 else f"{ref} ({seen[ref]})"  # every citation names one block
     return blocks, sum(b.size() for b in blocks), loose, lead, outside
@@ -350,12 +346,13 @@ def _body(doc: Document, lines: list[Line]) -> tuple[list[Block], bool]:
         for line in lead[opening:]:
             first.add(line.number, line.text, line.is_list or bool(PREAMBULAR.match(line.text)))
         blocks.insert(0, first)
+        outside = [b for b in outside if b.first_line > blocks[1].first_line]  # the lead is the preamble
     if not numbered:
         # Numbers typed without their full stop, if read so they cover the text.
         dotless, inside, loose, _, dotless_outside = _numbered(doc, classify_lines(doc, dotless=True))
         if len(dotless) >= 2 and loose <= MAX_ORPHAN_SHARE * inside:
             log.info("%s: paragraph numbers without a full stop", doc.path)
-            return dotless + _numbered_outside(dotless_outside), True
+            return dotless + numbered_outside(dotless_outside, dotless[0].first_line), True
     if not numbered:
         if blocks:
             log.info("%s: numbered lines do not cover the text; numbering blocks in order", doc.path)
@@ -363,12 +360,4 @@ def _body(doc: Document, lines: list[Line]) -> tuple[list[Block], bool]:
         for i, block in enumerate(blocks, start=1):
             block.number = i
         return blocks, numbered
-    return blocks + _numbered_outside(outside), numbered
-
-
-def _numbered_outside(outside: list[Block]) -> list[Block]:
-    """Text outside the numbered paragraphs gets numbers of its own, below every paragraph's
-    (it is cited by its headings, never by a number)."""
-    for i, block in enumerate(outside, start=1):
-        block.number = -OUTSIDE_NUMBERS - i
-    return outside
+    return blocks + numbered_outside(outside, blocks[0].first_line if blocks else 0), numbered

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import DOC, REPORT, write
+from conftest import DOC, REPORT, REPRODUCED, write
 
 from rag.readers import read_document
 from rag.text.lines import strip_markup
@@ -9,8 +9,10 @@ from rag.text.paragraphs import split_paragraphs
 
 
 def test_bundled_report_has_its_sixty_numbered_paragraphs(report_paragraphs):
-    assert sorted(report_paragraphs) == list(range(1, 61))
+    assert sorted(n for n, p in report_paragraphs.items() if p.kind == "para") == list(range(1, 61))
     assert all(p.doc_id == DOC and p.numbered_by_source for p in report_paragraphs.values())
+    # The date and language lines above paragraph 1 are particulars, not statements: not indexed.
+    assert not [p for p in report_paragraphs.values() if p.kind == "text"]
 
 
 def test_paragraphs_split_by_page_breaks_are_joined(report_paragraphs):
@@ -321,70 +323,6 @@ def test_a_question_about_an_annex_is_answered_from_it_and_grounded(tmp_path, em
     assert checker.check_record(record) == []
 
 
-# A session report that reproduces two resolutions, each numbered from 1, and a decision without
-# numbers, goes on with its own numbers (2, 3) and ends with an annex numbered on its own.
-REPRODUCED = """# Report of the Commission on its tenth session
-
-## Chapter I
-
-## Matters brought to the attention of the Council
-
-1. The following resolutions and decision adopted by the Commission are brought to the attention of the Council:
-
-### Resolution 10/1
-
-### Protecting children from online abuse
-
-The Commission on Crime Prevention,
-
-Recalling its resolution 9/4 on the protection of children,
-
-Noting with concern the growth of online abuse of children,
-
-1. Urges Member States to criminalize the online grooming of children;
-
-2. Requests the Secretariat to report on online abuse at its eleventh session.
-
-### Resolution 10/2
-
-### Data for drug policy
-
-The Commission on Crime Prevention,
-
-Recalling its resolution 9/7 on the collection of data,
-
-Welcoming the work of the expert group on drug statistics,
-
-1. Encourages Member States to share data on drug markets;
-
-2. Invites donors to fund surveys of wastewater for traces of synthetic drugs;
-
-3. Decides to remain seized of the matter.
-
-### Decision 10/101
-
-### Venue of the eleventh session
-
-At its 5th meeting, the Commission decided to hold its eleventh session in Vienna.
-
-## Chapter II
-
-## General debate
-
-2. At its 1st meeting, the Commission held its general debate on crime prevention.
-
-3. Statements were made by the representatives of many States.
-
-## Annex
-
-## Documents before the Commission
-
-1. The Commission had before it the report of the Executive Director on the work of the Office.
-
-2. The Commission also had before it a note by the Secretariat on the budget.
-"""
-
-
 def test_reproduced_resolutions_and_an_annex_keep_their_own_numbers_with_their_part(tmp_path):
     from rag.cite.citations import label
 
@@ -443,3 +381,69 @@ def test_an_annex_named_on_a_line_of_its_own_is_numbered_on_its_own(tmp_path):
         (10003, "annex, para. 3"),
     ]
     assert paras[3].section == ("Annex",)
+
+
+# A report with a masthead, a table of contents, a summary and a covering note before paragraph 1.
+FRONTED = """# Report on water use
+
+## Contents
+
+Introduction ........................................ 1-2 3
+
+Annex ............................................... 5
+
+## Summary
+
+The present report describes how the basin's water was used in the last decade. It finds that
+irrigation took two thirds of it and proposes a metering scheme.
+
+## Introduction
+
+1. The board asked for this report at its spring session, after two dry summers had emptied the
+upper reservoirs and farmers had asked for a fair share of what remained in the lower ones.
+
+2. It covers the years 2015 to 2024, the ten years for which the basin authority kept monthly
+records of every licensed intake, well and canal, and of the rain that fell on the catchment.
+
+3. Figures come from the basin authority, whose engineers checked each meter twice a year and
+corrected the readings of those that had drifted, as its annual reports of those years explain.
+
+4. Irrigation took two thirds of the water in every year but the wettest, when it took half; towns
+took a fifth, and industry, mostly the paper mill and the two quarries, took the rest of it.
+
+5. Losses from the canals were larger than expected: about one cubic metre in six never reached a
+field, mostly through the old earthen stretches below the second weir and at the sluice gates.
+
+6. The board is invited to approve a metering scheme for every intake above ten litres a second,
+to be phased in over three years, with the cost shared between the authority and the users.
+"""
+
+
+def test_text_before_paragraph_1_is_cited_by_its_heading_and_a_contents_table_is_left_out(tmp_path):
+    doc = read_document(write(tmp_path / "water.md", FRONTED), root=tmp_path)
+    paragraphs = split_paragraphs(doc)
+    assert [p.number for p in paragraphs if p.kind == "para"] == [1, 2, 3, 4, 5, 6]
+    (summary,) = [p for p in paragraphs if p.kind == "text"]  # the contents lines are not text to quote
+    assert summary.ref == "Summary" and summary.number < 0
+    assert summary.text.startswith("The present report describes") and summary.text.endswith("metering scheme.")
+    assert not any("......" in p.text for p in paragraphs)
+
+
+def test_a_covering_letter_above_every_heading_is_cited_by_the_document_title(tmp_path):
+    text = (
+        "# Letter dated 4 May 2025 from the Chair addressed to the Board\n\n"
+        "I have the honour to transmit the annual report of the water authority.\n\n"
+        "(Signed) Ana Ruiz\n\n## Report\n\n1. The authority met four times in the year, twice in the capital and twice "
+        "at the reservoirs, to review the state of its wells, canals and meters.\n\n"
+        "2. It approved a budget for the next three years that doubles the money for repairs and keeps the "
+        "tariffs that households pay for the first ten cubic metres of each month.\n\n"
+        "3. It closed one well near the coast, where salt water had reached the aquifer, and opened two "
+        "new ones further inland, whose water was tested by the national laboratory.\n"
+    )
+    paragraphs = split_paragraphs(read_document(write(tmp_path / "letter.md", text), root=tmp_path))
+    (letter,) = [p for p in paragraphs if p.kind == "text"]
+    assert letter.ref == "Letter dated 4 May 2025 from the Chair addressed to"  # its first ten words
+    assert letter.text.splitlines() == [
+        "I have the honour to transmit the annual report of the water authority.",
+        "(Signed) Ana Ruiz",
+    ]
