@@ -68,6 +68,9 @@ class DocumentInfo:
     stat: tuple[int, ...] | None = None
     # The pages read by OCR (scans without a text layer): quotes from them may hold misreadings.
     ocr_pages: tuple[int, ...] = ()
+    # Lines of text that stand in no paragraph on purpose (a table of contents, a masthead's date
+    # and languages, a few words alone): never quoted, and named where the user sees it.
+    left_out: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

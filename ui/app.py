@@ -23,6 +23,7 @@ import gradio as gr
 from rag.assistant import Assistant
 from rag.cite.citations import copy_text, pages_text, paragraph_pages
 from rag.cite.citations import label as cite_label
+from rag.cite.serialize import left_out_note
 from rag.errors import RagError
 from rag.readers import READERS
 from rag.types import Answer, Citation, Paragraph
@@ -328,9 +329,11 @@ def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = No
         return f"**Not added:** the file could not be read ({html.escape(str(exc))})", gr.skip(), gr.skip()
     finally:
         discard_upload(path)
+    note = left_out_note(info)
+    left = f" {html.escape(note.split(': ', 1)[1])}." if note else ""
     return (
         f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
-        f"({info.paragraphs} paragraphs). You can ask about it now.",
+        f"({info.paragraphs} paragraphs). You can ask about it now.{left}",
         *document_choices(holder),
     )
 

@@ -121,3 +121,15 @@ def answer_text(answer: Answer) -> str:
         )
         lines.append(f"{marker(c, answer.documents)} {copy_text(c, answer.documents)}{section}{ocr}")
     return "\n".join(lines)
+
+
+def left_out_note(info: DocumentInfo) -> str | None:
+    """What `rag index` and the page say of a document's lines left out on purpose, or None."""
+    if not info.left_out:
+        return None
+    lines = info.left_out
+    shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
+    return (
+        f"{info.file}: {len(lines)} line(s) left out on purpose (a table of contents, a masthead's date, "
+        f"languages and session, a few words alone): line(s) {shown}"
+    )

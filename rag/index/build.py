@@ -31,6 +31,7 @@ from rag.index.manifest import MANIFEST, Manifest, pipeline_fingerprint
 from rag.index.store import write_paragraphs
 from rag.readers import corpus_files, ignored_files, read_document
 from rag.settings import BuildSettings
+from rag.text.outside import left_out_lines
 from rag.text.paragraphs import split_paragraphs
 from rag.text.sentences import split_sentences
 from rag.text.terms import terms
@@ -215,6 +216,7 @@ def _assemble(read: _Read, parts: dict[str, Part]) -> _Assembled:
             short_title=short_title_of(doc.short_title) or short_title_of(doc.title),
             stat=read.stats.get(doc.doc_id),
             ocr_pages=doc.ocr_pages,
+            left_out=left_out_lines(doc, part.paragraphs),
         )
     return _Assembled(
         paragraphs,

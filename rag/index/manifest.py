@@ -102,6 +102,11 @@ class Manifest:
         build["window"] = WindowSettings(**build["window"])
         raw["build"] = BuildSettings(**build)
         raw["documents"] = Documents(
-            {k: DocumentInfo(**{**v, "ocr_pages": tuple(v.get("ocr_pages", ()))}) for k, v in raw["documents"].items()}
+            {
+                k: DocumentInfo(
+                    **{**v, "ocr_pages": tuple(v.get("ocr_pages", ())), "left_out": tuple(v.get("left_out", ()))}
+                )
+                for k, v in raw["documents"].items()
+            }
         )
         return cls(**raw)

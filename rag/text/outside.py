@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from rag.text.lines import ANNEX, Block, Line
+from rag.types import Document, Paragraph
 
 #: Text outside the numbered paragraphs of a numbered document (an annex, a list under its own
 #: heading) is numbered from -(this + 1) down: apart from footnotes (-1, -2, ...) and paragraphs.
@@ -70,3 +71,18 @@ def is_statement(text: str) -> bool:
     if text.lstrip().lower().startswith("(signed)"):
         return True  # who signed a covering letter: a fact a user asks about
     return words >= 12 or (words >= 6 and bool(_SENTENCE_END.search(text.strip())))
+
+
+def left_out_lines(doc: Document, paragraphs: list[Paragraph]) -> tuple[int, ...]:
+    """The lines of text (not headings, not blank) that no paragraph holds: what was left out on
+    purpose, so that the index can say so rather than drop text silently."""
+    from rag.text.lines import classify_lines
+
+    held: set[int] = set()
+    for p in paragraphs:
+        held.update(range(p.lines[0], p.lines[1] + 1))
+    return tuple(
+        line.number
+        for line in classify_lines(doc)
+        if line.kind not in ("heading", "blank", "rule") and line.text.strip() and line.number not in held
+    )

@@ -40,6 +40,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     )
     for why in manifest.skipped.values():
         print(f"Not indexed: {why['reason']}", file=sys.stderr)
+    from rag.cite.serialize import left_out_note
+
+    notes = [n for n in (left_out_note(info) for info in manifest.documents.values()) if n]
+    for note in notes[:5]:
+        print(note)
+    if len(notes) > 5:
+        print(f"... and {len(notes) - 5} more documents with lines left out on purpose (see the manifest's left_out).")
     return 0
 
 

@@ -161,6 +161,18 @@ def test_upload_is_indexed_and_answered(site, tmp_path):
     assert sorted(p.name for p in site.corpus.iterdir()) == ["cybercrime-expert-group-2017.md", "uploads"]
 
 
+def test_the_upload_message_names_the_lines_left_out_on_purpose(site, tmp_path):
+    body = "".join(
+        f"{i}. The water board met on day {i} of May and heard the engineers on the state of the wells.\n\n"
+        for i in range(1, 9)
+    )
+    src = write(
+        tmp_path / "up.md", f"# Water board minutes\n\n## Contents\n\nMeetings ........ 1-8\n\n## Meetings\n\n{body}"
+    )
+    text, *_ = upload(site, _Named(src, "water board.md"))
+    assert "Added" in text and "1 line(s) left out on purpose" in text and "line(s) 5" in text
+
+
 def test_a_document_added_on_the_page_can_be_removed_and_leaves_the_index_at_once(site, tmp_path):
     src = write(tmp_path / "w.md", "# Water board\n\n1. The water board approved a new reservoir in Faro.\n")
     upload(site, _Named(src, "water.md"))

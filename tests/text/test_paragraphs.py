@@ -312,11 +312,15 @@ def test_a_question_about_an_annex_is_answered_from_it_and_grounded(tmp_path, em
     build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
     data = load_index(tmp_path / "index")
     assistant = Assistant(data, embedder, index_dir=tmp_path / "index")
-    record = answer_record(assistant.ask("Who was the alternate head of the delegation?"))
+    answer = assistant.ask("Who was the alternate head of the delegation?")
+    record = answer_record(answer)
     cited = record["citations"][0]
     assert "Ben Ortiz, Alternate Head of Delegation" in cited["quote"]
     assert cited["para"] is None and cited["cite"] == "Annex, Composition of the delegation"
     assert record["answer"].endswith("[Annex, Composition of the delegation]")
+    from ui.app import evidence_html
+
+    assert "Annex, Composition of the delegation" in evidence_html(assistant, answer)  # the page's card too
     checker = GroundingChecker(
         data.paragraphs, tmp_path / "corpus", {d: i.file for d, i in data.manifest.documents.items()}
     )

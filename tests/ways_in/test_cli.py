@@ -265,6 +265,12 @@ def test_rag_index_reports_its_result_once(workdir, capsys):
     captured = capsys.readouterr()
     said = captured.out + captured.err
     assert said.count("Indexed 2 document(s)") == 1 and "indexed 2 documents" not in said
+    # What is left out on purpose is named: the bundled report's date and language lines.
+    left = next(line for line in captured.out.splitlines() if "left out on purpose" in line)
+    assert left.startswith("cybercrime-expert-group-2017.md: 2 line(s)")
+    numbers = [int(n) for n in left.rsplit("line(s) ", 1)[1].split(", ")]
+    lines = (workdir / "corpus" / "cybercrime-expert-group-2017.md").read_text(encoding="utf-8").splitlines()
+    assert [lines[n - 1].strip() for n in numbers] == ["24 April 2017", "Original: English"]
 
 
 def test_two_documents_are_told_apart_by_symbol_in_markers(workdir, capsys):
