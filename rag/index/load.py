@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from rag.index.ann import ANN_FILE
 from rag.index.data import IndexData
 from rag.index.files import check_corpus_current, check_files
 from rag.index.folder import current_folder
-from rag.index.manifest import FILES, FORMAT_VERSION, MANIFEST, Manifest, pipeline_fingerprint
+from rag.index.manifest import FILES, FORMAT_VERSION, MANIFEST, Manifest, pipeline_fingerprint, text_hash
 from rag.index.store import ParagraphStore, VectorFile
 
 log = logging.getLogger(__name__)
@@ -29,12 +30,13 @@ def read_manifest(index_dir: str | Path) -> Manifest:
     if not mpath.is_file():
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
     try:
-        manifest = Manifest.from_json(mpath.read_text(encoding="utf-8"))
+        text = mpath.read_text(encoding="utf-8")
+        manifest, stored = Manifest.from_json(text), text_hash(json.loads(text))
     except FileNotFoundError as exc:  # gone since the check: a build swapping the folder
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index") from exc
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise CorruptIndex(f"{mpath} is unreadable ({exc}); run: rag index") from exc
-    if manifest.format_version >= 5 and manifest.checksum != manifest.own_hash():
+    if manifest.format_version >= 5 and manifest.checksum != stored:
         raise CorruptIndex(f"{mpath} does not match its own checksum: it was edited or damaged; run: rag index")
     return manifest
 

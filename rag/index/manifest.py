@@ -84,7 +84,7 @@ class Manifest:
 
     def own_hash(self) -> str:
         """The checksum this manifest should carry: the hash of its JSON with the field empty."""
-        return hashlib.sha256(replace(self, checksum="").to_json().encode("utf-8")).hexdigest()
+        return text_hash(json.loads(replace(self, checksum="").to_json()))
 
     def sealed(self) -> Manifest:
         """This manifest carrying its own checksum, as it is written."""
@@ -110,3 +110,12 @@ class Manifest:
             }
         )
         return cls(**raw)
+
+
+def text_hash(raw: dict) -> str:
+    """The checksum of a manifest as written: the hash of its JSON with the checksum field empty.
+    Computed from the JSON as read, not from the fields this version knows, so that a manifest
+    written before a field was added is still recognised as untouched (and then found stale or
+    current on its own merits) rather than taken for an edited one."""
+    text = json.dumps({**raw, "checksum": ""}, indent=2, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

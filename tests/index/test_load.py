@@ -99,6 +99,27 @@ def test_an_edited_manifest_is_caught_by_load_and_verify(tmp_path, bundled_index
         verify_index(broken)
 
 
+def test_a_manifest_written_before_a_field_was_added_is_not_taken_for_an_edited_one(tmp_path, bundled_index):
+    """An index from a version whose documents had fewer fields (no `left_out`, no `ocr_pages`)
+    carries the checksum of the JSON it wrote: it is read, with the new fields at their defaults."""
+    from rag.index.manifest import text_hash
+
+    older = tmp_path / "index"
+    shutil.copytree(bundled_index, older)
+    raw = json.loads((older / "manifest.json").read_text())
+    for info in raw["documents"].values():
+        del info["left_out"], info["ocr_pages"]
+    raw["checksum"] = text_hash(raw)  # sealed as that version sealed it
+    (older / "manifest.json").write_text(json.dumps(raw, indent=2, ensure_ascii=False))
+    manifest = read_manifest(older)
+    assert all(info.left_out == () and info.ocr_pages == () for info in manifest.documents.values())
+    load_index(older, check_corpus=False)
+    raw["documents"][next(iter(raw["documents"]))]["title"] = "Another title"  # an edit is still caught
+    (older / "manifest.json").write_text(json.dumps(raw, indent=2, ensure_ascii=False))
+    with pytest.raises(CorruptIndex, match="does not match its own checksum"):
+        read_manifest(older)
+
+
 def test_a_tampered_index_file_is_caught_on_load_and_by_verify(tmp_path, embedder):
     from rag.index import verify_index
 
