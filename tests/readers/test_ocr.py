@@ -115,3 +115,26 @@ def test_a_quote_from_a_scanned_page_says_it_was_read_by_ocr(scan: Path, tmp_pat
     cited = record["citations"][0]
     assert cited["para"] == 9 and cited["pages"] == [4] and cited["ocr"] is True
     assert "read by OCR" in answer_text(answer) and "read by OCR" in evidence_html(assistant, answer)
+
+
+@needs_ocr
+def test_a_scan_of_a_small_report_made_here_keeps_its_numbers_and_pages(tmp_path: Path) -> None:
+    """No shared data needed: the two-page report of tests/pdfmaker.py, scanned, reads as the
+    original does: the same paragraphs and recommendations in order, on the same pages."""
+    from pdfmaker import un_report
+
+    original = un_report(tmp_path / "ruritania.pdf")
+    scan = scanned_copy(original, tmp_path / "ruritania-scan.pdf", pages=2)
+    doc = read_document(scan)
+    assert doc.ocr_pages == (1, 2) and doc.symbol == "A/HRC/99/1"
+
+    def units(path: Path) -> list[tuple[str, tuple[int, ...]]]:
+        return [
+            (p.ref or f"para. {p.number}", tuple(page for _, page in p.pages))
+            for p in split_paragraphs(read_document(path))
+            if p.kind == "para"
+        ]
+
+    assert units(scan) == units(original)
+    three = next(p for p in split_paragraphs(doc) if p.kind == "para" and p.number == 3)
+    assert "ratification by the parliament" in three.text  # the paragraph runs on across the page break
