@@ -86,3 +86,13 @@ def left_out_lines(doc: Document, paragraphs: list[Paragraph]) -> tuple[int, ...
         for line in classify_lines(doc)
         if line.kind not in ("heading", "blank", "rule") and line.text.strip() and line.number not in held
     )
+
+
+_CELL_NUMBER = re.compile(r"^[\d.,%\u2013\u2014-]+$")
+
+
+def is_table_row(text: str) -> bool:
+    """Does a line read as a row of figures ("2021 January 30 2 8 1 9 50")? Rows stay lines of
+    their own, so that a question about one quotes that row, not the whole table."""
+    cells = text.split()
+    return len(cells) >= 3 and sum(bool(_CELL_NUMBER.match(c)) for c in cells) >= len(cells) / 2

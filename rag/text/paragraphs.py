@@ -27,7 +27,7 @@ from rag.text.lines import (
     Sections,
     classify_lines,
 )
-from rag.text.outside import front_line, is_statement, numbered_outside, unnumbered_label
+from rag.text.outside import front_line, is_statement, is_table_row, numbered_outside, unnumbered_label
 from rag.text.parts import PART_NUMBERS, PREAMBULAR, Numbering, find_parts, is_preamble, preamble_start
 from rag.text.unnumbered import unnumbered
 from rag.types import Document, Paragraph
@@ -172,8 +172,8 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
                     orphan = Block(line.number, section=sections.path(), kind="text", ref=label)
                     outside.append(orphan)
                     after_blank = True
-                if after_blank or not orphan.parts:
-                    orphan.add(line.number, line.text, True)  # a run of lines: a line of its own
+                if after_blank or not orphan.parts or is_table_row(line.text) or is_table_row(orphan.parts[-1][0]):
+                    orphan.add(line.number, line.text, True)  # a run of lines, or a table's row: a line of its own
                 else:  # the run goes on: the same line of the block's text
                     text, _, first = orphan.parts[-1]
                     orphan.parts[-1] = (f"{text} {line.text}", True, first)

@@ -451,3 +451,24 @@ def test_a_covering_letter_above_every_heading_is_cited_by_the_document_title(tm
         "I have the honour to transmit the annual report of the water authority.",
         "(Signed) Ana Ruiz",
     ]
+
+
+def test_a_table_in_an_annex_keeps_a_line_a_row_and_a_question_quotes_its_row(tmp_path, embedder):
+    from rag.assistant import Assistant
+    from rag.index import build_index, load_index
+
+    body = "".join(
+        f"{i}. The customs service reported on its seizures of firearms at the border crossings in month {i} "
+        "of the period, with the help of the national police and the port authority.\n\n"
+        for i in range(1, 7)
+    )
+    table = "Year Month Pistols Rifles Total\n2021 January 30 2 32\n2021 February 27 1 28\n2021 March 8 3 11\n"
+    write(tmp_path / "corpus" / "seizures.md", f"# Seizures report\n\n{body}## Annex\n\n### Firearms seized\n\n{table}")
+    paragraphs = split_paragraphs(read_document(tmp_path / "corpus" / "seizures.md", root=tmp_path / "corpus"))
+    (annex,) = [p for p in paragraphs if p.kind == "text"]
+    assert annex.ref == "Annex, Firearms seized" and annex.text.splitlines() == table.splitlines()
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    assistant = Assistant(load_index(tmp_path / "index"), embedder)
+    answer = assistant.ask("How many firearms were seized in February 2021?", threshold=0.0)
+    assert answer.citations[0].quote == "2021 February 27 1 28"
+    assert answer.citations[0].label == "Annex, Firearms seized"
