@@ -17,7 +17,7 @@ import argparse
 import collections
 import json
 import logging
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from rag.answer.scorer import HandScorer
@@ -28,10 +28,20 @@ from rag.index import load_index
 
 
 def variant(spec: str) -> HandScorer:
+    """The hand weights with the fields a spec changes ("name=value,name=value", or "base")."""
     if spec == "base":
         return HandScorer()
-    fields = dict(pair.split("=", 1) for pair in spec.split(","))
-    return replace(HandScorer(), **{name: float(value) for name, value in fields.items()})
+    known = {f.name for f in fields(HandScorer)} - {"label"}
+    changes = {}
+    for pair in spec.split(","):
+        name, _, value = pair.partition("=")
+        if name not in known:
+            raise SystemExit(f"{spec}: {name!r} is not a hand weight (known: {', '.join(sorted(known))})")
+        try:
+            changes[name] = float(value)
+        except ValueError:
+            raise SystemExit(f"{spec}: {value!r} is not a number") from None
+    return replace(HandScorer(), **changes)
 
 
 def by_trap(report: Report, traps: dict[str, str], threshold: float) -> None:
@@ -60,10 +70,11 @@ def main() -> None:
             row = json.loads(line)
             if row.get("trap"):
                 traps[row["id"]] = row["trap"]
+    scorers = {spec: variant(spec) for spec in args.variants}  # every spec checked before any work
     data = load_index(args.index, check_corpus=False)
     base = Assistant.load(args.index)
     for spec in args.variants:
-        assistant = Assistant(data, base.embedder, index_dir=base.index_dir, scorer=variant(spec))
+        assistant = Assistant(data, base.embedder, index_dir=base.index_dir, scorer=scorers[spec])
         report = evaluate(assistant, args.questions)
         f = report.figures
         kept = max((c for c in report.curve if c.abstained_answerable <= 0.15), key=lambda c: c.threshold)

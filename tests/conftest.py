@@ -157,3 +157,17 @@ At its 5th meeting, the Commission decided to hold its eleventh session in Vienn
 
 2. The Commission also had before it a note by the Secretariat on the budget.
 """
+
+
+def public_data(*parts: str) -> Path:
+    """A path in the shared public data ($RAG_PUBLIC_DATA, or a `shared/data` folder beside the
+    project or one level up), e.g. public_data("un-related", "pdf", NAME); the calling test is
+    skipped when it is not there."""
+    import os
+
+    bases = [Path(os.environ["RAG_PUBLIC_DATA"])] if os.environ.get("RAG_PUBLIC_DATA") else []
+    bases += [ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"]
+    for base in bases:
+        if (base / "un-related").is_dir() and base.joinpath(*parts).exists():
+            return base.joinpath(*parts)
+    pytest.skip("the shared public data (un-related/) is not beside the project; set RAG_PUBLIC_DATA")

@@ -67,3 +67,47 @@ def test_bad_settings_are_project_errors_and_value_errors():
         with pytest.raises(BadSetting) as caught:
             make()
         assert isinstance(caught.value, RagError) and isinstance(caught.value, ValueError)
+
+
+def test_no_module_of_the_library_imports_itself_round_a_circle():
+    """Every import in rag/, inside functions too, as a graph of modules: no cycle (a cycle hidden
+    in a function is still a cycle)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(rag.__file__).parent
+    modules = {}
+    for path in root.rglob("*.py"):
+        rel = path.relative_to(root.parent).with_suffix("")
+        parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+        modules[".".join(parts)] = path
+    edges: dict[str, set[str]] = {name: set() for name in modules}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                for alias in node.names:
+                    target = f"{base}.{alias.name}" if f"{base}.{alias.name}" in modules else base
+                    if target in modules and target != name:
+                        edges[name].add(target)
+            elif isinstance(node, ast.Import):
+                edges[name].update(a.name for a in node.names if a.name in modules and a.name != name)
+
+    def cycle_from(start: str) -> list[str] | None:
+        stack, seen = [(start, [start])], set()
+        while stack:
+            node, trail = stack.pop()
+            for nxt in edges[node]:
+                if nxt == start:
+                    return [*trail, start]
+                if nxt not in seen:
+                    seen.add(nxt)
+                    stack.append((nxt, [*trail, nxt]))
+        return None
+
+    cycles = [c for c in (cycle_from(m) for m in sorted(modules)) if c]
+    assert cycles == []

@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 
 from rag.assistant import Assistant
-from rag.cite.citations import copy_text, pages_text, paragraph_pages
+from rag.cite.citations import copy_text, on_ocr_pages, pages_text, paragraph_pages
 from rag.cite.citations import label as cite_label
 from rag.cite.serialize import left_out_note
 from rag.errors import RagError
@@ -144,8 +144,7 @@ def _card(
         f"<button class='copy-cite' data-cite='{html.escape(cite, quote=True)}'>Copy citation</button>" if cite else ""
     )
     counted = "" if p.numbered_by_source else "<span class='badge'>numbered in order of appearance</span>"
-    info = assistant.documents.get(p.doc_id)
-    if info is not None and set(paragraph_pages(p)) & set(info.ocr_pages):
+    if on_ocr_pages(p.doc_id, paragraph_pages(p), assistant.documents):
         counted += (
             "<span class='badge ocr' title='This page is a scan without a text layer: its text is what OCR "
             "read, and may differ from the print. Check the quote against the scan.'>read by OCR</span>"
@@ -330,7 +329,7 @@ def upload(holder: AssistantHolder, file: Any, progress: gr.Progress | None = No
     finally:
         discard_upload(path)
     note = left_out_note(info)
-    left = f" {html.escape(note.split(': ', 1)[1])}." if note else ""
+    left = f" {html.escape(note)}." if note else ""
     return (
         f"Added **{html.escape(info.title or doc_id)}** as document `{doc_id}` "
         f"({info.paragraphs} paragraphs). You can ask about it now.{left}",

@@ -205,7 +205,7 @@ def _year_missing(years: set[str], doc_id: str, data: IndexData, idf: TermWeight
     about = " ".join(x for x in (info.title, info.date, info.symbol) if x) if info else ""
     rows = data.doc_rows.get(doc_id, (0, 0))
     low = about.lower()
-    return float(any(y.lower() not in low and not idf.in_rows(terms(y)[0], rows) for y in years))
+    return float(any(y.lower() not in low and not any(idf.in_rows(t, rows) for t in terms(y)) for y in years))
 
 
 def candidate_features(

@@ -84,8 +84,13 @@ def paragraph_name(paragraph: Paragraph, documents: Mapping[str, DocumentInfo]) 
     return ", ".join(parts)
 
 
+def on_ocr_pages(doc_id: str, pages: tuple[int, ...], documents: Mapping[str, DocumentInfo]) -> bool:
+    """Do any of these pages of the document stand on a page read by OCR (a scan without a text
+    layer)? Text from one is what the OCR read, which may differ from the print."""
+    info = documents.get(doc_id)
+    return info is not None and bool(set(pages) & set(info.ocr_pages))
+
+
 def read_by_ocr(citation: Citation, documents: Mapping[str, DocumentInfo]) -> bool:
-    """Does the quote stand on a page read by OCR (a scan without a text layer)? Such a quote is
-    what the OCR read, which may differ from the print: the user should check it on the scan."""
-    info = documents.get(citation.doc_id)
-    return info is not None and bool(set(citation.pages) & set(info.ocr_pages))
+    """Does the quote stand on a page read by OCR? The user should check it on the scan."""
+    return on_ocr_pages(citation.doc_id, citation.pages, documents)

@@ -130,6 +130,6 @@ def left_out_note(info: DocumentInfo) -> str | None:
     lines = info.left_out
     shown = ", ".join(map(str, lines[:5])) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
     return (
-        f"{info.file}: {len(lines)} line(s) left out on purpose (a table of contents, a masthead's date, "
+        f"{len(lines)} line(s) left out on purpose (a table of contents, a masthead's date, "
         f"languages and session, a few words alone): line(s) {shown}"
     )

@@ -185,7 +185,7 @@ class _Assembled:
     infos: dict[str, DocumentInfo]
 
 
-def _assemble(read: _Read, parts: dict[str, Part]) -> _Assembled:
+def _assemble(read: _Read, parts: dict[str, Part], old: IndexData | None) -> _Assembled:
     paragraphs: list[Paragraph] = []
     owners: list[np.ndarray] = []
     sentence_rows: list[np.ndarray] = []
@@ -216,7 +216,7 @@ def _assemble(read: _Read, parts: dict[str, Part]) -> _Assembled:
             short_title=short_title_of(doc.short_title) or short_title_of(doc.title),
             stat=read.stats.get(doc.doc_id),
             ocr_pages=doc.ocr_pages,
-            left_out=left_out_lines(doc, part.paragraphs),
+            left_out=_left_out(doc, part, old),
         )
     return _Assembled(
         paragraphs,
@@ -225,6 +225,15 @@ def _assemble(read: _Read, parts: dict[str, Part]) -> _Assembled:
         np.concatenate(sentence_owners).astype(np.int32),
         infos,
     )
+
+
+def _left_out(doc: Document, part: Part, old: IndexData | None) -> tuple[int, ...]:
+    """The document's lines left out on purpose: as the old index recorded them when the document
+    is unchanged (the same splitter made it: an index of another is not reused), else found now."""
+    prev = old.manifest.documents.get(doc.doc_id) if old is not None else None
+    if prev is not None and prev.sha256 == doc.sha256:
+        return prev.left_out
+    return left_out_lines(doc, part.paragraphs)
 
 
 def _term_index(paragraphs: list[Paragraph]) -> Any:
@@ -260,7 +269,7 @@ def _build_index(
 
     checkpoints = Checkpoints(index_dir, build.model, build.window)
     parts = _parts(read.documents, old, checkpoints, get_embedder, progress)
-    whole = _assemble(read, parts)
+    whole = _assemble(read, parts, old)
     if embedder is None and old is not None:
         dim, max_tokens = old.manifest.dimension, old.manifest.max_seq_length
     else:

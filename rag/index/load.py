@@ -30,8 +30,8 @@ def read_manifest(index_dir: str | Path) -> Manifest:
     if not mpath.is_file():
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index")
     try:
-        text = mpath.read_text(encoding="utf-8")
-        manifest, stored = Manifest.from_json(text), text_hash(json.loads(text))
+        raw = json.loads(mpath.read_text(encoding="utf-8"))
+        manifest, stored = Manifest.from_raw(raw), text_hash(raw)
     except FileNotFoundError as exc:  # gone since the check: a build swapping the folder
         raise IndexMissing(f"no index at {index_dir} (no {MANIFEST}); run: rag index") from exc
     except (OSError, ValueError, TypeError, KeyError) as exc:

@@ -92,7 +92,12 @@ class Manifest:
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        raw = json.loads(text)
+        return cls.from_raw(json.loads(text))
+
+    @classmethod
+    def from_raw(cls, raw: dict) -> Manifest:
+        """The manifest of parsed JSON (left as it was)."""
+        raw = dict(raw)
         if "build" not in raw:  # format 5 and before: the settings were fields of their own
             raw["build"] = {"model": raw.pop("model"), "window": raw.pop("window")}
             if "ann_threshold" in raw:

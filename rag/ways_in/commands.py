@@ -42,7 +42,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"Not indexed: {why['reason']}", file=sys.stderr)
     from rag.cite.serialize import left_out_note
 
-    notes = [n for n in (left_out_note(info) for info in manifest.documents.values()) if n]
+    notes = [f"{info.file}: {note}" for info in manifest.documents.values() if (note := left_out_note(info))]
     for note in notes[:5]:
         print(note)
     if len(notes) > 5:

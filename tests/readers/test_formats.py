@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, write
+from conftest import public_data, write
 from pdfmaker import un_report, write_pdf
 
 from rag.assistant import Assistant
@@ -19,17 +18,6 @@ from rag.errors import UnreadableDocument
 from rag.index import build_index, load_index
 from rag.readers import read_document
 from rag.text.paragraphs import split_paragraphs
-
-
-def _public_data() -> Path | None:
-    """The shared public data folder: $RAG_PUBLIC_DATA, or a `shared/data` folder beside the
-    project or one level up."""
-    if os.environ.get("RAG_PUBLIC_DATA"):
-        return Path(os.environ["RAG_PUBLIC_DATA"])
-    for base in (ROOT.parent, ROOT.parent.parent):
-        if (base / "shared" / "data" / "un-related").is_dir():
-            return base / "shared" / "data"
-    return None
 
 
 def by_label(paragraphs):
@@ -243,9 +231,7 @@ def test_bad_files_beside_good_ones_are_skipped_and_nothing_is_lost(tmp_path, em
 
 @pytest.fixture(scope="module")
 def public_documents(tmp_path_factory, embedder):
-    data = _public_data()
-    if data is None:
-        pytest.skip("the shared public data (un-related/) is not beside the project; set RAG_PUBLIC_DATA")
+    data = public_data()
     base = tmp_path_factory.mktemp("public")
     corpus = base / "corpus"
     corpus.mkdir()

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
+from conftest import public_data
 
 from rag.errors import UnreadableDocument
 from rag.readers import ocr, read_document
@@ -23,17 +23,6 @@ SENTENCE = (
 )
 
 
-def _public_data() -> Path | None:
-    """The shared public data folder: $RAG_PUBLIC_DATA, or a `shared/data` folder beside the
-    project or one level up."""
-    if os.environ.get("RAG_PUBLIC_DATA"):
-        return Path(os.environ["RAG_PUBLIC_DATA"])
-    for base in (ROOT.parent, ROOT.parent.parent):
-        if (base / "shared" / "data" / "un-related").is_dir():
-            return base / "shared" / "data"
-    return None
-
-
 def scanned_copy(source: Path, target: Path, pages: int, dpi: int = 300) -> Path:
     """An image-only PDF of the first pages of `source`: each rendered grey, as a scanner would."""
     pdf = pdfium.PdfDocument(str(source))
@@ -45,10 +34,7 @@ def scanned_copy(source: Path, target: Path, pages: int, dpi: int = 300) -> Path
 
 @pytest.fixture(scope="module")
 def report() -> Path:
-    data = _public_data()
-    if data is None:
-        pytest.skip("the shared public data (un-related/) is not beside the project; set RAG_PUBLIC_DATA")
-    return data / "un-related" / REPORT
+    return public_data("un-related", REPORT)
 
 
 @pytest.fixture(scope="module")
@@ -143,3 +129,22 @@ def test_a_scan_of_a_small_report_made_here_keeps_its_numbers_and_pages(small_sc
     assert units(scan) == units(original)
     three = next(p for p in split_paragraphs(doc) if p.kind == "para" and p.number == 3)
     assert "ratification by the parliament" in three.text  # the paragraph runs on across the page break
+
+
+@needs_ocr
+def test_a_page_tesseract_cannot_read_is_one_clear_error_naming_the_file(
+    small_scan: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tesseract failing on a page (a damaged image, a crash) refuses the file in one line with its
+    name and Tesseract's own last word; nothing half-read is indexed."""
+    import subprocess
+
+    def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
+        return subprocess.CompletedProcess(args, 1, b"", b"Error in pixReadMem: image is damaged\n")
+
+    monkeypatch.setattr(ocr.subprocess, "run", failing)
+    with pytest.raises(UnreadableDocument) as err:
+        read_document(small_scan)
+    message = str(err.value)
+    assert message.startswith("ruritania-scan.pdf: tesseract could not read a scanned page")
+    assert "image is damaged" in message and "\n" not in message

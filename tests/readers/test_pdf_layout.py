@@ -4,25 +4,13 @@ of the masthead, a space the page prints but the text layer lacks, a footnote ma
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
-from conftest import ROOT
+from conftest import public_data
 from pdfmaker import Line, write_pdf
 
 from rag.readers import read_document
 from rag.text.paragraphs import split_paragraphs
-
-
-def _public_pdf(name: str) -> Path:
-    """A PDF of the shared public data (un-related/pdf/), or the test is skipped."""
-    bases = [Path(os.environ["RAG_PUBLIC_DATA"])] if os.environ.get("RAG_PUBLIC_DATA") else []
-    bases += [ROOT.parent / "shared" / "data", ROOT.parent.parent / "shared" / "data"]
-    for base in bases:
-        if (base / "un-related" / "pdf" / name).is_file():
-            return base / "un-related" / "pdf" / name
-    pytest.skip("the shared public data (un-related/) is not beside the project; set RAG_PUBLIC_DATA")
 
 
 def _rewrite(path: Path, placeholder: str, operators: str) -> Path:
@@ -73,10 +61,10 @@ def test_a_symbol_alone_stays_alone(tmp_path):
 
 
 def test_real_joint_symbols_are_read_whole():
-    assert read_document(_public_pdf("E_2025_28-E_CN.7_2025_11_CND_report_68th_session.pdf")).symbol == (
-        "E/2025/28-E/CN.7/2025/11"
-    )
-    letter = read_document(_public_pdf("A_79_845-S_2025_203_letter_ICT_criminal_purposes.pdf"))
+    assert read_document(
+        public_data("un-related", "pdf", "E_2025_28-E_CN.7_2025_11_CND_report_68th_session.pdf")
+    ).symbol == ("E/2025/28-E/CN.7/2025/11")
+    letter = read_document(public_data("un-related", "pdf", "A_79_845-S_2025_203_letter_ICT_criminal_purposes.pdf"))
     assert letter.symbol == "A/79/845-S/2025/203"
 
 
@@ -100,7 +88,7 @@ def test_letters_set_close_are_not_split(tmp_path):
 
 
 def test_real_words_joined_by_the_text_layer_are_parted():
-    doc = read_document(_public_pdf("A_80_62-E_2025_12_WSIS_implementation_report_2025.pdf"))
+    doc = read_document(public_data("un-related", "pdf", "A_80_62-E_2025_12_WSIS_implementation_report_2025.pdf"))
     text = "\n".join(doc.lines)
     assert "recognizes the intersections" in text and "resolution on ICTs for sustainable" in text
     assert "recognizesthe" not in text and "ICTsfor" not in text
@@ -126,7 +114,7 @@ def test_a_footnote_mark_on_a_heading_is_not_part_of_the_section(tmp_path):
 
 
 def test_real_headings_lose_their_footnote_marks():
-    doc = read_document(_public_pdf("A_HRC_28_4_UPR_Italy_2014.pdf"))
+    doc = read_document(public_data("un-related", "pdf", "A_HRC_28_4_UPR_Italy_2014.pdf"))
     sections = {p.section for p in split_paragraphs(doc)}
     assert ("Report of the Working Group on the Universal Periodic Review", "Introduction") in sections
     assert ("II. Conclusions and/or recommendations",) in sections
