@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from rag.answer.features import Candidate, TermWeights, candidate_features, list_context
+from rag.answer.qtypes import asked_count, items_in
 from rag.answer.scorer import Scorer
 from rag.cite.citations import label, marker, paragraph_name, quote_pages
 from rag.index import IndexData
@@ -16,6 +17,8 @@ from rag.types import Answer, Citation
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "The documents do not answer this question."
+#: The most sentences an answer quotes for a question that asks for several things.
+MAX_LISTED = 6
 
 
 def score_sentences(
@@ -72,10 +75,17 @@ def compose_answer(
     chosen = [best]
     wanted = set(terms(question))
     covered = _covered(best, wanted)
+    # A question that says how many things it wants ("Which three States ...?") is answered by as
+    # many sentences as it takes to name them, when the best sentence does not list them all.
+    count = asked_count(question)
+    listed = items_in(best.paragraph.text[best.start : best.end])
+    several = count is not None and listed < count
+    most = max(settings.max_sentences, min(count, MAX_LISTED)) if several and count else settings.max_sentences
+    margin = settings.list_margin if several else settings.margin
     for cand in candidates[1:]:
-        if len(chosen) >= settings.max_sentences:
+        if len(chosen) >= most or (several and count is not None and listed >= count):
             break
-        if cand.score < max(threshold, best.score - settings.margin):
+        if cand.score < max(threshold, best.score - margin):
             break
         if any(c.paragraph == cand.paragraph and c.start < cand.end and cand.start < c.end for c in chosen):
             continue  # overlaps a quote already chosen
@@ -86,6 +96,7 @@ def compose_answer(
             continue  # says nothing about the question that the chosen quotes do not
         covered |= adds
         chosen.append(cand)
+        listed += items_in(cand.paragraph.text[cand.start : cand.end])
     citations = tuple(
         Citation(
             doc_id=c.paragraph.doc_id,

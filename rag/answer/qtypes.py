@@ -286,3 +286,52 @@ def entity_coverage(entities: list[str], text: str) -> float:
         words = entity.lower().split()
         found += all(w in low for w in words)
     return found / len(entities)
+
+
+_COUNT_WORDS = dict(zip("two three four five six seven eight nine ten".split(), range(2, 11), strict=True)) | {
+    "both": 2
+}
+# "which three States", "the two rapporteurs", "name four", "both meetings": the question names
+# how many things it wants. Not "two years ago", "the two-thirds majority", "one of the three".
+_ASKED_COUNT = re.compile(
+    r"\b(?:which|what|name|list|the|give|are|were|its|their)\s+(?:\w+\s+)?"
+    r"(?P<n>two|three|four|five|six|seven|eight|nine|ten|[2-9])(?![-\u2011])\s+(?!(?:years?|months?|weeks?|days?|"
+    r"hours?|decades?|centuries|times|per ?cent|percent|thirds?|quarters?)\b)(?P<what>\w+)"
+    r"|\bboth\s+(?!of\b|(?:is|are|was|were)\b)(?P<both>\w+)",
+    re.IGNORECASE,
+)
+_COUNT_OPENING = re.compile(r"\s*(which|what|who|whom|name|list|give|identify|when|where|in which|on which)\b", re.I)
+# "which of the three", "one of two": a part of the things named, not all of them.
+_ONE_OF = re.compile(r"\bof\s+$", re.IGNORECASE)
+
+
+def asked_count(question: str) -> int | None:
+    """How many things a question asks for when it says so ("Which three States ...?": 3; "the two
+    rapporteurs": 2; "both meetings": 2); None when it does not. The count must be part of what is
+    asked, near the question word: not "Why did the two countries ...?" or "Were both ...?"."""
+    if not _COUNT_OPENING.match(question):
+        return None
+    words = question.split()
+    head = " ".join(words[:6])
+    for m in _ASKED_COUNT.finditer(head):
+        if len(head[: m.start("n") if m.group("n") else m.start("both")].split()) > 3:
+            continue  # past the question's opening words: "In which language do the two sides ...?"
+        if _ONE_OF.search(question[: m.start()]):
+            continue
+        if m.group("both"):
+            return 2
+        word = m.group("n").lower()
+        what = m.group("what").lower()
+        if not what.endswith("s") and what not in ("people", "children", "men", "women", "criteria", "media"):
+            continue  # "the two-year plan", "three percent": not things counted
+        return int(word) if word.isdigit() else _COUNT_WORDS[word]
+    return None
+
+
+# A list inside one sentence: items split by commas, semicolons or a final "and"/"or".
+_ITEM_SPLIT = re.compile(r"\s*(?:;|,(?:\s+(?:and|or))?|\s(?:and|or)\s)\s*")
+
+
+def items_in(sentence: str) -> int:
+    """How many items a sentence lists at most (1 for a sentence with no list)."""
+    return len([part for part in _ITEM_SPLIT.split(sentence) if part.strip()])

@@ -1,0 +1,78 @@
+"""Composing an answer: a question that says how many things it wants is answered by as many
+sentences as it takes to name them."""
+
+import pytest
+
+from rag.answer.qtypes import asked_count, items_in
+from rag.assistant import Assistant
+from rag.index import build_index, load_index
+from rag.settings import Settings
+from tests.conftest import write
+
+REPORT = """# Report of the Working Group on river basins
+
+1. The Working Group held its third session in Nairobi in March.
+
+2. The Working Group appointed Ms. Amina Diallo of Senegal as its first rapporteur on river pollution.
+
+3. Delegations discussed the funding of monitoring stations along shared rivers.
+
+4. Mr. Tomas Lindqvist of Sweden was also named, to report on the pollution of rivers.
+
+5. The session was attended by Chile, Kenya and Viet Nam as observers.
+"""
+
+
+@pytest.fixture(scope="module")
+def river(tmp_path_factory, embedder) -> Assistant:
+    base = tmp_path_factory.mktemp("river")
+    write(base / "corpus" / "river.md", REPORT)
+    build_index(base / "corpus", base / "index", embedder=embedder, progress=False)
+    return Assistant(load_index(base / "index"), embedder, index_dir=base / "index")
+
+
+@pytest.mark.parametrize(
+    ("question", "count"),
+    [
+        ("Which three States attended as observers?", 3),
+        ("Who were the two rapporteurs on river pollution?", 2),
+        ("Name the four priorities of the plan.", 4),
+        ("In which six languages is the convention authentic?", 6),
+        ("What did both rapporteurs report?", 2),
+        ("Which of the three options was chosen?", None),  # one of them
+        ("Why did the two countries object?", None),  # the count is not what is asked
+        ("In which language do the two sides write?", None),
+        ("What did the country give up three decades ago?", None),
+        ("When was the two-thirds majority reached?", None),
+    ],
+)
+def test_the_count_a_question_asks_for(question, count):
+    assert asked_count(question) == count
+
+
+def test_items_a_sentence_lists():
+    assert items_in("The session was attended by Chile, Kenya and Viet Nam as observers.") == 3
+    assert items_in("The Working Group held its third session in Nairobi in March.") == 1
+
+
+def test_two_rapporteurs_named_in_two_paragraphs_are_both_quoted(river):
+    answer = river.ask("Who were the two rapporteurs on river pollution?")
+    assert not answer.abstained
+    assert {c.paragraph for c in answer.citations} >= {2, 4}
+    assert "Amina Diallo" in answer.text and "Tomas Lindqvist" in answer.text
+    # The second scores further below the first than an ordinary answer's margin admits.
+    scores = sorted((c.score for c in answer.citations), reverse=True)
+    assert scores[0] - scores[1] > Settings().margin
+    # Asked for one of them, the answer does not reach for the other paragraph by the list rule.
+    one = river.ask("Who was the first rapporteur on river pollution?")
+    assert one.citations[0].paragraph == 2
+
+
+def test_a_sentence_that_lists_all_the_things_asked_for_is_quoted_alone(river):
+    answer = river.ask("Which three States attended as observers?")
+    assert [c.paragraph for c in answer.citations] == [5]
+
+
+def test_the_list_margin_is_a_setting(river, embedder):
+    with pytest.raises(Exception, match="list_margin"):
+        Settings(list_margin=1.5)
