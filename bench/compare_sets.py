@@ -9,7 +9,9 @@
 - squad-test: the 12 SQuAD 2.0 articles of the test split, retrieval over all 12;
 - un-test: the in-domain UN paraphrase questions of the test split (training/un-paraphrase.jsonl);
 - new-test: the questions written for the reader over public UN documents, test split
-  (training/un-questions.jsonl).
+  (training/un-questions.jsonl);
+- lists-test: questions asking for several things, each in a sentence of its own, test split
+  (training/un-lists.jsonl; lists-train and lists-calibration are there to tune on).
 
 None of them is trained or calibrated on (rag.answer.selector_data). Each set's full report is written
 under WORK/<set>/report; the table is printed as Markdown and written to WORK/table.md.
@@ -42,9 +44,10 @@ from rag.index import build_index, load_index  # noqa: E402
 from rag.settings import Settings  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
-SETS = ("dev", "paraphrase", "held-out", "squad-test", "un-test", "new-test")
+SETS = ("dev", "paraphrase", "held-out", "squad-test", "un-test", "new-test", "lists-test")
 #: The questions written over public UN documents for the reader (split by document like the others).
 QUESTIONS_FILE = ROOT / "training" / "un-questions.jsonl"
+LISTS_FILE = ROOT / "training" / "un-lists.jsonl"
 
 
 def make_set(name: str, data: Path, work: Path, squad_per_doc: int, seed: int) -> Path:
@@ -64,6 +67,8 @@ def make_set(name: str, data: Path, work: Path, squad_per_doc: int, seed: int) -
         return prepare_un(data, INDOMAIN_FILE, work, "test")
     if name == "new-test":
         return prepare_un(data, QUESTIONS_FILE, work, "test")
+    if name in ("lists-train", "lists-calibration", "lists-test"):  # tune on the first two only
+        return prepare_un(data, LISTS_FILE, work, name.removeprefix("lists-"))
     raise SystemExit(f"unknown set {name!r}; choose from {', '.join(SETS)}")
 
 
@@ -82,6 +87,7 @@ def main() -> None:
         "--adapter", default="shipped", help="a query adapter or query encoder folder, 'shipped' or 'none'"
     )
     parser.add_argument("--lexical-weight", type=float, default=None)
+    parser.add_argument("--list-margin", type=float, default=None)
     parser.add_argument("--k", type=int, default=None, help="paragraphs retrieved (default: the settings')")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -110,6 +116,8 @@ def main() -> None:
     settings = Settings(threshold=args.threshold)
     if args.lexical_weight is not None:
         settings = replace(settings, lexical_weight=args.lexical_weight)
+    if args.list_margin is not None:
+        settings = replace(settings, list_margin=args.list_margin)
     if args.k is not None:
         settings = replace(settings, k=args.k)
     rows = []

@@ -90,10 +90,23 @@ def document_split(set_name: str, position: int, doc_id: str) -> str:
     return squad_split(position) if set_name.startswith("squad") else hashed_split(doc_id)
 
 
+def _holding(paragraphs: list, keys: list[str]) -> list[int] | None:
+    """The first numbered paragraph holding each key, in order and without repeats; None if a
+    key is in none of them."""
+    from rag.answer.selector_data import squash
+
+    gold: list[int] = []
+    for key in keys:
+        holding = [p.number for p in paragraphs if p.kind == "para" and squash(key) in squash(p.text)]
+        if not holding:
+            return None
+        gold += [] if holding[0] in gold else holding[:1]
+    return gold
+
+
 def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
     """The in-domain paraphrase questions of one split (rag.answer.selector_data) as a corpus of their UN
     documents and an eval file (gold paragraph: the one holding the answer)."""
-    from rag.answer.selector_data import squash
     from rag.readers import read_document
     from rag.text.paragraphs import split_paragraphs
 
@@ -110,12 +123,12 @@ def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
             if r["doc"] not in paragraphs:
                 shutil.copyfile(source, corpus / name)
                 paragraphs[r["doc"]] = split_paragraphs(read_document(corpus / name, root=corpus))
-            gold: list[int] = []
-            if r.get("answer"):
-                key = squash(r["answer"])
-                gold = [p.number for p in paragraphs[r["doc"]] if p.kind == "para" and key in squash(p.text)][:1]
-                if not gold:
-                    continue
+            # One answer, or several each in a sentence of its own (training/un-lists.jsonl): the
+            # gold paragraphs are those holding them, and the answer must hold every one.
+            keys = r.get("answers") or ([r["answer"]] if r.get("answer") else [])
+            gold = _holding(paragraphs[r["doc"]], keys)
+            if gold is None:
+                continue  # an answer the reader no longer finds in the document
             fh.write(
                 json.dumps(
                     {
@@ -123,7 +136,7 @@ def prepare_un(data: Path, questions: Path, work: Path, split: str) -> Path:
                         "question": r["question"],
                         "gold_paras": gold,
                         "gold_doc": Path(name).stem,
-                        "answer_keys": [r["answer"]] if gold else [],
+                        "answer_keys": keys,
                     },
                     ensure_ascii=False,
                 )

@@ -4,7 +4,8 @@
     python training/check_questions.py --overlap-of eval/paraphrase.jsonl --corpus corpus
 
 Each line: {"id", "doc" (path under DATA), "question", "answer" (verbatim words of the document, or
-null), "kind", and for an unanswerable one "near" (the tempting passage, verbatim), "trap" and
+null; or "answers", a list of such keys each in a sentence of its own, for questions asking
+for several things), "kind", and for an unanswerable one "near" (the tempting passage, verbatim), "trap" and
 "twin" (the id of the answerable question it was made from)}.
 
 Checks, for every line: the fields and their values; the document exists and is not one kept
@@ -114,6 +115,8 @@ def main() -> int:
                 problems.append(f"{where}: not JSON ({exc})")
                 continue
             rows += 1
+            if isinstance(r.get("answers"), list):  # several keys, each in a sentence of its own
+                r["answer"] = r["answers"][0] if r["answers"] else None
             missing = [k for k in ("id", "doc", "question", "answer", "kind") if k not in r]
             if missing:
                 problems.append(f"{where}: missing {', '.join(missing)}")
@@ -143,8 +146,11 @@ def main() -> int:
                 paragraphs[doc] = [p.text for p in parsed]
             texts = paragraphs[doc]
             q = str(r["question"]).strip()
-            if not q.endswith("?") or len(q) < 12:
-                problems.append(f"{where}: the question should be a full question ending with '?'")
+            request = q.split()[0] in ("Name", "List", "Give", "Identify") if q else False  # "Name the three ..."
+            if not (q.endswith("?") or request and q.endswith(".")) or len(q) < 12:
+                problems.append(
+                    f"{where}: the question should be a full question ending with '?' (or a request: \"Name the three ...\")"
+                )
             span = r["answer"] if r["answer"] is not None else r.get("near")
             if r["answer"] is None:
                 if r.get("trap") not in TRAPS:
@@ -155,20 +161,22 @@ def main() -> int:
                 if not r.get("near"):
                     problems.append(f"{where}: an unanswerable question needs 'near', the tempting passage")
                     continue
-            if not isinstance(span, str) or len(words(span)) < 1:
+            spans = r.get("answers") or [span]
+            if not all(isinstance(x, str) and words(x) for x in spans):
                 problems.append(f"{where}: the answer must be a string of the document's words")
                 continue
-            key = squash(span)
-            holding = [t for t in texts if key in squash(t)]
-            if not holding:
-                problems.append(
-                    f"{where}: {'answer' if r['answer'] else 'near'} {span[:60]!r} is not inside one paragraph of {doc}"
-                )
-                continue
-            run = shared_run(q, holding[0])
-            if run and r["answer"] is not None:
-                problems.append(f"{where}: the question copies the document's words {run!r}; ask it in other words")
-            overlaps.append(overlap(q, holding[0]))
+            for span in spans:
+                key = squash(span)
+                holding = [t for t in texts if key in squash(t)]
+                if not holding:
+                    problems.append(
+                        f"{where}: {'answer' if r['answer'] else 'near'} {span[:60]!r} is not inside one paragraph of {doc}"
+                    )
+                    continue
+                run = shared_run(q, holding[0])
+                if run and r["answer"] is not None:
+                    problems.append(f"{where}: the question copies the document's words {run!r}; ask it in other words")
+                overlaps.append(overlap(q, holding[0]))
     for p in problems:
         print(p)
     answerable = rows - sum(traps.values())
