@@ -5,7 +5,10 @@ Each question's fused score of every paragraph is taken from the retriever as it
 of a score for the paragraph's document is added before ranking again:
 
 - `terms`: the document's share of the question's idf weight anywhere in its paragraphs;
-- `top3`: the mean of the document's three best paragraph scores.
+- `top3`: the mean of the document's three best paragraph scores;
+- `title`: the cosine of the question and the document's title (a document without one takes the
+  median of the others), for questions that name the instrument ("the child rights treaty");
+- `title-above-median`: the same, only where it is above the median of the documents.
 
     python bench/document_prior.py --index WORK/calibration/index --questions WORK/calibration/questions.jsonl
 
@@ -28,7 +31,7 @@ from rag.text.terms import terms
 
 log = logging.getLogger("document_prior")
 
-WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.5)
+WEIGHTS = (0.0, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5)
 KS = (1, 5, 20)
 
 
@@ -69,6 +72,11 @@ def main() -> None:
     rows_of = {(p.doc_id, p.number): row for row, p in enumerate(data.paragraphs)}
     questions = [json.loads(line) for line in args.questions.read_text(encoding="utf-8").splitlines() if line.strip()]
     questions = [q for q in questions if q.get("gold_paras")]
+    documents = data.manifest.documents
+    order = [doc for _, doc in sorted((first, doc) for doc, (first, _) in data.doc_rows.items())]
+    titled = [documents[doc].title or "" for doc in order]
+    title_vectors = assistant.embedder.encode([t or "-" for t in titled])
+    has_title = np.array([bool(t) for t in titled])
     runs: list[tuple[np.ndarray, list[int], dict[str, np.ndarray]]] = []
     for q in questions:
         words = terms(q["question"])
@@ -78,12 +86,19 @@ def main() -> None:
         scores = np.full(n, -1.0)
         scores[list(evidence.hit_rows)] = [h.score for h in evidence.hits]
         gold = [rows_of[(q["gold_doc"], p)] for p in q["gold_paras"] if (q["gold_doc"], p) in rows_of]
-        priors = {"terms": term_share(assistant, words, firsts), "top3": top3(scores, row_doc, len(firsts))}
+        cosines = title_vectors @ evidence.query
+        cosines[~has_title] = np.median(cosines[has_title]) if has_title.any() else 0.0
+        priors = {
+            "terms": term_share(assistant, words, firsts),
+            "top3": top3(scores, row_doc, len(firsts)),
+            "title": cosines,
+            "title-above-median": np.maximum(cosines - np.median(cosines), 0.0),
+        }
         runs.append((scores, gold, priors))
     print(f"{len(questions)} answerable questions, {len(firsts)} documents, {n} paragraphs")
     print("| prior | weight | " + " | ".join(f"recall@{k}" for k in KS) + " |")
     print("|---|---|" + "---|" * len(KS))
-    for prior in ("terms", "top3"):
+    for prior in ("terms", "top3", "title", "title-above-median"):
         for weight in WEIGHTS:
             found = dict.fromkeys(KS, 0)
             for scores, gold, priors in runs:

@@ -11,6 +11,7 @@ import numpy as np
 
 from rag.answer.compose import compose_answer, score_sentences
 from rag.answer.features import Candidate, TermWeights
+from rag.answer.qtypes import question_parts
 from rag.answer.scorer import HandScorer, Scorer
 from rag.cite.citations import label
 from rag.cite.documents import Documents
@@ -34,6 +35,9 @@ class Considered:
     question: str
     evidence: Evidence
     candidates: tuple[Candidate, ...]
+    # A compound question's parts ("When was it adopted, and when did it enter into force?"),
+    # each with the same evidence's sentences scored for it alone; () for a simple question.
+    parts: tuple[tuple[Candidate, ...], ...] = ()
 
 
 def shipped_query_map(manifest: Manifest) -> QueryAdapter | QueryEncoder | None:
@@ -204,7 +208,14 @@ class Assistant:
         evidence = self.retriever.search(
             vector, query_terms, k=self.settings.k if k is None else k, doc_id=self.document_id(doc_id), question=q
         )
-        candidates = score_sentences(q, query_terms, evidence, self.data, self.idf, self.scorer)
+        candidates = self._score(q, query_terms, evidence)
+        asked = question_parts(q)
+        parts = tuple(self._score(part, terms(part), evidence) for part in asked) if len(asked) > 1 else ()
+        return Considered(q, evidence, candidates, parts)
+
+    def _score(self, question: str, query_terms: list[str], evidence: Evidence) -> tuple[Candidate, ...]:
+        """The sentences of the evidence scored for a question, best first; notes lose note_penalty."""
+        candidates = score_sentences(question, query_terms, evidence, self.data, self.idf, self.scorer)
         if self.settings.note_penalty and any(c.paragraph.kind == "note" for c in candidates):
             candidates = sorted(
                 (
@@ -215,7 +226,7 @@ class Assistant:
                 ),
                 key=lambda c: -c.score,
             )
-        return Considered(q, evidence, tuple(candidates))
+        return tuple(candidates)
 
     @property
     def threshold(self) -> float:
@@ -233,6 +244,7 @@ class Assistant:
             considered.question,
             list(considered.candidates),
             considered.evidence,
+            considered.parts,
             self.data,
             self.settings,
             self.threshold if threshold is None else threshold,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from rag.answer.features import Candidate, TermWeights, candidate_features, list_context
 from rag.answer.qtypes import asked_count, items_in
@@ -40,10 +41,16 @@ def _covered(c: Candidate, query_terms: set[str]) -> set[str]:
     return query_terms & set(terms(text[c.start : c.end] + " " + list_context(text, c.start)))
 
 
+def _same(a: Candidate, b: Candidate) -> bool:
+    """Do two candidates quote overlapping text of one paragraph?"""
+    return a.paragraph == b.paragraph and a.start < b.end and b.start < a.end
+
+
 def compose_answer(
     question: str,
     candidates: list[Candidate],
     evidence: Evidence,
+    parts: Sequence[Sequence[Candidate]],
     data: IndexData,
     settings: Settings,
     threshold: float,
@@ -77,17 +84,15 @@ def compose_answer(
     covered = _covered(best, wanted)
     # A question that says how many things it wants ("Which three States ...?") is answered by as
     # many sentences as it takes to name them, when the best sentence does not list them all.
-    count = asked_count(question)
+    count = asked_count(question) or 0
     listed = items_in(best.paragraph.text[best.start : best.end])
-    several = count is not None and listed < count
-    most = max(settings.max_sentences, min(count, MAX_LISTED)) if several and count else settings.max_sentences
-    margin = settings.list_margin if several else settings.margin
     for cand in candidates[1:]:
-        if len(chosen) >= most or (several and count is not None and listed >= count):
+        missing = listed < count  # the quotes so far name fewer things than the question asks for
+        most = max(settings.max_sentences, min(count, MAX_LISTED)) if missing else settings.max_sentences
+        margin = max(settings.margin, settings.list_margin) if missing else settings.margin
+        if len(chosen) >= most or cand.score < max(threshold, best.score - margin):
             break
-        if cand.score < max(threshold, best.score - margin):
-            break
-        if any(c.paragraph == cand.paragraph and c.start < cand.end and cand.start < c.end for c in chosen):
+        if any(_same(cand, c) for c in chosen):
             continue  # overlaps a quote already chosen
         if any(_near_duplicate(data, cand.row, c.row, settings.near_duplicate) for c in chosen):
             continue
@@ -97,6 +102,14 @@ def compose_answer(
         covered |= adds
         chosen.append(cand)
         listed += items_in(cand.paragraph.text[cand.start : cand.end])
+    # Each part of a compound question ("..., and when did it enter into force?") gets its own
+    # best sentence too, when the quotes so far do not hold it and it clears the threshold.
+    for part in parts:
+        first = part[0] if part else None
+        if first is None or first.score < threshold or any(_same(first, c) for c in chosen):
+            continue
+        if not any(_near_duplicate(data, first.row, c.row, settings.near_duplicate) for c in chosen):
+            chosen.append(first)
     citations = tuple(
         Citation(
             doc_id=c.paragraph.doc_id,

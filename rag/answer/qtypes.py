@@ -328,10 +328,50 @@ def asked_count(question: str) -> int | None:
     return None
 
 
-# A list inside one sentence: items split by commas, semicolons or a final "and"/"or".
+# A list inside one sentence: short items split by commas, semicolons or a final "and"/"or".
 _ITEM_SPLIT = re.compile(r"\s*(?:;|,(?:\s+(?:and|or))?|\s(?:and|or)\s)\s*")
+#: The most words an item of a list inside a sentence has ("Chile, Kenya and Viet Nam"); longer
+#: parts are clauses of a long sentence, not the things a question counts.
+ITEM_WORDS = 6
 
 
 def items_in(sentence: str) -> int:
-    """How many items a sentence lists at most (1 for a sentence with no list)."""
-    return len([part for part in _ITEM_SPLIT.split(sentence) if part.strip()])
+    """How many short items a sentence lists (1 for a sentence with no list)."""
+    return max(1, sum(1 for part in _ITEM_SPLIT.split(sentence) if 0 < len(part.split()) <= ITEM_WORDS))
+
+
+_AUX = r"(?:do|does|did|is|are|was|were|has|have|had|can|could|must|may|might|should|shall|will|would)"
+_PREPOSED = r"(?:by|until|in|on|at|to|from|for|under|with|since)\s+(?:when|which|what|whom)"
+_WH = rf"(?:when|where|why|how|who|whom|whose|what|which|{_PREPOSED})"
+# What opens a question of its own: a wh-word, or "what"/"which" with a verb of its own close by
+# ("what document is ..."; not "the Commission and which bodies").
+_OPENER = rf"(?:(?:when|where|why|how|who|whom|whose)\b|(?:what|which)\b(?:\s+\w+){{0,3}}?\s+{_AUX}\b|{_PREPOSED}\b)"
+_STRONG_JOIN = re.compile(rf",\s+and\s+(?={_WH}\b)", re.IGNORECASE)  # "..., and when did ..."
+_WEAK_JOIN = re.compile(rf"\s+and\s+(?={_OPENER})", re.IGNORECASE)  # "... and when did ..."
+_COMMA_JOIN = re.compile(rf",\s+(?={_OPENER})", re.IGNORECASE)  # "A, when did B, and C"
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks ("When was the treaty adopted, and when did it
+    enter into force?" -> two), each ending with '?'; [question] for a simple one. An opening
+    phrase shared by the parts ("In the regional resolution, what ... and what ...?") goes with
+    each; a part of fewer than three words joins the next ("where and when did ...")."""
+    body = question.strip().rstrip("?.").strip()
+    strong = bool(_STRONG_JOIN.search(body))
+    pieces = [body]
+    for rule in (_STRONG_JOIN, _WEAK_JOIN, *((_COMMA_JOIN,) if strong else ())):
+        pieces = [piece for part in pieces for piece in rule.split(part)]
+    merged: list[str] = []
+    for piece in (p.strip(" ,") for p in pieces):
+        if not piece:
+            continue
+        if merged and len(merged[-1].split()) < 3:
+            merged[-1] = f"{merged[-1]} and {piece}"
+        else:
+            merged.append(piece)
+    if len(merged) > 2 and not re.match(rf"{_OPENER}|{_AUX}\b", merged[0], re.IGNORECASE):
+        intro = merged.pop(0)
+        merged = [f"{intro}, {piece}" for piece in merged]
+    if len(merged) < 2 or any(len(piece.split()) < 3 for piece in merged):
+        return [question]
+    return [f"{piece}?" for piece in merged]

@@ -1,9 +1,11 @@
 """Composing an answer: a question that says how many things it wants is answered by as many
-sentences as it takes to name them."""
+sentences as it takes to name them, and each part of a compound question by a sentence of its own."""
+
+from dataclasses import replace
 
 import pytest
 
-from rag.answer.qtypes import asked_count, items_in
+from rag.answer.qtypes import asked_count, items_in, question_parts
 from rag.assistant import Assistant
 from rag.index import build_index, load_index
 from rag.settings import Settings
@@ -76,3 +78,47 @@ def test_a_sentence_that_lists_all_the_things_asked_for_is_quoted_alone(river):
 def test_the_list_margin_is_a_setting(river, embedder):
     with pytest.raises(Exception, match="list_margin"):
         Settings(list_margin=1.5)
+
+
+@pytest.mark.parametrize(
+    ("question", "parts"),
+    [
+        (
+            "When was the treaty adopted, and when did it enter into force?",
+            ["When was the treaty adopted?", "when did it enter into force?"],
+        ),
+        (
+            "When was it adopted, when did it take effect, and when was its first review meeting?",
+            ["When was it adopted?", "when did it take effect?", "when was its first review meeting?"],
+        ),
+        (
+            "In the regional resolution, what are States asked to avoid, and what are they urged to do?",
+            [
+                "In the regional resolution, what are States asked to avoid?",
+                "In the regional resolution, what are they urged to do?",
+            ],
+        ),
+        (
+            "In what year was the office set up, and where and when did the forum meet?",
+            ["In what year was the office set up?", "where and when did the forum meet?"],
+        ),
+        # One question, whatever its commas and "and"s.
+        ("When was the conference held, which ended without an outcome?", None),
+        ("What does the resolution ask of the Commission and of the Secretary-General?", None),
+        ("Where and when did the meeting take place?", None),
+        ("Which countries abstained, and why?", None),
+    ],
+)
+def test_the_parts_of_a_compound_question(question, parts):
+    assert question_parts(question) == (parts or [question])
+
+
+def test_each_part_of_a_compound_question_is_quoted(river):
+    question = "In which city was the session held, and what was discussed about funding?"
+    considered = river.consider(question)
+    assert len(considered.parts) == 2
+    answer = river.compose(considered)
+    assert [c.paragraph for c in answer.citations] == [1, 3]
+    # Without the parts, the second half goes unanswered.
+    alone = river.compose(replace(considered, parts=()))
+    assert [c.paragraph for c in alone.citations] == [1]
