@@ -208,6 +208,13 @@ def _year_missing(years: set[str], doc_id: str, data: IndexData, idf: TermWeight
     return float(any(y.lower() not in low and not any(idf.in_rows(t, rows) for t in terms(y)) for y in years))
 
 
+def _about(doc_id: str, data: IndexData) -> str:
+    """What names a document beside its text: its title, short title and symbol ("the Liability
+    Convention" is asked about in articles that never repeat the name)."""
+    info = data.manifest.documents.get(doc_id)
+    return " ".join(x for x in (info.title, info.short_title, info.symbol) if x) if info else ""
+
+
 def candidate_features(
     question: str, query_terms: list[str], evidence: Evidence, data: IndexData, idf: TermWeights
 ) -> CandidateFeatures:
@@ -250,7 +257,7 @@ def candidate_features(
         if prow not in para_terms:
             context = " ".join(para.section[-1:]) + " " + para.text
             para_terms[prow] = set(passage_terms(context))
-            para_entities[prow] = entity_coverage(entities, context)
+            para_entities[prow] = entity_coverage(entities, context + " " + _about(para.doc_id, data))
             paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
         # A sentence that points back ("That process included ...") is read, scored and
         # quoted together with the sentence before it, so the quote makes sense alone.

@@ -57,3 +57,26 @@ def test_a_year_or_session_the_document_never_prints_is_flagged(tmp_path, embedd
     assert set(flags("What did the water board approve?").values()) == {0.0}
     # The bundled report (2017) does not say who will chair the group in 2018: a refusal.
     assert assistant.ask("Who will chair the expert group in 2018?").abstained
+
+
+def test_a_document_named_by_its_title_counts_as_named_in_each_of_its_paragraphs(tmp_path, embedder):
+    corpus = tmp_path / "corpus"
+    write(
+        corpus / "liability.md",
+        "# Convention on Liability for Damage to Rivers\n\n"
+        "Article 1\n\nA riparian State shall pay compensation for damage caused by its dams.\n\n"
+        "Article 2\n\nThis instrument does not apply to nationals of the riparian State.\n",
+    )
+    write(corpus / "rail.md", "# Rail notes\n\n1. Crossings were closed for repairs.\n")
+    build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
+    helper = Assistant(load_index(tmp_path / "index"), embedder)
+    question = "Who does the Liability Convention leave out?"
+    evidence = helper.consider(question, k=10).evidence  # every paragraph of both
+    found = candidate_features(question, terms(question), evidence, helper.data, helper.idf)
+    coverage = {
+        (c.paragraph.doc_id, c.paragraph.text[:8]): float(v)
+        for c, v in zip(found.candidates, found.column("entity_coverage"), strict=True)
+    }
+    # "Liability Convention" is printed in the title only, yet every article of it names it.
+    assert {v for (doc, _), v in coverage.items() if doc == "liability"} == {1.0}
+    assert {v for (doc, _), v in coverage.items() if doc == "rail"} == {0.0}
