@@ -77,7 +77,7 @@ class Settings:
 
     k: int = 5  # paragraphs retrieved
     # Abstain when the best sentence's confidence is below this. None: the scorer's own default
-    # (0.40 for the hand weights, rag/scorer.py; the answer selector's calibrated threshold,
+    # (0.42 for the hand weights, rag/scorer.py; the answer selector's calibrated threshold,
     # read off its calibration split, eval/SELECTOR.md).
     threshold: float | None = None
     max_sentences: int = 3
