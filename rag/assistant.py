@@ -36,7 +36,8 @@ class Considered:
     evidence: Evidence
     candidates: tuple[Candidate, ...]
     # A compound question's parts ("When was it adopted, and when did it enter into force?"),
-    # each with the same evidence's sentences scored for it alone; () for a simple question.
+    # each with the same evidence's sentences scored by the part's own words and the kind of fact
+    # it wants (the vector is the whole question's: nothing is encoded again); () for a simple one.
     parts: tuple[tuple[Candidate, ...], ...] = ()
 
 

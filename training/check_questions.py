@@ -115,8 +115,11 @@ def main() -> int:
                 problems.append(f"{where}: not JSON ({exc})")
                 continue
             rows += 1
-            if isinstance(r.get("answers"), list):  # several keys, each in a sentence of its own
-                r["answer"] = r["answers"][0] if r["answers"] else None
+            if "answers" in r:  # several keys, each in a sentence of its own
+                if not isinstance(r["answers"], list) or not r["answers"]:
+                    problems.append(f"{where}: 'answers' must list at least one key of the document's words")
+                    continue
+                r["answer"] = r["answers"][0]
             missing = [k for k in ("id", "doc", "question", "answer", "kind") if k not in r]
             if missing:
                 problems.append(f"{where}: missing {', '.join(missing)}")

@@ -227,6 +227,7 @@ def candidate_features(
     entities = question_entities(question)
     years = set(_YEAR.findall(question)) | {m.lower() for m in _ORDINAL_WORD.findall(question)}
     year_missing: dict[str, float] = {}
+    about: dict[str, str] = {}  # doc -> its title, short title and symbol
     wanted = set(query_terms)
     low = question.lower().lstrip()
     question_flags = {
@@ -257,7 +258,9 @@ def candidate_features(
         if prow not in para_terms:
             context = " ".join(para.section[-1:]) + " " + para.text
             para_terms[prow] = set(passage_terms(context))
-            para_entities[prow] = entity_coverage(entities, context + " " + _about(para.doc_id, data))
+            if para.doc_id not in about:
+                about[para.doc_id] = _about(para.doc_id, data)
+            para_entities[prow] = entity_coverage(entities, context + " " + about[para.doc_id])
             paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
         # A sentence that points back ("That process included ...") is read, scored and
         # quoted together with the sentence before it, so the quote makes sense alone.

@@ -316,7 +316,7 @@ def asked_count(question: str) -> int | None:
     for m in _ASKED_COUNT.finditer(head):
         if len(head[: m.start("n") if m.group("n") else m.start("both")].split()) > 3:
             continue  # past the question's opening words: "In which language do the two sides ...?"
-        if _ONE_OF.search(question[: m.start()]):
+        if _ONE_OF.search(head[: m.start()]):
             continue
         if m.group("both"):
             return 2
@@ -349,13 +349,17 @@ _OPENER = rf"(?:(?:when|where|why|how|who|whom|whose)\b|(?:what|which)\b(?:\s+\w
 _STRONG_JOIN = re.compile(rf",\s+and\s+(?={_WH}\b)", re.IGNORECASE)  # "..., and when did ..."
 _WEAK_JOIN = re.compile(rf"\s+and\s+(?={_OPENER})", re.IGNORECASE)  # "... and when did ..."
 _COMMA_JOIN = re.compile(rf",\s+(?={_OPENER})", re.IGNORECASE)  # "A, when did B, and C"
+#: The most parts a question is split into; one with more is answered whole (each part is
+#: scored over the evidence again, so a long chain of "and what ..." must not multiply the work).
+MAX_PARTS = 5
 
 
 def question_parts(question: str) -> list[str]:
     """The questions a compound question asks ("When was the treaty adopted, and when did it
     enter into force?" -> two), each ending with '?'; [question] for a simple one. An opening
     phrase shared by the parts ("In the regional resolution, what ... and what ...?") goes with
-    each; a part of fewer than three words joins the next ("where and when did ...")."""
+    each; a part of fewer than three words joins the next ("where and when did ..."). A question
+    of more than MAX_PARTS parts is not split."""
     body = question.strip().rstrip("?.").strip()
     strong = bool(_STRONG_JOIN.search(body))
     pieces = [body]
@@ -372,6 +376,6 @@ def question_parts(question: str) -> list[str]:
     if len(merged) > 2 and not re.match(rf"{_OPENER}|{_AUX}\b", merged[0], re.IGNORECASE):
         intro = merged.pop(0)
         merged = [f"{intro}, {piece}" for piece in merged]
-    if len(merged) < 2 or any(len(piece.split()) < 3 for piece in merged):
+    if not 2 <= len(merged) <= MAX_PARTS or any(len(piece.split()) < 3 for piece in merged):
         return [question]
     return [f"{piece}?" for piece in merged]

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer.qtypes import asked_count, items_in, question_parts
+from rag.answer.qtypes import MAX_PARTS, asked_count, items_in, question_parts
 from rag.assistant import Assistant
 from rag.index import build_index, load_index
 from rag.settings import Settings
@@ -42,6 +42,7 @@ def river(tmp_path_factory, embedder) -> Assistant:
         ("In which six languages is the convention authentic?", 6),
         ("What did both rapporteurs report?", 2),
         ("Which of the three options was chosen?", None),  # one of them
+        ("Which  of the   three options was chosen?", None),  # whatever the spacing
         ("Why did the two countries object?", None),  # the count is not what is asked
         ("In which language do the two sides write?", None),
         ("What did the country give up three decades ago?", None),
@@ -122,3 +123,13 @@ def test_each_part_of_a_compound_question_is_quoted(river):
     # Without the parts, the second half goes unanswered.
     alone = river.compose(replace(considered, parts=()))
     assert [c.paragraph for c in alone.citations] == [1]
+
+
+def test_a_long_chain_of_parts_is_answered_whole():
+    # Each part is scored over the evidence again: a question of many parts must not multiply the work.
+    chain = "When was it adopted" + "".join(f", and when did step {i} happen" for i in range(MAX_PARTS))
+    assert len(question_parts(chain + "?")) == 1
+    five = "When was it adopted" + "".join(f", and when did step {i} happen" for i in range(MAX_PARTS - 1))
+    assert len(question_parts(five + "?")) == MAX_PARTS
+    huge = "What did they decide, and why did they decide it? " * 40  # 2,000 characters of it
+    assert question_parts(huge) == [huge]
