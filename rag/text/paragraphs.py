@@ -219,6 +219,13 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
     return blocks, sum(b.size() for b in blocks), loose, lead, outside
 
 
+#: Headings of what a treaty's articles are followed by: its text is in no article.
+_AFTER_ARTICLES = re.compile(
+    r"^(?:Annex|Appendix|Schedule|Attachment|(?:Final |Additional )?Protocol|Exchange of (?:letters|notes))\b",
+    re.IGNORECASE,
+)
+
+
 def _articles(doc: Document, lines: list[Line]) -> list[Block] | None:
     """A treaty or other text in articles, whose paragraph numbers restart in each article:
     paragraphs are numbered within their article and cited "Art. 24(1)"; an article without
@@ -251,6 +258,16 @@ def _articles(doc: Document, lines: list[Line]) -> list[Block] | None:
                 lvl, head = path[titled]
                 path[titled] = (lvl, f"{head} \u2013 {line.text}")
                 titled = None
+            else:
+                # Any other heading ("Protocol", "Annex: Route schedule", "Note 1:") ends the
+                # paragraph it follows: the text under it is not that paragraph's, and a sentence
+                # must not run from one into the other (a quote would join text the document
+                # prints apart). The text under it stays in its article, the heading in its path,
+                # unless the heading opens what follows the articles (an annex, a protocol).
+                path = [(lvl, t) for lvl, t in path if lvl < 5] + [(5, line.text)]
+                current = None
+                if _AFTER_ARTICLES.match(line.text):
+                    article = None
             continue
         titled = None
         section = tuple(t for _, t in path)

@@ -152,6 +152,37 @@ def test_a_treaty_is_cited_by_article_and_paragraph(tmp_path):
     assert art["Art. 3(1)"].text == "a) This Convention enters into force on ratification."
 
 
+def test_a_heading_inside_a_treaty_ends_the_paragraph_before_it(tmp_path):
+    write(
+        tmp_path / "pact.md",
+        (
+            "####Agreement on Ferries\n\nThe Parties have agreed as follows:\n\n"
+            "### Article 1\n\n####Scope\n\nThis Agreement applies to ferries.\n\n"
+            "####Note 1:\n\nA ferry includes a pontoon.\n\n"
+            "### Article 2\n\n1. Each Party shall license its ferries.\n\n"
+            "### Article 3\n\n1. This Agreement enters into force on signature.\n\n"
+            "IN WITNESS WHEREOF the undersigned have signed this Agreement.\n\n"
+            "### Protocol\n\nAt the signing, the Parties agreed that a pontoon is not a ship.\n"
+        ),
+    )
+    doc = read_document(tmp_path / "pact.md")
+    paras = split_paragraphs(doc)
+    texts = {p.text: p for p in paras}
+    # The note and the protocol are paragraphs of their own, under their headings ...
+    note = texts["A ferry includes a pontoon."]
+    assert label(note) == "Art. 1" and note.section[-1] == "Note 1:"
+    protocol = texts["At the signing, the Parties agreed that a pontoon is not a ship."]
+    assert protocol.section[-1] == "Protocol" and not label(protocol).startswith("Art.")
+    assert "pontoon" not in by_label(paras)["Art. 3(1)"].text
+    # ... so every paragraph is text the document prints in one piece, as the grounding check reads it.
+    checker = GroundingChecker(paras, tmp_path, {"pact": "pact.md"})
+    for p in paras:
+        got = checker.check(
+            "q", {"doc": "pact", "cite": label(p), "para": p.number, "quote": p.text, "start": 0, "end": len(p.text)}
+        )
+        assert got is None, got
+
+
 def test_word_and_html_documents_read_as_paragraphs(tmp_path):
     import docx
 
