@@ -261,12 +261,68 @@ _ORDINAL = re.compile(
 )
 
 
+#: Generic nouns that, right after a name's own word, make one name with it: "United States" is
+#: not "United" (which every "United Nations" holds), nor "Arab States" "Arab".
+_NAME_NOUNS = frozenset({"States", "State"})
+_POSSESSIVE = re.compile(r"[’']s$")
+_ACRONYM = re.compile(r"^[A-Z]{2,6}s?$")
+# A run of capitalised words, with the small words official names carry between them.
+_CAPITAL_RUN = re.compile(r"[A-Z][\w’'-]*(?:\s+(?:(?:of|on|the|and|for|in|to|against)\s+)*[A-Z][\w’'-]*)*")
+_SMALL = frozenset("of on the and for in to against".split())
+#: Adjectives of nationality that do not start with their country's name.
+_DEMONYMS = {
+    "Dutch": "Netherlands",
+    "British": "United Kingdom",
+    "American": "United States",
+    "Swiss": "Switzerland",
+    "French": "France",
+    "Greek": "Greece",
+    "Turkish": "Türkiye",
+    "Filipino": "Philippines",
+    "Emirati": "United Arab Emirates",
+    "Saudi": "Saudi Arabia",
+    "Czech": "Czechia",
+    "Welsh": "Wales",
+    "Scottish": "Scotland",
+    "English": "England",
+    "Irish": "Ireland",
+    "Danish": "Denmark",
+    "Finnish": "Finland",
+    "Polish": "Poland",
+    "Spanish": "Spain",
+    "Norwegian": "Norway",
+    "Malagasy": "Madagascar",
+    "Congolese": "Congo",
+    "Ivorian": "Côte d",
+    "Salvadoran": "El Salvador",
+    "Salvadorian": "El Salvador",
+    "Cypriot": "Cyprus",
+    "Soviet": "Soviet",
+}
+_DEMONYM_END = re.compile(r"(?:ians?|eans?|ans?|ese|ish|is?|ic)$")
+
+
 def question_entities(question: str) -> list[str]:
-    """Names the question mentions (capitalised words past its first word, and symbols like 65/230)."""
+    """Names the question mentions (capitalised words and symbols like 65/230), possessives cut
+    ("China's": China). The question's first word counts only when it is a country or an acronym:
+    "Besides", "Under" and "During" are capitalised because they open it. A generic noun stays in a
+    name when it follows one of the name's own words ("United States")."""
     out = []
+    opening = re.match(r"\W*", question).end()  # type: ignore[union-attr]
     for m in _NAME.finditer(question):
-        words = [w.strip(".’'-?,") for w in re.split(r"\s+", m.group(0))]
-        words = [w for w in words if w and w not in _GENERIC and w not in _QUESTION_WORDS]
+        words: list[str] = []
+        for k, raw in enumerate(re.split(r"\s+", m.group(0))):
+            w = _POSSESSIVE.sub("", raw.strip(".’'-?,")).strip(".’'-")
+            if not w or w in _QUESTION_WORDS:
+                continue
+            if k == 0 and m.start() == opening and w not in COUNTRIES and not _ACRONYM.match(w):
+                continue
+            if w in _GENERIC:
+                if words and w in _NAME_NOUNS and words[-1] not in _GENERIC and words[-1][:1].isupper():
+                    words.append(w)
+                continue
+            if words or w[:1].isupper():  # not a joining "of" left in front ("Council of Europe")
+                words.append(w)
         if words:
             out.append(" ".join(words))
     out += re.findall(r"\b\d+/\d+\b", question)
@@ -276,16 +332,59 @@ def question_entities(question: str) -> list[str]:
     return out
 
 
+def _initials(text: str) -> set[str]:
+    """The initials of every run of capitalised words in the text, and of every part of a run:
+    "Treaty on the Prohibition of Nuclear Weapons" gives TPNW, PNW, NW, ..."""
+    out: set[str] = set()
+    for run in _CAPITAL_RUN.findall(text):
+        letters = "".join(w[0] for w in run.split() if w not in _SMALL)
+        out.update(letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
+    return out
+
+
+def _demonym_of(word: str, text: str) -> bool:
+    """Does the text name the country an adjective of nationality stands for ("Belarusian": Belarus)?"""
+    if word in _DEMONYMS:
+        return _DEMONYMS[word].lower() in text.lower()
+    stem = _DEMONYM_END.sub("", word)
+    if len(stem) < 3 or stem == word:
+        return False
+    for w in re.findall(r"\b[A-Z][a-zà-ÿ]{2,}", text):
+        if w.startswith(stem) or (len(w) >= 4 and stem.startswith(w)):
+            return True
+    return False
+
+
+def _mentions(entity: str, low: str, text: str, initials: set[str] | None) -> bool:
+    """The text names the entity: every word of it (a generic noun right after one of the name's
+    own words with it: "united states", not "united" and "states" apart), the words an acronym
+    stands for ("UN": United Nations), or the country an adjective of nationality names."""
+    words = entity.split()
+    if all(w.lower() in low for w in words):
+        return all(
+            re.search(rf"\b{re.escape(a.lower())}\s+{re.escape(b.lower())}\b", low)
+            for a, b in zip(words, words[1:], strict=False)
+            if b in _NAME_NOUNS and a not in _GENERIC
+        )
+    if len(words) == 1 and "-" in entity.strip("-"):  # "Dutch-Cypriot", "UN-backed": its named parts
+        parts = [w for w in entity.split("-") if w[:1].isupper()]
+        return bool(parts) and all(_mentions(w, low, text, initials) for w in parts)
+    if len(words) == 1 and _ACRONYM.match(entity):
+        return initials is not None and entity.rstrip("s") in initials
+    if len(words) == 1 and entity.endswith("s") and len(entity) > 4 and entity[:-1].lower() in low:
+        return True  # "the Americas": America
+    if len(words) == 1 and entity[:1].isupper():
+        return _demonym_of(entity, text)
+    return False
+
+
 def entity_coverage(entities: list[str], text: str) -> float:
     """Share of the question's names that the text mentions (1.0 when it names none)."""
     if not entities:
         return 1.0
     low = text.lower()
-    found = 0
-    for entity in entities:
-        words = entity.lower().split()
-        found += all(w in low for w in words)
-    return found / len(entities)
+    initials = _initials(text) if any(re.search(r"\b[A-Z]{2,6}\b", e) for e in entities) else None
+    return sum(_mentions(e, low, text, initials) for e in entities) / len(entities)
 
 
 _COUNT_WORDS = dict(zip("two three four five six seven eight nine ten".split(), range(2, 11), strict=True)) | {

@@ -1,6 +1,6 @@
 """What kind of fact a question wants, and whether a sentence holds a new one."""
 
-from rag.answer.qtypes import has_answer_of_type, question_entities, question_type
+from rag.answer.qtypes import entity_coverage, has_answer_of_type, question_entities, question_type
 
 
 def test_question_types():
@@ -63,6 +63,31 @@ def test_years_and_ordinals_are_things_the_question_singles_out():
     assert "fourth" in question_entities("When will the fourth meeting of the Expert Group take place?")
     assert "2017" in question_entities("Which donor State said it would fund the programme in 2017?")
     assert "Budapest" in question_entities("How many States joined the Budapest Convention?")
+
+
+def test_a_name_is_read_as_users_write_it():
+    # The word that opens a question is capitalised for that reason only, unless it is a name.
+    assert question_entities("Besides Germany, which States spoke?") == ["Germany"]
+    assert question_entities("Under Article 5, who pays?") == []
+    assert question_entities("Grenada's leader said what?") == ["Grenada"]
+    assert question_entities("What did China's minister propose?") == ["China"]
+    assert question_entities("What did the United States say about the study?") == ["United States"]
+    assert question_entities("What did the Council of Europe say?") == ["Europe"]
+
+
+def test_a_name_counts_as_mentioned_when_the_text_names_it_another_way():
+    assert entity_coverage(["UN"], "a letter to the United Nations") == 1.0
+    assert entity_coverage(["TPNW"], "the Treaty on the Prohibition of Nuclear Weapons entered into force") == 1.0
+    assert entity_coverage(["UN-backed"], "an inquiry of the United Nations") == 1.0
+    assert entity_coverage(["Dutch"], "the Government of the Kingdom of the Netherlands") == 1.0
+    assert entity_coverage(["Belarusian"], "Belarus voted against") == 1.0
+    assert entity_coverage(["Dutch-Cypriot"], "between the Netherlands and Cyprus") == 1.0
+    # ... and not when it does not.
+    assert entity_coverage(["EU"], "the Council adopted the text") == 0.0
+    assert entity_coverage(["Dutch"], "the Government of Belgium") == 0.0
+    # "United States" is one name: the United Nations and its Member States are not it.
+    assert entity_coverage(["United States"], "the United Nations and its Member States") == 0.0
+    assert entity_coverage(["United States"], "experts of the United States of America") == 1.0
 
 
 def test_a_verb_after_what_makes_the_states_the_subject_not_the_answer():
