@@ -20,6 +20,7 @@ import argparse
 import json
 import logging
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,7 @@ import numpy as np
 
 from rag.encode.adapter import QueryAdapter
 from rag.encode.embedding import Embedder
-from rag.index import load_index
+from rag.index import IndexData, load_index
 from rag.settings import Settings
 from rag.text.terms import terms
 
@@ -46,12 +47,11 @@ class QuestionSet:
     texts: tuple[str, ...] = ()  # the questions themselves
 
 
-def load_set(spec: str, embedder: Embedder) -> QuestionSet:
-    index, questions = spec.split("=", 1)
-    data = load_index(index)
+def answerable(data: IndexData, questions: str | Path) -> Iterator[tuple[str, int, np.ndarray]]:
+    """Each answerable question of a file with its gold paragraph's row in the index and its BM25
+    scores over the index scaled by the best (as the retriever fuses them)."""
     key = {(p.doc_id, p.number): i for i, p in enumerate(data.paragraphs) if p.kind == "para"}
     n = len(data.paragraphs)
-    qs, lex, gold, texts = [], [], [], []
     for line in Path(questions).read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
         rows = [key.get((r.get("gold_doc"), g)) for g in r.get("gold_paras") or []]
@@ -61,10 +61,19 @@ def load_set(spec: str, embedder: Embedder) -> QuestionSet:
         words = terms(r["question"])
         scores = np.asarray(data.bm25.get_scores(words), dtype=np.float32) if words else np.zeros(n, np.float32)
         top = float(scores.max(initial=0.0))
-        qs.append(embedder.encode_query(r["question"]))
-        lex.append(scores / top if top > 0 else scores)
-        gold.append(rows[0])
-        texts.append(r["question"])
+        yield r["question"], rows[0], scores / top if top > 0 else scores
+
+
+def load_set(spec: str, embedder: Embedder) -> QuestionSet:
+    index, questions = spec.split("=", 1)
+    data = load_index(index)
+    n = len(data.paragraphs)
+    qs, lex, gold, texts = [], [], [], []
+    for question, row, lexical in answerable(data, questions):
+        qs.append(embedder.encode_query(question))
+        lex.append(lexical)
+        gold.append(row)
+        texts.append(question)
     vectors = np.concatenate([np.asarray(data.window_vectors[:]), np.asarray(data.sentence_vectors[:])])
     owners = np.concatenate([data.window_owner, data.sentences[np.asarray(data.sentence_window_owner), 0]])
     name = f"{Path(index).parent.name}/{Path(questions).name}"

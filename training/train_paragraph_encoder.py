@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from minilm_tuning import add_common_options, kept_epoch, quiet_logging, tuned_minilm  # noqa: I001 (scripts beside this one)
+from train_adapter import answerable
 
 from rag.encode.embedding import Embedder
-from rag.encode.models import resolve_model
 from rag.encode.query_encoder import QueryEncoder
 from rag.index import load_index
-from rag.settings import Settings
-from rag.text.terms import terms
 
 log = logging.getLogger("train_paragraph_encoder")
 
@@ -64,25 +63,16 @@ def load_split(spec: str, embedder: Embedder, queries: QueryEncoder) -> Split:
     owner = np.asarray(owners, dtype=np.int64)
     if len(owner) != len(data.window_owner) or not np.array_equal(owner, np.asarray(data.window_owner)):
         raise SystemExit(f"{index}: its windows are not the ones this embedder cuts; rebuild it")
-    key = {(p.doc_id, p.number): i for i, p in enumerate(data.paragraphs) if p.kind == "para"}
     sentence_vectors = np.asarray(data.sentence_vectors[:], dtype=np.float32)
     sentence_owner = np.asarray(data.sentences[np.asarray(data.sentence_window_owner), 0], dtype=np.int64)
     qs, lex, gold, best = [], [], [], []
-    for line in Path(questions).read_text(encoding="utf-8").splitlines():
-        r = json.loads(line)
-        rows = [key.get((r.get("gold_doc"), g)) for g in r.get("gold_paras") or []]
-        rows = [x for x in rows if x is not None]
-        if not rows:
-            continue
-        words = terms(r["question"])
-        scores = np.asarray(data.bm25.get_scores(words), dtype=np.float32) if words else np.zeros(n, np.float32)
-        top = float(scores.max(initial=0.0))
-        q = queries(embedder.encode_query(r["question"]), r["question"])
+    for question, row, lexical in answerable(data, questions):
+        q = queries(embedder.encode_query(question), question)
         b = np.full(n, -1.0, dtype=np.float32)
         np.maximum.at(b, sentence_owner, sentence_vectors @ q)
         qs.append(q)
-        lex.append(scores / top if top > 0 else scores)
-        gold.append(rows[0])
+        lex.append(lexical)
+        gold.append(row)
         best.append(b)
     first = np.searchsorted(owner, np.arange(n + 1))
     return Split(
@@ -121,54 +111,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", action="append", required=True, help="INDEX=QUESTIONS")
     parser.add_argument("--valid", action="append", required=True, help="INDEX=QUESTIONS")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--work", type=Path, required=True, help="checkpoints")
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--batch", type=int, default=16)
+    add_common_options(parser, epochs=4, batch=16, lr=2e-5)
     parser.add_argument("--hard", type=int, default=3, help="wrong paragraphs re-encoded per question")
-    parser.add_argument("--lr", type=float, default=2e-5)
-    parser.add_argument("--tau", type=float, default=0.05)
-    parser.add_argument("--from-layer", type=int, default=3, help="the first transformer layer that learns")
-    parser.add_argument("--lexical-weight", type=float, default=Settings().lexical_weight)
     parser.add_argument("--max-steps", type=int, default=0, help="stop an epoch early (timing runs)")
-    parser.add_argument("--version", default="1.0")
-    parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for name in ("rag", "httpx", "faiss", "faiss.loader"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_logging()
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
     from rag.encode.delta import save_delta
 
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    tuned = tuned_minilm(args, max_length=256)
+    model, optimiser, encode = tuned.model, tuned.optimiser, tuned.encode
     embedder = Embedder("all-MiniLM-L6-v2", threads=2)
     queries = QueryEncoder.load(threads=2)
     train = [load_split(s, embedder, queries) for s in args.train]
     valid = [load_split(s, embedder, queries) for s in args.valid]
     lw = args.lexical_weight
     log.info(
-        "loaded %s", ", ".join(f"{s.name}: {len(s.gold)} questions, {len(s.windows)} windows" for s in train + valid)
+        "loaded %s",
+        ", ".join(f"{s.name}: {len(s.gold)} questions, {len(s.windows)} windows" for s in train + valid),
     )
-
-    base = resolve_model("all-MiniLM-L6-v2")
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModel.from_pretrained(base)
-    learn = [f"encoder.layer.{i}." for i in range(args.from_layer, model.config.num_hidden_layers)]
-    for name, p in model.named_parameters():
-        p.requires_grad = any(name.startswith(x) for x in learn)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-
-    def encode(texts: list[str], grad: bool = False) -> torch.Tensor:
-        batch = tokenizer(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
-        with torch.set_grad_enabled(grad):
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=1)
 
     def encode_all(s: Split) -> np.ndarray:
         model.eval()
@@ -182,15 +144,8 @@ def main() -> None:
     before = {s.name: recall(s, s.cache, lw) for s in train + valid}
     for name, got in before.items():
         log.info("packaged windows: %s %s", name, got)
-    args.work.mkdir(parents=True, exist_ok=True)
-    checkpoint = args.work / "checkpoint.pt"
-    epoch, history = 0, []
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        epoch, history = state["epoch"], state["history"]
-        log.info("resumed after epoch %d", epoch)
+    epoch, history = tuned.resume(args.work)
+    if epoch:
         for s in train:
             s.cache = encode_all(s)
     generator = torch.Generator().manual_seed(args.seed + epoch)
@@ -250,18 +205,9 @@ def main() -> None:
         score = float(np.mean([g[5] for g in got.values()]))
         history.append({"epoch": epoch, "recall5": score, "valid": got})
         log.info("epoch %d: valid %s, mean recall@5 %.4f (%.0f s)", epoch, got, score, time.time() - started)
-        layers = {k: v.detach().clone() for k, v in model.state_dict().items() if any(k.startswith(x) for x in learn)}
-        if score >= max(h["recall5"] for h in history):
-            torch.save(layers, args.work / "best.pt")
-        tmp = checkpoint.with_suffix(".part")
-        torch.save(
-            {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "epoch": epoch, "history": history}, tmp
-        )
-        tmp.replace(checkpoint)
-    best = max(history, key=lambda h: h["recall5"])
-    base_score = float(np.mean([before[s.name][5] for s in valid]))
-    if best["recall5"] <= base_score:
-        log.warning("no epoch beat the packaged windows (%.4f) on the validation sets; nothing written", base_score)
+        tuned.end_epoch(args.work, epoch, history)
+    best = kept_epoch(history, float(np.mean([before[s.name][5] for s in valid])), "the packaged windows")
+    if best is None:
         return
     about = {
         "name": "paragraph-encoder",

@@ -20,14 +20,12 @@ import argparse
 import json
 import logging
 import time
-from pathlib import Path
 
 import numpy as np
-from train_adapter import QuestionSet, load_set, print_recall, recall_of, training_record  # noqa: I001 (a script beside this one)
+from minilm_tuning import add_common_options, kept_epoch, quiet_logging, tuned_minilm  # noqa: I001 (scripts beside this one)
+from train_adapter import QuestionSet, load_set, print_recall, recall_of, training_record
 
 from rag.encode.embedding import Embedder
-from rag.encode.models import resolve_model
-from rag.settings import Settings
 
 log = logging.getLogger("train_query_encoder")
 
@@ -37,49 +35,20 @@ def main() -> None:
     parser.add_argument("--train", action="append", required=True, help="INDEX=QUESTIONS")
     parser.add_argument("--valid", action="append", required=True, help="INDEX=QUESTIONS")
     parser.add_argument("--report", action="append", default=[], help="INDEX=QUESTIONS, measured only")
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--work", type=Path, required=True, help="checkpoints")
-    parser.add_argument("--epochs", type=int, default=6)
-    parser.add_argument("--batch", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=3e-5)
-    parser.add_argument("--tau", type=float, default=0.05)
-    parser.add_argument("--from-layer", type=int, default=3, help="the first transformer layer that learns")
-    parser.add_argument("--lexical-weight", type=float, default=Settings().lexical_weight)
-    parser.add_argument("--version", default="1.0")
-    parser.add_argument("--seed", type=int, default=0)
+    add_common_options(parser, epochs=6, batch=32, lr=3e-5)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    for name in ("rag", "httpx", "faiss", "faiss.loader"):
-        logging.getLogger(name).setLevel(logging.WARNING)
+    quiet_logging()
     import torch
-    from transformers import AutoModel, AutoTokenizer
 
     from rag.encode.delta import save_delta
 
-    torch.manual_seed(args.seed)
-    torch.set_num_threads(2)
+    tuned = tuned_minilm(args, max_length=128)
+    model, optimiser, encode = tuned.model, tuned.optimiser, tuned.encode
     embedder = Embedder("all-MiniLM-L6-v2", threads=2)
     train = [load_set(s, embedder) for s in args.train]
     valid = [load_set(s, embedder) for s in args.valid]
     report = [load_set(s, embedder) for s in args.report]
     lw = args.lexical_weight
-
-    base = resolve_model("all-MiniLM-L6-v2")
-    tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModel.from_pretrained(base)
-    learn = [f"encoder.layer.{i}." for i in range(args.from_layer, model.config.num_hidden_layers)]
-    for name, p in model.named_parameters():
-        p.requires_grad = any(name.startswith(x) for x in learn)
-    params = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-
-    def encode(texts: list[str] | tuple[str, ...], grad: bool = False) -> torch.Tensor:
-        batch = tokenizer(list(texts), padding=True, truncation=True, max_length=128, return_tensors="pt")
-        with torch.set_grad_enabled(grad):
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=1)
 
     def vectors(s: QuestionSet) -> np.ndarray:
         model.eval()
@@ -102,15 +71,7 @@ def main() -> None:
         (torch.tensor(s.vectors), torch.tensor(s.owners), torch.tensor(s.lexical), torch.tensor(s.gold), s.paragraphs)
         for s in train
     ]
-    args.work.mkdir(parents=True, exist_ok=True)
-    checkpoint = args.work / "checkpoint.pt"
-    epoch, history = 0, []
-    if checkpoint.exists():
-        state = torch.load(checkpoint, weights_only=False)
-        model.load_state_dict(state["model"])
-        optimiser.load_state_dict(state["optimiser"])
-        epoch, history = state["epoch"], state["history"]
-        log.info("resumed after epoch %d", epoch)
+    epoch, history = tuned.resume(args.work)
     generator = torch.Generator().manual_seed(args.seed + epoch)
     while epoch < args.epochs:
         started = time.time()
@@ -134,18 +95,9 @@ def main() -> None:
         score = float(np.mean([recall_of(s, vectors(s), lw)[5] for s in valid]))
         history.append({"epoch": epoch, "recall5": score})
         log.info("epoch %d: mean recall@5 on the validation sets %.4f (%.0f s)", epoch, score, time.time() - started)
-        layers = {k: v.detach().clone() for k, v in model.state_dict().items() if any(k.startswith(x) for x in learn)}
-        if score >= max(h["recall5"] for h in history):
-            torch.save(layers, args.work / "best.pt")
-        tmp = checkpoint.with_suffix(".part")
-        torch.save(
-            {"model": model.state_dict(), "optimiser": optimiser.state_dict(), "epoch": epoch, "history": history}, tmp
-        )
-        tmp.replace(checkpoint)
-    best = max(history, key=lambda h: h["recall5"])
-    base_score = float(np.mean([before[s.name][5] for s in valid]))
-    if best["recall5"] <= base_score:
-        log.warning("no epoch beat the packaged model (%.4f) on the validation sets; nothing written", base_score)
+        tuned.end_epoch(args.work, epoch, history)
+    best = kept_epoch(history, float(np.mean([before[s.name][5] for s in valid])), "the packaged model")
+    if best is None:
         return
     model.load_state_dict(torch.load(args.work / "best.pt"), strict=False)
     after = figures()
