@@ -293,11 +293,10 @@ _DEMONYMS = {
     "Norwegian": "Norway",
     "Malagasy": "Madagascar",
     "Congolese": "Congo",
-    "Ivorian": "Côte d",
+    "Ivorian": "Côte d",  # Côte d'Ivoire, with either apostrophe
     "Salvadoran": "El Salvador",
     "Salvadorian": "El Salvador",
     "Cypriot": "Cyprus",
-    "Soviet": "Soviet",
 }
 _DEMONYM_END = re.compile(r"(?:ians?|eans?|ans?|ese|ish|is?|ic)$")
 
@@ -332,14 +331,10 @@ def question_entities(question: str) -> list[str]:
     return out
 
 
-def _initials(text: str) -> set[str]:
-    """The initials of every run of capitalised words in the text, and of every part of a run:
-    "Treaty on the Prohibition of Nuclear Weapons" gives TPNW, PNW, NW, ..."""
-    out: set[str] = set()
-    for run in _CAPITAL_RUN.findall(text):
-        letters = "".join(w[0] for w in run.split() if w not in _SMALL)
-        out.update(letters[i:j] for i in range(len(letters)) for j in range(i + 2, len(letters) + 1))
-    return out
+def _initials(text: str) -> list[str]:
+    """The initials of every run of capitalised words in the text ("Treaty on the Prohibition of
+    Nuclear Weapons": TPNW); an acronym is named where it is a part of one of them."""
+    return ["".join(w[0] for w in run.split() if w not in _SMALL) for run in _CAPITAL_RUN.findall(text)]
 
 
 def _demonym_of(word: str, text: str) -> bool:
@@ -355,7 +350,7 @@ def _demonym_of(word: str, text: str) -> bool:
     return False
 
 
-def _mentions(entity: str, low: str, text: str, initials: set[str] | None) -> bool:
+def _mentions(entity: str, low: str, text: str, initials: list[str] | None) -> bool:
     """The text names the entity: every word of it (a generic noun right after one of the name's
     own words with it: "united states", not "united" and "states" apart), the words an acronym
     stands for ("UN": United Nations), or the country an adjective of nationality names."""
@@ -370,7 +365,7 @@ def _mentions(entity: str, low: str, text: str, initials: set[str] | None) -> bo
         parts = [w for w in entity.split("-") if w[:1].isupper()]
         return bool(parts) and all(_mentions(w, low, text, initials) for w in parts)
     if len(words) == 1 and _ACRONYM.match(entity):
-        return initials is not None and entity.rstrip("s") in initials
+        return initials is not None and any(entity.rstrip("s") in run for run in initials)
     if len(words) == 1 and entity.endswith("s") and len(entity) > 4 and entity[:-1].lower() in low:
         return True  # "the Americas": America
     if len(words) == 1 and entity[:1].isupper():

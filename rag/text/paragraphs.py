@@ -17,6 +17,7 @@ import logging
 import re
 
 from rag.text.lines import (
+    ANNEX,
     ARTICLE,
     DOTLESS,
     NUMBERED,
@@ -219,11 +220,8 @@ def _numbered(doc: Document, lines: list[Line]) -> tuple[list[Block], int, int, 
     return blocks, sum(b.size() for b in blocks), loose, lead, outside
 
 
-#: Headings of what a treaty's articles are followed by: its text is in no article.
-_AFTER_ARTICLES = re.compile(
-    r"^(?:Annex|Appendix|Schedule|Attachment|(?:Final |Additional )?Protocol|Exchange of (?:letters|notes))\b",
-    re.IGNORECASE,
-)
+#: Headings of what may follow a treaty's articles besides an annex: its text is in no article.
+_AFTER_ARTICLES = re.compile(r"^(?:Schedule|(?:Final |Additional )?Protocol|Exchange of (?:letters|notes))\b", re.I)
 
 
 def _articles(doc: Document, lines: list[Line]) -> list[Block] | None:
@@ -266,7 +264,7 @@ def _articles(doc: Document, lines: list[Line]) -> list[Block] | None:
                 # unless the heading opens what follows the articles (an annex, a protocol).
                 path = [(lvl, t) for lvl, t in path if lvl < 5] + [(5, line.text)]
                 current = None
-                if _AFTER_ARTICLES.match(line.text):
+                if ANNEX.match(line.text) or _AFTER_ARTICLES.match(line.text):
                     article = None
             continue
         titled = None

@@ -90,6 +90,14 @@ def test_a_name_counts_as_mentioned_when_the_text_names_it_another_way():
     assert entity_coverage(["United States"], "experts of the United States of America") == 1.0
 
 
+def test_an_acronym_is_sought_in_a_long_run_of_capitalised_words_without_listing_its_parts():
+    # A table of names or a page in capitals is one run of thousands of capitalised words: the
+    # acronym is looked for in its initials, not among every part of them (quadratic, then more).
+    run = " ".join(["Zeta"] * 5000)
+    assert entity_coverage(["UN"], f"{run} United Nations") == 1.0
+    assert entity_coverage(["UN"], run) == 0.0
+
+
 def test_a_verb_after_what_makes_the_states_the_subject_not_the_answer():
     assert question_type("What do States commit to do about the demand that fuels trafficking?") is None
     assert question_type("What should Member States do?") is None
