@@ -43,6 +43,23 @@ STRUCTURE = re.compile(r"^(Chapter|Section|Title|Part|Annex)\s+[\w.]+\.?$", re.I
 _NOTE_REF = re.compile(r"\[\^[^\]\s]+\]")  # a reference to one inside the text: "persons[^3]"
 
 ANNEX = re.compile(r"^(Annex|Appendix|Attachment|Enclosure)\b", re.IGNORECASE)
+# The status notes the Dutch treaty register prints above articles that are not (or not yet) in
+# force ("Treedt in werking op een nader te bepalen tijdstip", "Wordt voorlopig toegepast per
+# 01-01-2014", "Vervallen per 13-12-2010"): the register's, not the treaty's text.
+_REGISTER_NOTE = re.compile(
+    r"^\s*(?:Treedt in werking|Wordt voorlopig toegepast|Vervallen|Buiten werking)"
+    r"(?:\s+per\s+\d{1,2}-\d{1,2}-\d{4}|\s+op een nader te bepalen tijdstip)?\s*$"
+)
+
+
+def never_text(line: str) -> bool:
+    """A source line that is never quotable text: blank, a rule, a meta tag, a register's note."""
+    return (
+        not line.strip()
+        or bool(_RULE.match(line))
+        or line.lstrip().startswith("<meta")
+        or bool(_REGISTER_NOTE.match(line))
+    )
 
 
 def strip_markup(line: str) -> str:
@@ -53,7 +70,9 @@ def strip_markup(line: str) -> str:
     text = _TAG.sub("", text)
     for _ in range(2):
         text = _EMPHASIS.sub(lambda m: m.group(2) or m.group(3) or m.group(4) or "", text)
-    text = text.replace("`", "")
+    # ``term" is an opening double quote typed as two backticks (the Budapest Convention's
+    # definitions): shown as the quote mark it stands for, as any lone backtick is dropped.
+    text = re.sub(r"``(?=\w)", '"', text).replace("`", "")
     return re.sub(r"[ \t\u00a0]+", " ", text).strip()
 
 
@@ -64,7 +83,7 @@ def quotable(line: str) -> str:
     note = _NOTE_DEF.match(line)
     if note:
         return strip_markup(line[note.end() :])
-    if not line.strip() or _RULE.match(line) or line.lstrip().startswith("<meta"):
+    if never_text(line):
         return ""
     text = strip_markup(line)
     bullet = _BULLET.match(text)
@@ -148,7 +167,7 @@ def classify_lines(doc: Document, *, dotless: bool = False) -> list[Line]:
             text = strip_markup(raw[opens.end() :] if opens else raw)
             out.append(Line(i, "note", text, mark=opens.group(1) if opens else None))
             continue
-        if not raw.strip() or _RULE.match(raw) or raw.lstrip().startswith("<meta"):
+        if never_text(raw):
             out.append(Line(i, "blank", ""))
             continue
         m = _HEADING.match(raw)

@@ -1,11 +1,13 @@
 """Paragraph text -> sentences, as character offsets into that text.
 
 Splits after ".", "!" or "?" (and any closing quote or bracket) when the next word
-starts a sentence, and after ";" when a capitalised word follows (list items that a PDF ran
-into one line), but not after abbreviations ("para.", "e.g.", "i.e.", "No."),
-initials, or a number that belongs to a label ("Chapter 3. Legislation"). Symbols
-such as "E/CN.15/2011/19" never split because no space follows their dots. Each
-line of a list is a sentence of its own.
+starts a sentence, after ";" when a capitalised word follows (list items that a PDF ran
+into one line), after ",", ";" or ":" that a capitalised word follows with no space (a
+treaty's preamble clauses run together: "...,Desiring to ...,Recalling ..."), and before an item
+of a list run into the line before ("...; b) The ...", "... as follows: (a) Health ..."), but not
+after abbreviations ("para.", "e.g.", "i.e.", "No."), initials, or a number that belongs to a
+label ("Chapter 3. Legislation"). Symbols such as "E/CN.15/2011/19" never split because no space
+follows their dots. Each line of a list is a sentence of its own.
 """
 
 from __future__ import annotations
@@ -20,14 +22,24 @@ _ABBREVIATIONS = frozenset(
     jan feb mar apr jun jul aug sep sept oct nov dec""".split()
 )
 _LABELS = frozenset("chapter article section part annex paragraph para paras item table figure rule".split())
-_END = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+)|;(?=\s+[A-Z][a-z])")
+_END = re.compile(
+    r"[.!?]+[\"'”’)\]]*(?=\s+)|;(?=\s+[A-Z][a-z])|(?<=[a-z”)\]])[,;:](?=[A-Z][a-z])"
+    r"|[.;:](?=\s*\(?[a-z]{1,4}\)\s*[A-Z“\"])"
+)
+# An item of a list that a source ran into the line before: "...; b) The destruction ...",
+# "... as follows: (a) Health ...", "... ether.c) “Hexabromo ...".
+_ITEM_NEXT = re.compile(r"\s*\(?[a-z]{1,4}\)\s*[A-Z“\"]")
 _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*([A-Z0-9À-Þ])")
 _WORD_BEFORE = re.compile(r"([\w.]+)[.!?]+[\"'”’)\]]*$")
 
 
 def _is_boundary(text: str, end: int) -> bool:
     """True when the punctuation run ending at `end` closes a sentence."""
-    nxt = _NEXT_START.match(text, end)
+    if text[end - 1] in ",;:" and not text[end : end + 1].isspace():
+        return True  # clauses a source ran together: "... Latin America,Desiring to ...,Recalling ..."
+    if text[end - 1] in ";:" and _ITEM_NEXT.match(text, end):
+        return True
+    nxt = _NEXT_START.match(text, end) or _ITEM_NEXT.match(text, end)
     if nxt is None:
         return False
     if text[end - 1] == ";":

@@ -18,6 +18,7 @@ from rag.errors import UnreadableDocument
 from rag.index import build_index, load_index
 from rag.readers import read_document
 from rag.text.paragraphs import split_paragraphs
+from rag.text.sentences import split_sentences
 
 
 def by_label(paragraphs):
@@ -179,6 +180,40 @@ def test_a_heading_inside_a_treaty_ends_the_paragraph_before_it(tmp_path):
     for p in paras:
         got = checker.check(
             "q", {"doc": "pact", "cite": label(p), "para": p.number, "quote": p.text, "start": 0, "end": len(p.text)}
+        )
+        assert got is None, got
+
+
+def test_a_treaty_register_note_is_no_text_and_backticks_open_a_quote(tmp_path):
+    write(
+        tmp_path / "zone.md",
+        (
+            "####Treaty on a Quiet Zone\n\nTreedt in werking op een nader te bepalen tijdstip \n\n"
+            "PreambleThe Parties,Desiring to keep the zone quiet,Recalling their earlier talks,"
+            "Have agreed as follows:\n\n"
+            "### Article 1\nTreedt in werking op een nader te bepalen tijdstip \n\n"
+            'For the purposes of this Treaty, ``zone" means the valley.\n\n'
+            "### Article 2\nWordt voorlopig toegepast per 01-01-2014\n\n1. Each Party shall keep the zone quiet.\n\n"
+            "### Article 3\n\n1. This Treaty enters into force on signature.\n"
+        ),
+    )
+    paras = split_paragraphs(read_document(tmp_path / "zone.md"))
+    # The Dutch register's status notes are neither paragraphs nor part of one.
+    assert not any("Treedt" in p.text or "Wordt voorlopig" in p.text for p in paras)
+    art = by_label(paras)
+    assert art["Art. 1"].text == 'For the purposes of this Treaty, "zone" means the valley.'
+    assert art["Art. 2(1)"].text == "Each Party shall keep the zone quiet."
+    # Preamble clauses run together are sentences of their own.
+    preamble = art["preamble"].text
+    assert [preamble[s.start : s.end] for s in split_sentences(preamble)][1:] == [
+        "Desiring to keep the zone quiet,",
+        "Recalling their earlier talks,",
+        "Have agreed as follows:",
+    ]
+    checker = GroundingChecker(paras, tmp_path, {"zone": "zone.md"})
+    for p in paras:
+        got = checker.check(
+            "q", {"doc": "zone", "cite": label(p), "para": p.number, "quote": p.text, "start": 0, "end": len(p.text)}
         )
         assert got is None, got
 

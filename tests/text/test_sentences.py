@@ -35,6 +35,15 @@ def sentences(text: str) -> list[str]:
         ("Chapter 3. Legislation and frameworks", ["Chapter 3. Legislation and frameworks"]),
         ("6. Examining options. Second sentence.", ["6. Examining options.", "Second sentence."]),
         ("It was held in 2017. The end.", ["It was held in 2017.", "The end."]),
+        (
+            "Signed on 9 February 1921. b)Convention with Norway. c) Convention with Sweden.",
+            ["Signed on 9 February 1921.", "b)Convention with Norway.", "c) Convention with Sweden."],
+        ),
+        (
+            "The following work: (a) Health work.  (b) Veterinary work; c) Other work.",
+            ["The following work:", "(a) Health work.", "(b) Veterinary work;", "c) Other work."],
+        ),
+        ("It is covered by article 3(b) The next. Fine.", ["It is covered by article 3(b) The next.", "Fine."]),
     ],
 )
 def test_tricky_sentences(text, expected):
