@@ -71,6 +71,16 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
+def assistant_over(base: Path, name: str, text: str, embedder):
+    """An assistant over one document written in the test (base/corpus/name), indexed in base/index."""
+    from rag.assistant import Assistant
+    from rag.index import build_index, load_index
+
+    write(base / "corpus" / name, text)
+    build_index(base / "corpus", base / "index", embedder=embedder, progress=False)
+    return Assistant(load_index(base / "index"), embedder, index_dir=base / "index")
+
+
 def copy_site(tmp_path: Path, bundled_index: Path) -> Path:
     """A private copy of the bundled corpus and its index, the index pointing at the copy."""
     import json

@@ -184,9 +184,22 @@ _ANAPHOR = re.compile(
 )
 
 
+#: How far into a sentence a "such" that points back is looked for ("One speaker stated that such
+#: an instrument should ..."), and how far after it an "as" makes it point forward instead ("such
+#: legislative and other measures as may be necessary").
+_SUCH_WITHIN, _AS_WITHIN = 7, 6
+
+
+def _such_points_back(sentence: str) -> bool:
+    words = sentence.lower().split()
+    at = next((i for i, w in enumerate(words[:_SUCH_WITHIN]) if w == "such"), None)
+    return at is not None and at + 1 < len(words) and "as" not in words[at + 1 : at + 1 + _AS_WITHIN]
+
+
 def leans_on_previous(sentence: str) -> bool:
-    """Does the sentence open by pointing back ("That process ...", "They ...")?"""
-    return bool(_ANAPHOR.match(sentence))
+    """Does the sentence open by pointing back ("That process ...", "They ...", "One speaker stated
+    that such an instrument ...")?"""
+    return bool(_ANAPHOR.match(sentence)) or _such_points_back(sentence)
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")

@@ -394,15 +394,33 @@ _ASKED_COUNT = re.compile(
     r"|\bboth\s+(?!of\b|(?:is|are|was|were)\b)(?P<both>\w+)",
     re.IGNORECASE,
 )
-_COUNT_OPENING = re.compile(r"\s*(which|what|who|whom|name|list|give|identify|when|where|in which|on which)\b", re.I)
+_COUNT_OPENING = re.compile(
+    r"\s*(?:(?:at|in|on|for|from|to|by|under|with|during|of|between|among)\s+)?"
+    r"(which|what|who|whom|name|list|give|identify|when|where)\b",
+    re.I,
+)
 # "which of the three", "one of two": a part of the things named, not all of them.
 _ONE_OF = re.compile(r"\bof\s+$", re.IGNORECASE)
 
 
+# "Under the Covenant, what ...", "Once the flag State agrees, which ...": a phrase before the
+# question proper, ended by a comma that a question word follows.
+_LEADING_PHRASE = re.compile(r"^[^,?]{3,120},\s+(?=(?:what|which|who|whom|when|where|name|list)\b)", re.IGNORECASE)
+
+
+def asked_question(question: str) -> str:
+    """The question without a phrase that comes before it ("Under the Covenant, what three
+    guarantees ...?" -> "what three guarantees ...?")."""
+    m = _LEADING_PHRASE.match(question)
+    return question[m.end() :] if m else question
+
+
 def asked_count(question: str) -> int | None:
     """How many things a question asks for when it says so ("Which three States ...?": 3; "the two
-    rapporteurs": 2; "both meetings": 2); None when it does not. The count must be part of what is
-    asked, near the question word: not "Why did the two countries ...?" or "Were both ...?"."""
+    rapporteurs": 2; "both meetings": 2; "Under the Covenant, what three ...": 3); None when it
+    does not. The count must be part of what is asked, near the question word: not "Why did the
+    two countries ...?" or "Were both ...?"."""
+    question = asked_question(question)
     if not _COUNT_OPENING.match(question):
         return None
     words = question.split()

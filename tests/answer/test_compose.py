@@ -7,9 +7,8 @@ import pytest
 
 from rag.answer.qtypes import MAX_PARTS, asked_count, items_in, question_parts
 from rag.assistant import Assistant
-from rag.index import build_index, load_index
 from rag.settings import Settings
-from tests.conftest import write
+from tests.conftest import assistant_over
 
 REPORT = """# Report of the Working Group on river basins
 
@@ -27,10 +26,7 @@ REPORT = """# Report of the Working Group on river basins
 
 @pytest.fixture(scope="module")
 def river(tmp_path_factory, embedder) -> Assistant:
-    base = tmp_path_factory.mktemp("river")
-    write(base / "corpus" / "river.md", REPORT)
-    build_index(base / "corpus", base / "index", embedder=embedder, progress=False)
-    return Assistant(load_index(base / "index"), embedder, index_dir=base / "index")
+    return assistant_over(tmp_path_factory.mktemp("river"), "river.md", REPORT, embedder)
 
 
 @pytest.mark.parametrize(
@@ -41,6 +37,8 @@ def river(tmp_path_factory, embedder) -> Assistant:
         ("Name the four priorities of the plan.", 4),
         ("In which six languages is the convention authentic?", 6),
         ("What did both rapporteurs report?", 2),
+        ("Under the Covenant, what three guarantees does an arrested person have?", 3),
+        ("Once the flag State agrees, what two things may a State do?", 2),
         ("Which of the three options was chosen?", None),  # one of them
         ("Which  of the   three options was chosen?", None),  # whatever the spacing
         ("Why did the two countries object?", None),  # the count is not what is asked
@@ -123,6 +121,28 @@ def test_each_part_of_a_compound_question_is_quoted(river):
     # Without the parts, the second half goes unanswered.
     alone = river.compose(replace(considered, parts=()))
     assert [c.paragraph for c in alone.citations] == [1]
+
+
+VALLEYS = """# Report on quiet valleys
+
+1. The Convention on quiet valleys was adopted on 7 July 2017, and the Group awaited its entry into force.
+
+2. The Convention on quiet valleys has been in force since 22 January 2021.
+
+3. The Group discussed the funding of valley wardens.
+"""
+
+
+def test_a_part_whose_best_sentence_another_part_claimed_takes_its_next_best(tmp_path, embedder):
+    valleys = assistant_over(tmp_path, "valleys.md", VALLEYS, embedder)
+    question = "When was the Convention on quiet valleys adopted, and when did it enter into force?"
+    considered = valleys.consider(question)
+    # Paragraph 1 names the entry into force without its date, and is both parts' best sentence ...
+    assert [part[0].paragraph.number for part in considered.parts] == [1, 1]
+    # ... so the second part rests on its next best, which holds the date.
+    answer = valleys.compose(considered)
+    assert [c.paragraph for c in answer.citations] == [1, 2]
+    assert "22 January 2021" in answer.text
 
 
 def test_a_long_chain_of_parts_is_answered_whole():

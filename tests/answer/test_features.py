@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from conftest import write
 
-from rag.answer.features import FEATURES, GAPS, candidate_features, feature_matrix, weights_by_name
+from rag.answer.features import (
+    FEATURES,
+    GAPS,
+    candidate_features,
+    feature_matrix,
+    leans_on_previous,
+    weights_by_name,
+)
 from rag.assistant import Assistant
 from rag.errors import ModelProblem
 from rag.index import build_index, load_index
@@ -80,3 +87,26 @@ def test_a_document_named_by_its_title_counts_as_named_in_each_of_its_paragraphs
     # "Liability Convention" is printed in the title only, yet every article of it names it.
     assert {v for (doc, _), v in coverage.items() if doc == "liability"} == {1.0}
     assert {v for (doc, _), v in coverage.items() if doc == "rail"} == {0.0}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "leans"),
+    [
+        ("That process included three meetings.", True),
+        ("One speaker stated that such an instrument should address criminal law.", True),
+        ("Each Party shall adopt such legislative and other measures as may be necessary.", False),
+        ("The State shall take such measures as are needed.", False),
+        ("The Group met twice in Vienna.", False),
+    ],
+)
+def test_a_sentence_that_points_back(sentence, leans):
+    assert leans_on_previous(sentence) is leans
+
+
+def test_a_such_sentence_is_quoted_with_the_one_it_points_back_to(assistant):
+    considered = assistant.consider("What should a new instrument address, according to one speaker?")
+    quotes = [c.paragraph.text[c.start : c.end] for c in considered.candidates]
+    assert any(
+        q.startswith("Some speakers noted that an effective global response") and "such an instrument" in q
+        for q in quotes
+    )
