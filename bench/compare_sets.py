@@ -9,7 +9,7 @@
 - squad-test: the 12 SQuAD 2.0 articles of the test split, retrieval over all 12;
 - un-test: the in-domain UN paraphrase questions of the test split (training/un-paraphrase.jsonl);
 - new-test: the questions written for the reader over public UN documents, test split
-  (training/un-questions.jsonl);
+  (training/un-questions.jsonl; new-calibration and new-train are there to study misses on);
 - lists-test: questions asking for several things, each in a sentence of its own, test split
   (training/un-lists.jsonl; lists-train and lists-calibration are there to tune on).
 
@@ -65,8 +65,8 @@ def make_set(name: str, data: Path, work: Path, squad_per_doc: int, seed: int) -
         return prepare(data / "squad2_dev", work, 12, squad_per_doc, seed, split="test")
     if name == "un-test":
         return prepare_un(data, INDOMAIN_FILE, work, "test")
-    if name == "new-test":
-        return prepare_un(data, QUESTIONS_FILE, work, "test")
+    if name in ("new-test", "new-calibration", "new-train"):  # study misses on the last two only
+        return prepare_un(data, QUESTIONS_FILE, work, name.removeprefix("new-"))
     if name in ("lists-train", "lists-calibration", "lists-test"):  # tune on the first two only
         return prepare_un(data, LISTS_FILE, work, name.removeprefix("lists-"))
     raise SystemExit(f"unknown set {name!r}; choose from {', '.join(SETS)}")

@@ -17,8 +17,26 @@ _DATE = re.compile(
     r"October|November|December) \d{4})\b"
 )
 _SYMBOL = re.compile(r"\b((?:A|E|S|CCPR|UNODC|CTOC|HRC)(?:/[A-Z0-9.]+){2,})\b")
+# A line of a masthead is short; one of running text cites other documents ("Our Common Agenda
+# (A/75/982) as ...") whose symbols are not this document's.
+_MASTHEAD_WORDS = 12
 _FRONT_KEY = re.compile(r"^([A-Za-z_][\w-]*):\s*(.*)$")
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s*(.*?)\s*#*\s*$")
+
+
+def masthead_symbol(lines: list[str]) -> str | None:
+    """The first symbol printed as a masthead prints it: on a short line, not in parentheses and
+    not after a lower-case word ("resolution A/RES/75/240", "see A/75/982")."""
+    for line in lines:
+        text = re.sub(r"[*_#>`]+", " ", line).strip()
+        if len(text.split()) > _MASTHEAD_WORDS:
+            continue
+        for m in _SYMBOL.finditer(text):
+            before = text[: m.start()].rstrip()
+            if before.endswith(("(", "[")) or re.search(r"\b[a-z][\w-]*$", before):
+                continue
+            return m.group(1)
+    return None
 
 
 def _decode(path: Path) -> str:
@@ -85,8 +103,7 @@ def _metadata(lines: list[str], name: str = "") -> tuple[str | None, str | None,
             if re.match(r"^\s*(\*\*)?1\.\s", line):
                 break
             front.append(line)
-        m = _SYMBOL.search("\n".join(front))
-        symbol = m.group(1) if m else None
+        symbol = masthead_symbol(front)
     if title is not None:
         title = title.rstrip(" :")
     return title, date, symbol, skip
@@ -137,7 +154,7 @@ def markup_document(
     lines = lines + notes
     head = "\n".join(lines[:40])
     date = _DATE.search(head)
-    symbol = _SYMBOL.search(head)
+    symbol = masthead_symbol(lines[:40])
     if title is None:
         title = next((ln.lstrip("# ") for ln in lines if ln.startswith("#")), None)
     return Document(
@@ -146,7 +163,7 @@ def markup_document(
         lines=tuple(lines),
         title=title,
         date=date.group(1) if date else None,
-        symbol=symbol.group(1) if symbol else None,
+        symbol=symbol,
         sha256=hashlib.sha256(data).hexdigest(),
         kind=kind,
     )

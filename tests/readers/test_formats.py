@@ -218,6 +218,20 @@ def test_a_treaty_register_note_is_no_text_and_backticks_open_a_quote(tmp_path):
         assert got is None, got
 
 
+def test_a_symbol_cited_in_running_text_is_not_the_documents_own(tmp_path):
+    speech = (
+        "Mr. President,\n\nWe welcome the vision of Our Common Agenda (A/75/982) as a road map for the "
+        "crises of our time, and we recall resolution A/RES/75/240 on its follow-up.\n\nA/HRC/99/2 is "
+        "cited by nobody here, yet it ends this line of a long sentence about other things entirely.\n"
+    )
+    write(tmp_path / "speech.txt", speech)
+    doc = read_document(tmp_path / "speech.txt")
+    assert doc.symbol is None  # a speech cited by its own name, not by a report it mentions
+    write(tmp_path / "report.md", "United Nations\n\nA/HRC/99/2\n\nGeneral Assembly Distr.: General\n\n" + speech)
+    assert read_document(tmp_path / "report.md").symbol == "A/HRC/99/2"  # a masthead line
+    write(tmp_path / "letter.txt", "Letter dated 1 April 2025, issued as document A/79/999\n\n1. Text.\n")
+    assert read_document(tmp_path / "letter.txt").symbol is None  # after a lower-case word: a reference
+
 def test_word_and_html_documents_read_as_paragraphs(tmp_path):
     import docx
 
