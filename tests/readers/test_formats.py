@@ -232,6 +232,7 @@ def test_a_symbol_cited_in_running_text_is_not_the_documents_own(tmp_path):
     write(tmp_path / "letter.txt", "Letter dated 1 April 2025, issued as document A/79/999\n\n1. Text.\n")
     assert read_document(tmp_path / "letter.txt").symbol is None  # after a lower-case word: a reference
 
+
 def test_word_and_html_documents_read_as_paragraphs(tmp_path):
     import docx
 
