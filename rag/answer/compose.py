@@ -102,11 +102,12 @@ def _with_lists(
     several things, comes with its lead-in and every item, up to MAX_ITEMS (or the number asked
     for; past that, the best scored, with those already chosen). An item comes with the lines of a
     list nested under it. An item quoted for a question that wants one thing stays as it is:
-    the best sentence is quoted first."""
+    the best sentence is quoted first. A lead-in chosen only as a further sentence, for a question
+    that wants one thing, comes with its best item only."""
     several = count >= 2 or asks_for_all(question)
     out: list[Candidate] = []
     blocks: list[tuple[Candidate, ListBlock]] = []
-    for c in chosen:
+    for k, c in enumerate(chosen):
         if any(_same(c, o) for o in out) or any(o.paragraph == c.paragraph and c.start in b for o, b in blocks):
             continue
         block = list_block(c.paragraph.text, c.start)
@@ -117,8 +118,13 @@ def _with_lists(
             continue
         items = [(found, i) for i, span in enumerate(block.items) for found in quotable.whole_lines([span])]
         picked = [(found, i) for found, i in items if any(_same(found, o) for o in chosen)]
-        whole = several or _same(c, lead)
-        if whole:
+        # A lead-in that is only a further sentence for a question that wants one thing comes
+        # with its best item (or those chosen already), not with a whole list burying the answer.
+        further = bool(k) and not several and _same(c, lead) and bool(items)
+        whole = (several or _same(c, lead)) and not further
+        if further:
+            picked = picked or [max(items, key=lambda fi: fi[0].score)]
+        elif whole:
             limit = count if count >= 2 else MAX_ITEMS
             if len(items) <= limit:
                 picked = items
@@ -128,7 +134,7 @@ def _with_lists(
         members = [found for found, _ in picked]
         for _, i in picked:
             members += quotable.whole_lines(block.nested[i])
-        if whole:  # the list in the document's order
+        if whole or further:  # the list in the document's order
             members = sorted([lead] + [m for m in members if not _same(m, lead)], key=lambda m: m.start)
         out.extend(members)
         blocks.append((c, block))

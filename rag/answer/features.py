@@ -115,14 +115,50 @@ _REFERENCE = re.compile(
 )
 
 
+_UNITS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_UNIT_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
+    "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth"
+).split()
+_TEN_ORDINALS = "twentieth thirtieth fortieth fiftieth sixtieth seventieth eightieth ninetieth".split()
+_WORD_VALUES = (
+    {w: i + 1 for i, w in enumerate(_UNITS)}
+    | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+    | {w: i + 1 for i, w in enumerate(_UNIT_ORDINALS)}
+    | {w: 20 + 10 * i for i, w in enumerate(_TEN_ORDINALS)}
+)
+_NUMBER_WORD = r"(?:(?:" + "|".join(_TENS) + r")-)?(?:" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")"
+_UNIT_WORDS = r"(item|point|chapter|article|section|annex|paragraph)"
+# "chapter six", "article twenty-one"; "the sixth chapter", "the third agenda item" (not "the first
+# paragraph of article 5": a part's paragraph, not the document's).
+_REFERENCE_AFTER = re.compile(rf"\b{_UNIT_WORDS}\s+({_NUMBER_WORD})\b(?!-)", re.IGNORECASE)
+_REFERENCE_BEFORE = re.compile(rf"\b({_NUMBER_WORD})\s+(?:agenda\s+)?{_UNIT_WORDS}\b", re.IGNORECASE)
+
+
+def word_value(word: str) -> int:
+    """The number a word names: "six" and "sixth" 6, "twenty-first" 21."""
+    tens, _, unit = word.lower().rpartition("-")
+    return _WORD_VALUES.get(tens, 0) + _WORD_VALUES[unit] if tens else _WORD_VALUES[unit]
+
+
 def references(question: str) -> list[tuple[str, int]]:
-    """Numbered labels the question names: "agenda item 6" -> [("item", 6)]; not a paragraph it
-    names of a part ("paragraph 1 of resolution 68/6" is no paragraph 1 of the document)."""
+    """Numbered labels the question names: "agenda item 6" -> [("item", 6)], and in words ("the
+    sixth chapter" -> [("chapter", 6)]); not a paragraph it names of a part ("paragraph 1 of
+    resolution 68/6" is no paragraph 1 of the document)."""
     parts = [span for _, span in asked_parts(question)]
+    found = [(m.start(), m.group(1), int(m.group(2))) for m in _REFERENCE.finditer(question)]
+    found += [(m.start(), m.group(1), word_value(m.group(2))) for m in _REFERENCE_AFTER.finditer(question)]
+    found += [
+        (m.start(), m.group(2), word_value(m.group(1)))
+        for m in _REFERENCE_BEFORE.finditer(question)
+        if not (m.group(2).lower() == "paragraph" and re.match(r"\s+of\b", question[m.end() :]))
+    ]
     return [
-        (m.group(1).lower().rstrip("."), int(m.group(2)))
-        for m in _REFERENCE.finditer(question)
-        if not any(a <= m.start() < b for a, b in parts)
+        (kind.lower().rstrip("."), n) for start, kind, n in sorted(found) if not any(a <= start < b for a, b in parts)
     ]
 
 
@@ -238,7 +274,9 @@ def candidate_features(
     if units and not any(names_unit(units, h.paragraph) for h in evidence.hits):
         units = set(named_units(question, parts=False))  # the resolution may be a document of its own
     entities = question_entities(question)
-    years = set(_YEAR.findall(question)) | {m.lower() for m in _ORDINAL_WORD.findall(question)}
+    # An ordinal that numbers a unit ("the sixth chapter") is printed as its number ("Chapter 6").
+    numbering = {m.group(1).lower() for m in _REFERENCE_BEFORE.finditer(question)}
+    years = set(_YEAR.findall(question)) | {m.lower() for m in _ORDINAL_WORD.findall(question)} - numbering
     year_missing: dict[str, float] = {}
     about: dict[str, str] = {}  # doc -> its title, short title and symbol
     wanted = set(query_terms)

@@ -11,6 +11,7 @@ from rag.answer.features import (
     candidate_features,
     feature_matrix,
     leans_on_previous,
+    references,
     weights_by_name,
 )
 from rag.assistant import Assistant
@@ -110,3 +111,17 @@ def test_a_such_sentence_is_quoted_with_the_one_it_points_back_to(assistant):
         q.startswith("Some speakers noted that an effective global response") and "such an instrument" in q
         for q in quotes
     )
+
+
+@pytest.mark.parametrize(
+    ("question", "refs"),
+    [
+        ("What does the sixth chapter of the study cover?", [("chapter", 6)]),
+        ("What was the third agenda item?", [("item", 3)]),
+        ("What does article twenty-one say, and item 4?", [("article", 21), ("item", 4)]),
+        ("What does the first paragraph of article 5 say?", [("article", 5)]),  # a part's paragraph
+        ("What did the first speaker say?", []),
+    ],
+)
+def test_units_numbered_in_words(question, refs):
+    assert references(question) == refs

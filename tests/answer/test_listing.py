@@ -199,3 +199,25 @@ def test_a_list_of_thousands_of_items_is_answered_with_at_most_the_capped_quotes
     assert len(answer.citations) <= 1 + MAX_ITEMS
     numbers = [int(c.quote[1 : c.quote.index(")")]) for c in answer.citations[1:]]
     assert numbers == sorted(numbers)  # the chosen items in the document's order
+
+
+def test_a_lead_in_quoted_as_a_further_sentence_brings_one_item_not_the_list(assistant):
+    # The best sentence is elsewhere (para. 3); para. 7's lead-in only follows it, so its six
+    # chapters would bury the answer: the lead-in comes with its best item alone.
+    answer = assistant.ask("How many meetings did the Expert Group hold?")
+    assert answer.citations[0].paragraph == 3
+    quotes = [c.quote for c in answer.citations]
+    assert sum(q.startswith("Chapter ") for q in quotes) <= 1
+    lead = [k for k, q in enumerate(quotes) if q.startswith("The Commission may wish to decide")]
+    assert not lead or quotes[lead[0] + 1].startswith("Chapter ")  # never a colon left hanging
+
+
+@pytest.mark.parametrize(
+    ("question", "chapter"),
+    [
+        ("Which subject is the eighth chapter of the draft study about?", "Chapter 8. Prevention"),
+        ("What is chapter five of the study about?", "Chapter 5. Law enforcement and investigations"),
+    ],
+)
+def test_a_chapter_named_in_words_is_the_numbered_item(assistant, question, chapter):
+    assert assistant.ask(question).citations[0].quote == chapter
