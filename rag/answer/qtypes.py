@@ -55,6 +55,7 @@ COUNTRIES = frozenset(
     .replace("    ", "")
     .split("|")
 )
+_CITY = re.compile(r"\b(which|what) (city|town)\b", re.IGNORECASE)
 _COUNTRY = re.compile(r"\b(" + "|".join(sorted((re.escape(c) for c in COUNTRIES), key=len, reverse=True)) + r")\b")
 
 #: Capitalised words that name roles and bodies in general, not a particular one.
@@ -126,6 +127,9 @@ _NOT_PERSON = frozenset(
     Summary Summit Day Year Week Decade Principles Guidelines Strategy Vienna Geneva New York""".split()
 )
 
+#: Words of bodies, posts and documents: no part of a city's name.
+_BODY = _NOT_PERSON - {"Vienna", "Geneva", "New", "York"}
+
 
 def question_type(question: str) -> str | None:
     """The kind of fact a question wants: 'when', 'count', 'label' (a number or symbol: "Which
@@ -170,7 +174,9 @@ def question_type(question: str) -> str | None:
         or re.search(r"\bwhat is the name of\b|\bwho\b", q)
     ):
         return "who"
-    if re.match(r"^where\b", q) or re.search(r"\b(in|at) (which|what) (city|place|venue|location)\b", q):
+    if re.match(r"^where\b", q) or re.search(
+        r"\b((in|at) (which|what) (place|venue|location)|(which|what) (city|town))\b", q
+    ):
         return "where"
     return None
 
@@ -220,7 +226,10 @@ def has_answer_of_type(kind: str | None, sentence: str, question: str) -> float:
         if words and (m.start() > 0 or len(words) > 1 or (len(words[0]) > 1 and words[0].isupper())):
             names.append(" ".join(words))
     if kind == "where":
-        names += [m.group(0) for m in _COUNTRY.finditer(sentence)]
+        if _CITY.search(question):  # a city is wanted: a country or a body does not say which
+            names = [n for n in names if not _COUNTRY.fullmatch(n) and not _BODY.intersection(n.split())]
+        else:
+            names += [m.group(0) for m in _COUNTRY.finditer(sentence)]
     return float(_new(names, question))
 
 

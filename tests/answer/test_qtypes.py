@@ -180,3 +180,16 @@ def test_a_question_about_a_budget_or_a_cost_wants_an_amount(assistant):
     sentence = "Some speakers also suggested providing the Expert Group with regular budget resources."
     assert has_answer_of_type("count", sentence, "What was the budget of the Expert Group?") == 0.0
     assert assistant.ask("What was the budget of the Expert Group in 2019?").abstained
+
+
+def test_a_city_question_wants_a_city_not_a_country_or_a_body():
+    q = "In which city will the 2026 regional climate summit take place?"
+    assert question_type(q) == "where" and question_type("Which town hosted the talks?") == "where"
+    country = (
+        "We look forward to hosting a regional climate summit in Kazakhstan in 2026 under United Nations auspices."
+    )
+    assert has_answer_of_type("where", country, q) == 0.0
+    for sentence in ("The summit will be held at United Nations Headquarters in New York.", "DONE at Nicosia."):
+        assert has_answer_of_type("where", sentence, q) == 1.0, sentence
+    # A country still answers where, when no city is asked for.
+    assert has_answer_of_type("where", country, "Where will the 2026 regional climate summit take place?") == 1.0
