@@ -22,7 +22,8 @@ _FOOTNOTE_MARK = re.compile(r"(?<=[,.;:\u201d\u2019)])\d{1,3}\b")
 _NUMBER = re.compile(
     r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
-    r"dozens?|half|quarter|twice)\b",
+    r"dozens?|half|quarter|twice)\b"
+    r"(?!-(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b)",  # "the twenty-first century"
     re.IGNORECASE,
 )
 _NAME = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|the|for|and|de|van|von|al|du)?\s*[A-Z][\w’'.-]*)*")

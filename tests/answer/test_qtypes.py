@@ -193,3 +193,10 @@ def test_a_city_question_wants_a_city_not_a_country_or_a_body():
         assert has_answer_of_type("where", sentence, q) == 1.0, sentence
     # A country still answers where, when no city is asked for.
     assert has_answer_of_type("where", country, "Where will the 2026 regional climate summit take place?") == 1.0
+
+
+def test_an_ordinal_in_words_is_no_count():
+    q = "How many posts will the reform cut?"
+    century = "The reform equips the Organization for the twenty-first century."
+    assert has_answer_of_type("count", century, q) == 0.0
+    assert has_answer_of_type("count", "The reform will cut twenty-five posts.", q) == 1.0
