@@ -21,7 +21,8 @@ _YEAR = re.compile(r"\b(?:1\d|20)\d\d\b(?!\s+[A-Z][a-z])")
 _FOOTNOTE_MARK = re.compile(r"(?<=[,.;:\u201d\u2019)])\d{1,3}\b")
 _NUMBER = re.compile(
     r"\b(\d[\d,.]*|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"thirteen|fifteen|twenty|thirty|forty|fifty|hundred|thousand|million|billion|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|"
     r"dozens?|half|quarter|twice)\b"
     r"(?!-(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth)\b)",  # "the twenty-first century"
     re.IGNORECASE,
@@ -140,13 +141,15 @@ def question_type(question: str) -> str | None:
     q = question.lower().strip()
     if (
         re.match(r"^when\b", q)
-        or re.search(r"\b(which|what) (dates?|days?|years?|months?|time)\b", q)
+        or re.search(rf"\b(which|what) ({_MODIFIER} )?(dates?|days?|years?|months?|time|deadline)\b", q)
         or re.search(r"\b(on what date|in what year|which year|what year|which date|since when|how long ago)\b", q)
+        or re.search(r"\b(by|until|till) when\b", q)
     ):
         return "when"
     if (
-        re.match(r"^how (many|much)\b", q)
-        or re.search(r"\b(what|which) (number|percentage|share|proportion|amount)\b", q)
+        re.search(r"^((by|for|within|up to|in|after|at|to|over) )?how (many|much)\b", q)
+        or re.search(r"\b(what|which) (number|percentage|share|proportion|amount|age)\b", q)
+        or re.search(r"\bvote count\b", q)
         # "What was the budget ...?", "What is the total cost ...?": an amount is wanted.
         or re.search(
             r"\bwhat (is|was|are|were|will be) the (\w+ )?(budget|cost|costs|price|sum|total|value|salary|fee|fees|"
@@ -169,7 +172,7 @@ def question_type(question: str) -> str | None:
     if (
         re.match(r"^(who|whom|whose)\b", q)
         or re.search(
-            rf"\b(which|what) ({_MODIFIER} ){{0,2}}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?)\b",
+            rf"\b(which|what) ({_MODIFIER} ){{0,2}}(person|people|organi[sz]ations?|body|bodies|institutions?|universit(y|ies)|compan(y|ies)|firms?|officials?|courts?|offices?|authorit(y|ies)|agenc(y|ies)|organs?)\b",
             q,
         )
         or re.search(r"\bwhat is the name of\b|\bwho\b", q)

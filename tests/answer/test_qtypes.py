@@ -200,3 +200,21 @@ def test_an_ordinal_in_words_is_no_count():
     century = "The reform equips the Organization for the twenty-first century."
     assert has_answer_of_type("count", century, q) == 0.0
     assert has_answer_of_type("count", "The reform will cut twenty-five posts.", q) == 1.0
+
+
+def test_question_types_asked_in_other_words():
+    assert question_type("On what exact date did the convention enter into force?") == "when"
+    assert question_type("By what deadline must the States report?") == "when"
+    assert question_type("By when must the report be submitted?") == "when"
+    assert question_type("Within how many days must the visas be issued?") == "count"
+    assert question_type("At what age may a judge serve no longer?") == "count"
+    assert question_type("Which official heads the procedure?") == "who"
+    assert question_type("Which court hears the appeal?") == "who"
+    # A yes-no question about an age wants no number.
+    assert question_type("Can doubts about how old a victim is block an inquiry?") is None
+
+
+def test_every_number_word_up_to_ninety_is_a_count():
+    q = "Up to what age is a person a child under the protocol?"
+    for sentence in ("A child is any person under eighteen years of age.", "Judges retire at seventy."):
+        assert has_answer_of_type("count", sentence, q) == 1.0, sentence
