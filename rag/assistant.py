@@ -20,6 +20,7 @@ from rag.encode.embedding import Embedder
 from rag.encode.query_encoder import QueryEncoder
 from rag.errors import BadSetting, EmptyQuestion, QuestionTooLong
 from rag.index import IndexData, Manifest, load_index
+from rag.retrieve.named_document import TitlePrior, document_words
 from rag.retrieve.retriever import Evidence, Retriever
 from rag.settings import MAX_K, Settings
 from rag.text.terms import terms
@@ -85,6 +86,7 @@ class Assistant:
             adapter=self.adapter if isinstance(self.adapter, QueryAdapter) else None,
         )
         self.idf = TermWeights(data)
+        self.title_prior = TitlePrior(data, embedder)
 
     @classmethod
     def load(
@@ -153,9 +155,18 @@ class Assistant:
         q = self.check_question(question)
         if not 0 < k <= MAX_K:
             raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
+        return self.evidence(q, self.encode_question(q), terms(q), k=k, doc_id=doc_id).hits
+
+    def evidence(self, q: str, vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None) -> Evidence:
+        """The retriever's evidence for a checked question, the document it names in words
+        ranked a little higher when several are indexed."""
+        weights = None
+        words = document_words(q) if doc_id is None and len(self.data.doc_rows) > 1 else None
+        if words and self.settings.document_weight > 0:
+            weights = {d: self.settings.document_weight * w for d, w in self.title_prior.weights(words).items()}
         return self.retriever.search(
-            self.encode_question(q), terms(q), k=k, doc_id=self.document_id(doc_id), question=q
-        ).hits
+            vector, query_terms, k=k, doc_id=self.document_id(doc_id), question=q, document_weights=weights
+        )
 
     def encode_question(self, question: str) -> np.ndarray:
         """The question's unit vector, as the retriever and the sentence scores take it."""
@@ -206,9 +217,7 @@ class Assistant:
             vector = self.encode_question(q)
         if k is not None and not 0 < k <= MAX_K:
             raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
-        evidence = self.retriever.search(
-            vector, query_terms, k=self.settings.k if k is None else k, doc_id=self.document_id(doc_id), question=q
-        )
+        evidence = self.evidence(q, vector, query_terms, k=self.settings.k if k is None else k, doc_id=doc_id)
         candidates = self._score(q, query_terms, evidence)
         asked = question_parts(q)
         parts = tuple(self._score(part, terms(part), evidence) for part in asked) if len(asked) > 1 else ()

@@ -150,9 +150,7 @@ def evaluate(assistant: Assistant, questions: str | Path) -> Report:
             answer = assistant.compose(considered)
             latency = (time.perf_counter() - started) * 1000
             record = answer_record(answer, qid=row.id)
-            hits = assistant.retriever.search(
-                vector, terms(q), k=max(KS), doc_id=assistant.document_id(row.doc), question=q
-            ).hits
+            hits = assistant.evidence(q, vector, terms(q), k=max(KS), doc_id=row.doc).hits
             retrieved = [(h.paragraph.doc_id, h.paragraph.number) for h in hits]
         except InputError as exc:
             latency = (time.perf_counter() - started) * 1000

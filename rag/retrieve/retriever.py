@@ -206,9 +206,12 @@ class Retriever:
         k: int,
         doc_id: str | None = None,
         question: str = "",
+        document_weights: dict[str, float] | None = None,
     ) -> Evidence:
         """Rank paragraphs for a question by fusing window, sentence and BM25 rankings. The
-        evidence keeps the question's own vector, with which its sentences are then scored."""
+        evidence keeps the question's own vector, with which its sentences are then scored.
+        `document_weights` are added to the fused scores of each named document's paragraphs
+        (weighted fusion; reciprocal rank fusion has no scores to add them to)."""
         data = self.data
         question_vector = query_vector
         if self.adapter is not None:
@@ -260,6 +263,11 @@ class Retriever:
             scores = fuse_scores(
                 np.maximum(dense[first:last], best_sentence[first:last]), lexical[first:last], self.lexical_weight
             )
+            for doc, weight in (document_weights or {}).items():
+                a, b = data.doc_rows[doc]
+                a, b = max(a, first) - first, min(b, last) - first
+                if a < b:
+                    scores[a:b] += weight
             top = np.argpartition(-scores, min(k, len(scores) - 1))[:k] if len(scores) > k else np.arange(len(scores))
             top = top[np.lexsort((top, -scores[top]))]
             best = [(int(first + i), float(scores[i])) for i in top]

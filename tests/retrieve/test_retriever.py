@@ -104,3 +104,67 @@ def test_a_paragraph_of_a_resolution_that_is_a_document_of_its_own_is_the_plain_
     from rag.retrieve.retriever import named_units
 
     assert named_units("What does paragraph 4 of resolution 80/3 say?", parts=False) == ["para. 4"]
+
+
+TREATIES = {
+    "birds.md": ("Convention on the Conservation of Migratory Birds", "fifth"),
+    "valleys.md": ("Convention on Quiet Valleys", "tenth"),
+    "ferries.md": ("Convention on the Safety of River Ferries", "twentieth"),
+}
+
+
+def three_treaties(tmp_path, embedder, settings=None):
+    from conftest import write
+
+    from rag.settings import Settings
+
+    for name, (title, nth) in TREATIES.items():
+        write(
+            tmp_path / "corpus" / name,
+            f"# {title}\n\n### Article 1\n\nThe Parties shall cooperate in good faith.\n\n### Article 2\n\n"
+            "This Convention shall enter into force on the first day of the month following the expiration "
+            f"of three months after the deposit of the {nth} instrument of ratification.\n",
+        )
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    return Assistant(load_index(tmp_path / "index"), embedder, settings or Settings())
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        (
+            "How long after a country quits the air hijacking convention does its exit take effect?",
+            "air hijacking convention",
+        ),
+        ("Which languages of the 1961 Vienna diplomatic treaty are authentic?", "1961 Vienna diplomatic treaty"),
+        (
+            "When did the Convention on the Rights of the Child enter into force?",
+            "Convention on the Rights of the Child",
+        ),
+        ("When does the protocol enter into force?", None),  # names no document in particular
+        ("What did the delegation say?", None),
+    ],
+)
+def test_the_words_that_name_a_document(question, words):
+    from rag.retrieve.named_document import document_words
+
+    assert document_words(question) == words
+
+
+def test_a_document_named_in_words_is_ranked_first_among_like_documents(tmp_path, embedder):
+    from dataclasses import replace
+
+    treaties = three_treaties(tmp_path, embedder)
+    for question, doc in (
+        ("How many ratifications does the bird protection treaty need to enter into force?", "birds"),
+        ("How many ratifications must the river ferry safety convention receive before it applies?", "ferries"),
+    ):
+        assert treaties.retrieve(question, k=1)[0].paragraph.doc_id == doc
+        answer = treaties.ask(question)
+        assert answer.citations[0].doc_id == doc
+    # A question that names no document is ranked as without the weight.
+    plain = "How many instruments of ratification are needed?"
+    off = Assistant(treaties.data, embedder, replace(treaties.settings, document_weight=0.0))
+    assert [h.paragraph.doc_id for h in treaties.retrieve(plain, k=3)] == [
+        h.paragraph.doc_id for h in off.retrieve(plain, k=3)
+    ]
