@@ -25,6 +25,16 @@ def by_label(paragraphs):
     return {label(p): p for p in paragraphs}
 
 
+def assert_each_paragraph_grounded(paras, folder, doc):
+    """Every paragraph, quoted whole, passes the grounding check against folder/doc.md."""
+    checker = GroundingChecker(paras, folder, {doc: f"{doc}.md"})
+    for p in paras:
+        got = checker.check(
+            "q", {"doc": doc, "cite": label(p), "para": p.number, "quote": p.text, "start": 0, "end": len(p.text)}
+        )
+        assert got is None, got
+
+
 def test_a_un_report_pdf_keeps_its_numbers_pages_notes_and_recommendations(tmp_path):
     doc = read_document(un_report(tmp_path / "ruritania.pdf"))
     assert doc.symbol == "A/HRC/99/1" and doc.date == "3 March 2015"
@@ -176,12 +186,7 @@ def test_a_heading_inside_a_treaty_ends_the_paragraph_before_it(tmp_path):
     assert protocol.section[-1] == "Protocol" and not label(protocol).startswith("Art.")
     assert "pontoon" not in by_label(paras)["Art. 3(1)"].text
     # ... so every paragraph is text the document prints in one piece, as the grounding check reads it.
-    checker = GroundingChecker(paras, tmp_path, {"pact": "pact.md"})
-    for p in paras:
-        got = checker.check(
-            "q", {"doc": "pact", "cite": label(p), "para": p.number, "quote": p.text, "start": 0, "end": len(p.text)}
-        )
-        assert got is None, got
+    assert_each_paragraph_grounded(paras, tmp_path, "pact")
 
 
 def test_a_treaty_register_note_is_no_text_and_backticks_open_a_quote(tmp_path):
@@ -210,12 +215,7 @@ def test_a_treaty_register_note_is_no_text_and_backticks_open_a_quote(tmp_path):
         "Recalling their earlier talks,",
         "Have agreed as follows:",
     ]
-    checker = GroundingChecker(paras, tmp_path, {"zone": "zone.md"})
-    for p in paras:
-        got = checker.check(
-            "q", {"doc": "zone", "cite": label(p), "para": p.number, "quote": p.text, "start": 0, "end": len(p.text)}
-        )
-        assert got is None, got
+    assert_each_paragraph_grounded(paras, tmp_path, "zone")
 
 
 def test_a_symbol_cited_in_running_text_is_not_the_documents_own(tmp_path):
