@@ -239,6 +239,9 @@ def leans_on_previous(sentence: str) -> bool:
 
 
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# A number that names one thing ("resolution 2419", "Convention 128"): three digits or more, not a
+# year, not part of an amount ("1,000", "2.5") or of a symbol ("77/286", whose parts are no words).
+_IDENTIFIER = re.compile(r"(?<![\d,./$€£])\b\d{3,}\b(?![,./]\d)")
 _ORDINAL_WORD = re.compile(
     r"\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-)?(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth|fiftieth|sixtieth|seventieth|eightieth|ninetieth)\b",
     re.IGNORECASE,
@@ -246,8 +249,9 @@ _ORDINAL_WORD = re.compile(
 
 
 def _year_missing(years: set[str], doc_id: str, data: IndexData, idf: TermWeights) -> float:
-    """1.0 when the question names a year that the document never prints (in a paragraph, a
-    heading, its title, date or symbol): whatever it says, it is not about that year."""
+    """1.0 when the question names a year, an ordinal or a number naming one thing ("resolution
+    2419") that the document never prints (in a paragraph, a heading, its title, date or symbol):
+    whatever it says, it is not about that."""
     if not years:
         return 0.0
     info = data.manifest.documents.get(doc_id)
@@ -277,6 +281,7 @@ def candidate_features(
     # An ordinal that numbers a unit ("the sixth chapter") is printed as its number ("Chapter 6").
     numbering = {m.group(1).lower() for m in _REFERENCE_BEFORE.finditer(question)}
     years = set(_YEAR.findall(question)) | {m.lower() for m in _ORDINAL_WORD.findall(question)} - numbering
+    years |= {n for n in _IDENTIFIER.findall(question) if not _YEAR.fullmatch(n)}
     year_missing: dict[str, float] = {}
     about: dict[str, str] = {}  # doc -> its title, short title and symbol
     wanted = set(query_terms)

@@ -1,4 +1,4 @@
-"""Features: rows built by name, columns read by name, and the year a document never prints."""
+"""Features: rows built by name, columns read by name, and the year or number a document never prints."""
 
 from __future__ import annotations
 
@@ -48,7 +48,8 @@ def test_a_year_or_session_the_document_never_prints_is_flagged(tmp_path, embedd
     )
     write(
         corpus / "rail.md",
-        "# Rail notes\n\n1. In 2019 the fourth session chose new signals.\n2. Crossings were closed.\n",
+        "# Rail notes\n\n1. In 2019 the fourth session chose new signals.\n2. Crossings were closed under "
+        "decision 4417, and resolution 12/345 stands.\n",
     )
     build_index(corpus, tmp_path / "index", embedder=embedder, progress=False)
     helper = Assistant(load_index(tmp_path / "index"), embedder)
@@ -63,6 +64,11 @@ def test_a_year_or_session_the_document_never_prints_is_flagged(tmp_path, embedd
     assert flags("What did the water board approve in 2019?") == {"board": 1.0, "rail": 0.0}
     assert flags("What did the fourth session choose?")["board"] == 1.0  # no fourth session in it
     assert set(flags("What did the water board approve?").values()) == {0.0}
+    # A number naming one thing, like a year: "decision 4417" is in the rail notes only; the
+    # parts of a symbol ("345" of "12/345") and amounts ("1,000") are not such numbers.
+    assert flags("Which crossings were closed under decision 4417?") == {"board": 1.0, "rail": 0.0}
+    assert set(flags("What does resolution 12/345 say about crossings?").values()) == {0.0}
+    assert set(flags("Were 1,000 crossings closed?").values()) == {0.0}
     # The bundled report (2017) does not say who will chair the group in 2018: a refusal.
     assert assistant.ask("Who will chair the expert group in 2018?").abstained
 
