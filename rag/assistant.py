@@ -20,7 +20,7 @@ from rag.encode.embedding import Embedder
 from rag.encode.query_encoder import QueryEncoder
 from rag.errors import BadSetting, EmptyQuestion, QuestionTooLong
 from rag.index import IndexData, Manifest, load_index
-from rag.retrieve.named_document import TitlePrior, document_words
+from rag.retrieve.named_document import DocumentPrior
 from rag.retrieve.retriever import Evidence, Retriever
 from rag.settings import MAX_K, Settings
 from rag.text.terms import terms
@@ -86,7 +86,7 @@ class Assistant:
             adapter=self.adapter if isinstance(self.adapter, QueryAdapter) else None,
         )
         self.idf = TermWeights(data)
-        self.title_prior = TitlePrior(data, embedder)
+        self.document_prior = DocumentPrior(data, embedder)
 
     @classmethod
     def load(
@@ -158,12 +158,12 @@ class Assistant:
         return self.evidence(q, self.encode_question(q), terms(q), k=k, doc_id=doc_id).hits
 
     def evidence(self, q: str, vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None) -> Evidence:
-        """The retriever's evidence for a checked question, the document it names in words
-        ranked a little higher when several are indexed."""
+        """The retriever's evidence for a checked question, the document it names (by symbol or
+        in words) ranked higher when several are indexed."""
         weights = None
-        words = document_words(q) if doc_id is None and len(self.data.doc_rows) > 1 else None
-        if words and self.settings.document_weight > 0:
-            weights = {d: self.settings.document_weight * w for d, w in self.title_prior.weights(words).items()}
+        if doc_id is None and len(self.data.doc_rows) > 1 and self.settings.document_weight > 0:
+            named = self.document_prior.weights(q)
+            weights = {d: self.settings.document_weight * w for d, w in named.items()}
         return self.retriever.search(
             vector, query_terms, k=k, doc_id=self.document_id(doc_id), question=q, document_weights=weights
         )

@@ -104,9 +104,10 @@ class Settings:
     # splits 0.05-1 all turned the one footnote answer (to an unanswerable question) into an
     # abstention and changed nothing else (bench/note_penalty.py, docs/READERS.md).
     note_penalty: float = 0.1
-    # When several documents are indexed and a question names one in words ("the child rights
+    # When several documents are indexed and a question names one by its symbol, that document
+    # gains this in every paragraph's ranking score; when it names one in words ("the child rights
     # treaty"), each document whose title is closer to those words than the median title gains
-    # this times the difference in every paragraph's ranking score. On the UN calibration split
+    # this times the difference. On the UN calibration split
     # recall@5 0.817 -> 0.826 (0.2: 0.822, 0.6: 0.824), on its train split 0.892 -> 0.899
     # (bench/compare_sets.py --document-weight; rag/retrieve/named_document.py). Titles are
     # encoded on the first such question (about 3 s for 1,500 documents).

@@ -1,6 +1,8 @@
-"""The document a question names in words ("the child rights treaty", "the 1961 Vienna diplomatic
-treaty"): when many documents are indexed together, the paragraphs of the document whose title is
-closest to those words are ranked a little higher."""
+"""The document a question names: by its symbol ("A/RES/80/12", "resolution 80/12") or in words
+("the child rights treaty", "the 1961 Vienna diplomatic treaty"). When several documents are
+indexed together, the paragraphs of the document named are ranked higher: by symbol, as much as
+a title that matches; in words, by how much closer its title is to the words than the median
+title."""
 
 from __future__ import annotations
 
@@ -21,12 +23,17 @@ _SMALL = (
     r"what|which|who|how|when|why|whose|has|have|had|can|could|may|might|must|shall|should|will|would)"
 )
 # "the air hijacking convention", "this 1958 Geneva fisheries treaty", "the Convention on the Rights
-# of the Child": a determiner, one to six words of its own, the kind of instrument and its name.
+# of the Child": a determiner, up to six words of its own, the kind of instrument and its name.
 _NAMED = re.compile(
     rf"\b(?:the|this|that|its|their|a|an)\s+(?P<words>(?P<own>(?:(?!{_SMALL}\b)[\w'’.-]+\s+){{0,6}}){_HEAD}"
     rf"(?P<name>(?:\s+(?:on|of|for|against|between|concerning|and)(?:\s+(?:the\s+)?(?-i:[A-Z])[\w'’-]*)+)*))\b",
     re.IGNORECASE,
 )
+# A symbol as a question writes it ("A/RES/80/12", "E/CN.7/2025/11"), or a resolution by its number.
+_SYMBOL = re.compile(r"(?<![\w/])([A-Z]{1,6}(?:/[A-Za-z0-9.]+)+)(?![\w/])")
+_RESOLUTION = re.compile(r"\bresolutions?\s+(\d{1,3}/\d{1,4})\b", re.IGNORECASE)
+#: A document named by its symbol weighs as much as a title this much closer than the median.
+SYMBOL_MATCH = 1.0
 
 
 def document_words(question: str) -> str | None:
@@ -38,9 +45,17 @@ def document_words(question: str) -> str | None:
     return None
 
 
-class TitlePrior:
-    """Each document's closeness to the words naming a document, above the median of them all;
-    the titles are encoded when first needed."""
+def _symbol_names(symbol: str) -> set[str]:
+    """How a question may name a document with this symbol: the symbol, each half of a joint one
+    ("A/80/62-E/2025/12"), and "resolution 80/12" for A/RES/80/12."""
+    halves = [h for h in re.split(r"-(?=[A-Z]{1,6}/)", symbol) if "/" in h]
+    names = {symbol.upper(), *(h.upper() for h in halves)}
+    names |= {f"RES {m.group(1)}" for h in halves for m in [re.fullmatch(r"A/RES/(\d+/\d+)", h)] if m}
+    return names
+
+
+class DocumentPrior:
+    """How much each document is named by a question; titles are encoded when first needed."""
 
     def __init__(self, data: IndexData, embedder: Embedder) -> None:
         self.data = data
@@ -48,6 +63,27 @@ class TitlePrior:
         self._docs: Sequence[str] = ()
         self._vectors: np.ndarray | None = None
         self._titled: np.ndarray | None = None
+        self._by_symbol: dict[str, set[str]] | None = None
+
+    def weights(self, question: str) -> dict[str, float]:
+        """Document id -> weight: the documents the question names by symbol, else those whose
+        titles are closest to the words naming one; {} when it names none."""
+        named = self.named_by_symbol(question)
+        if named:
+            return dict.fromkeys(named, SYMBOL_MATCH)
+        words = document_words(question)
+        return self.by_title(words) if words else {}
+
+    def named_by_symbol(self, question: str) -> set[str]:
+        if self._by_symbol is None:
+            table: dict[str, set[str]] = {}
+            for doc_id, info in self.data.manifest.documents.items():
+                for name in _symbol_names(info.symbol) if info.symbol else ():
+                    table.setdefault(name, set()).add(doc_id)
+            self._by_symbol = table
+        asked = {m.upper() for m in _SYMBOL.findall(question)}
+        asked |= {f"RES {m}" for m in _RESOLUTION.findall(question)}
+        return {doc for name in asked for doc in self._by_symbol.get(name, ())}
 
     def _titles(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
         if self._vectors is None or self._titled is None:
@@ -58,7 +94,8 @@ class TitlePrior:
             self._vectors = self.embedder.encode([t or "-" for t in titles])
         return self._docs, self._vectors, self._titled
 
-    def weights(self, words: str) -> dict[str, float]:
+    def by_title(self, words: str) -> dict[str, float]:
+        """Each document's title cosine with the words, less the median of them all, where above it."""
         docs, vectors, titled = self._titles()
         if titled.sum() < 2:
             return {}

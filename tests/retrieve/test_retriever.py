@@ -168,3 +168,30 @@ def test_a_document_named_in_words_is_ranked_first_among_like_documents(tmp_path
     assert [h.paragraph.doc_id for h in treaties.retrieve(plain, k=3)] == [
         h.paragraph.doc_id for h in off.retrieve(plain, k=3)
     ]
+
+
+def test_a_document_named_by_its_symbol_is_ranked_first(tmp_path, embedder):
+    from conftest import write
+
+    for n, (topic, verb) in enumerate((("rivers", "protect"), ("lakes", "clean")), start=1):
+        write(
+            tmp_path / "corpus" / f"res{n}.md",
+            f"---\nsymbol: A/RES/99/{n}\ntitle: Resolution on water\n---\n\n"
+            f"1. Calls upon all States to {verb} their {topic} and to report on their water.\n"
+            "2. Decides to remain seized of the matter.\n",
+        )
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    water = Assistant(load_index(tmp_path / "index"), embedder)
+    for question, doc in (
+        ("What does resolution 99/2 call upon States to do about their water?", "res2"),
+        ("In A/RES/99/1, what are States called upon to do?", "res1"),
+        ("What does A/RES/99/2 call upon States to do?", "res2"),
+    ):
+        assert [h.paragraph.doc_id for h in water.retrieve(question, k=2)] == [doc, doc], question
+
+
+def test_the_names_of_a_symbol():
+    from rag.retrieve.named_document import _symbol_names
+
+    assert _symbol_names("A/RES/80/12") == {"A/RES/80/12", "RES 80/12"}
+    assert _symbol_names("A/80/62-E/2025/12") == {"A/80/62-E/2025/12", "A/80/62", "E/2025/12"}
