@@ -69,12 +69,16 @@ class TermWeights:
 
     def in_rows(self, term: str, rows: tuple[int, int]) -> bool:
         """Does a paragraph of rows [first, last) hold the term? (Its postings in the BM25 index.)"""
+        return self.rows_holding(term, rows) > 0
+
+    def rows_holding(self, term: str, rows: tuple[int, int]) -> int:
+        """How many paragraphs of rows [first, last) hold the term."""
         tid = self._vocab.get(term)
         if tid is None:
-            return False
+            return 0
         indptr, indices = self._postings
         held = np.asarray(indices[int(indptr[tid]) : int(indptr[tid + 1])])
-        return bool(((held >= rows[0]) & (held < rows[1])).any())
+        return int(((held >= rows[0]) & (held < rows[1])).sum())
 
     def weight(self, term: str) -> float:
         return self.idf.get(term, self.default)
@@ -261,6 +265,30 @@ def _year_missing(years: set[str], doc_id: str, data: IndexData, idf: TermWeight
     return float(any(y.lower() not in low and not any(idf.in_rows(t, rows) for t in terms(y)) for y in years))
 
 
+# A document without a title is known by the names it keeps mentioning (a speech by its country):
+# a name of the question in at least this share of its paragraphs counts as named in each of them.
+# Read off the UN calibration and train splits (correct 0.552 -> 0.556 and 0.596 -> 0.605,
+# unanswerable refused unchanged; 0.1: 0.556 / 0.610 with a refusal fewer on calibration; 0.2: 0.556 /
+# 0.601; 0.3: 0.554 / 0.600). For every document alike it cost the AUC 0.015 on the bundled report.
+PROMINENT_SHARE = 0.15
+
+
+def _prominent(entities: list[str], doc_id: str, data: IndexData, idf: TermWeights) -> str:
+    """The question's names that an untitled document mentions in PROMINENT_SHARE of its paragraphs
+    or more (each word of a name counted apart, the rarest deciding)."""
+    info = data.manifest.documents.get(doc_id)
+    if not entities or (info is not None and info.title):
+        return ""
+    first, last = data.doc_rows.get(doc_id, (0, 0))
+    size = max(1, last - first)
+    named = []
+    for entity in entities:
+        words = terms(entity)
+        if words and min(idf.rows_holding(t, (first, last)) for t in words) >= PROMINENT_SHARE * size:
+            named.append(entity)
+    return " ".join(named)
+
+
 def _about(doc_id: str, data: IndexData) -> str:
     """What names a document beside its text: its title, short title and symbol ("the Liability
     Convention" is asked about in articles that never repeat the name)."""
@@ -315,7 +343,7 @@ def candidate_features(
             context = " ".join(para.section[-1:]) + " " + para.text
             para_terms[prow] = set(passage_terms(context))
             if para.doc_id not in about:
-                about[para.doc_id] = _about(para.doc_id, data)
+                about[para.doc_id] = _about(para.doc_id, data) + " " + _prominent(entities, para.doc_id, data, idf)
             para_entities[prow] = entity_coverage(entities, context + " " + about[para.doc_id])
             paragraph_cos[prow] = data.paragraph_cosine(prow, evidence.query)
         # A sentence that points back ("That process included ...") is read, scored and

@@ -96,6 +96,28 @@ def test_a_document_named_by_its_title_counts_as_named_in_each_of_its_paragraphs
     assert {v for (doc, _), v in coverage.items() if doc == "rail"} == {0.0}
 
 
+
+def test_an_untitled_document_counts_as_naming_what_it_keeps_mentioning(tmp_path, embedder):
+    speech = (
+        "Ruritania stands with the Assembly.\n\nRuritania has built schools.\n\n"
+        "Our farmers planted 40,000 trees last year.\n\nRuritania will host the summit.\n"
+    )
+    write(tmp_path / "corpus" / "speech.txt", speech)  # a speech: no title
+    write(tmp_path / "corpus" / "notes.md", "# Forestry notes\n\n" + speech)
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    helper = Assistant(load_index(tmp_path / "index"), embedder)
+    question = "How many trees did the farmers of Ruritania plant?"
+    evidence = helper.consider(question, k=10).evidence
+    found = candidate_features(question, terms(question), evidence, helper.data, helper.idf)
+    trees = {
+        c.paragraph.doc_id: float(v)
+        for c, v in zip(found.candidates, found.column("entity_coverage"), strict=True)
+        if "trees" in c.paragraph.text
+    }
+    # Three of the speech's four paragraphs name Ruritania: the fourth is Ruritania's too. A
+    # titled document is known by its title, and the paragraph lacking the name still lacks it.
+    assert trees == {"speech": 1.0, "notes": 0.0}
+
 @pytest.mark.parametrize(
     ("sentence", "leans"),
     [
