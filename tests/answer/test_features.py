@@ -96,7 +96,6 @@ def test_a_document_named_by_its_title_counts_as_named_in_each_of_its_paragraphs
     assert {v for (doc, _), v in coverage.items() if doc == "rail"} == {0.0}
 
 
-
 def test_an_untitled_document_counts_as_naming_what_it_keeps_mentioning(tmp_path, embedder):
     speech = (
         "Ruritania stands with the Assembly.\n\nRuritania has built schools.\n\n"
@@ -117,6 +116,7 @@ def test_an_untitled_document_counts_as_naming_what_it_keeps_mentioning(tmp_path
     # Three of the speech's four paragraphs name Ruritania: the fourth is Ruritania's too. A
     # titled document is known by its title, and the paragraph lacking the name still lacks it.
     assert trees == {"speech": 1.0, "notes": 0.0}
+
 
 @pytest.mark.parametrize(
     ("sentence", "leans"),
