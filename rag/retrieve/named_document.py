@@ -32,8 +32,19 @@ _NAMED = re.compile(
 # A symbol as a question writes it ("A/RES/80/12", "E/CN.7/2025/11"), or a resolution by its number.
 _SYMBOL = re.compile(r"(?<![\w/])([A-Z]{1,6}(?:/[A-Za-z0-9.]+)+)(?![\w/])")
 _RESOLUTION = re.compile(r"\bresolutions?\s+(\d{1,3}/\d{1,4})\b", re.IGNORECASE)
-#: A document named by its symbol weighs as much as a title this much closer than the median.
+#: A document named by its symbol, or by the acronym of its title, weighs as much as a title this
+#: much closer than the median.
 SYMBOL_MATCH = 1.0
+_ACRONYM = re.compile(r"\b[A-Z]{3,6}\b")
+_TITLE_SMALL = frozenset("on the of and for in to a an with by against between concerning its their".split())
+
+
+def title_acronyms(title: str) -> set[str]:
+    """The acronyms a title goes by: the initials of its words but the small ones ("CRC" for the
+    Convention on the Rights of the Child) and any it prints in brackets ("(WPPT)")."""
+    plain = re.sub(r"\([^)]*\)", " ", title)
+    words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", plain) if w.lower() not in _TITLE_SMALL]
+    return {"".join(w[0].upper() for w in words)} | set(re.findall(r"\(([A-Z]{3,6})\)", title))
 
 
 def document_words(question: str) -> str | None:
@@ -64,15 +75,31 @@ class DocumentPrior:
         self._vectors: np.ndarray | None = None
         self._titled: np.ndarray | None = None
         self._by_symbol: dict[str, set[str]] | None = None
+        self._by_acronym: dict[str, set[str]] | None = None
 
     def weights(self, question: str) -> dict[str, float]:
-        """Document id -> weight: the documents the question names by symbol, else those whose
-        titles are closest to the words naming one; {} when it names none."""
+        """Document id -> weight: the documents the question names by symbol; else those whose
+        titles are closest to the words naming one, and those it names by their title's acronym;
+        {} when it names none."""
         named = self.named_by_symbol(question)
         if named:
             return dict.fromkeys(named, SYMBOL_MATCH)
         words = document_words(question)
-        return self.by_title(words) if words else {}
+        weights = self.by_title(words) if words else {}
+        return weights | dict.fromkeys(self.named_by_acronym(question), SYMBOL_MATCH)
+
+    def named_by_acronym(self, question: str) -> set[str]:
+        asked = set(_ACRONYM.findall(question))
+        if not asked:
+            return set()
+        if self._by_acronym is None:
+            table: dict[str, set[str]] = {}
+            for doc_id, info in self.data.manifest.documents.items():
+                for acronym in title_acronyms(info.title) if info.title else ():
+                    if 3 <= len(acronym) <= 6:
+                        table.setdefault(acronym, set()).add(doc_id)
+            self._by_acronym = table
+        return {doc for acronym in asked for doc in self._by_acronym.get(acronym, ())}
 
     def named_by_symbol(self, question: str) -> set[str]:
         if self._by_symbol is None:

@@ -195,3 +195,16 @@ def test_the_names_of_a_symbol():
 
     assert _symbol_names("A/RES/80/12") == {"A/RES/80/12", "RES 80/12"}
     assert _symbol_names("A/80/62-E/2025/12") == {"A/80/62-E/2025/12", "A/80/62", "E/2025/12"}
+
+
+def test_a_document_named_by_the_acronym_of_its_title_is_ranked_first(tmp_path, embedder):
+    from rag.retrieve.named_document import title_acronyms
+
+    assert title_acronyms("Convention on the Rights of the Child") == {"CRC"}
+    assert title_acronyms("WIPO Performances and Phonograms Treaty (WPPT) (1996)") == {"WPPT"}
+    treaties = three_treaties(tmp_path, embedder)
+    for question, doc in (
+        ("How many ratifications does the CSRF need to enter into force?", "ferries"),
+        ("How many ratifications does the CQV need to enter into force?", "valleys"),
+    ):
+        assert treaties.retrieve(question, k=1)[0].paragraph.doc_id == doc, question
