@@ -157,15 +157,18 @@ class Assistant:
             raise BadSetting(f"k must be between 1 and {MAX_K}, got {k}")
         return self.evidence(q, self.encode_question(q), terms(q), k=k, doc_id=doc_id).hits
 
-    def evidence(self, q: str, vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None) -> Evidence:
-        """The retriever's evidence for a checked question, the document it names (by symbol or
-        in words) ranked higher when several are indexed."""
+    def evidence(
+        self, question: str, vector: np.ndarray, query_terms: list[str], *, k: int, doc_id: str | None
+    ) -> Evidence:
+        """The top-k paragraphs for a question already checked (`check_question`) and encoded:
+        when several documents are indexed and no document is chosen, the one the question names
+        (by symbol, acronym or in words) is ranked higher. The one retrieval every way in uses."""
         weights = None
         if doc_id is None and len(self.data.doc_rows) > 1 and self.settings.document_weight > 0:
-            named = self.document_prior.weights(q)
+            named = self.document_prior.weights(question)
             weights = {d: self.settings.document_weight * w for d, w in named.items()}
         return self.retriever.search(
-            vector, query_terms, k=k, doc_id=self.document_id(doc_id), question=q, document_weights=weights
+            vector, query_terms, k=k, doc_id=self.document_id(doc_id), question=question, document_weights=weights
         )
 
     def encode_question(self, question: str) -> np.ndarray:

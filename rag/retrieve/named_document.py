@@ -59,9 +59,11 @@ def document_words(question: str) -> str | None:
 def _symbol_names(symbol: str) -> set[str]:
     """How a question may name a document with this symbol: the symbol, each half of a joint one
     ("A/80/62-E/2025/12"), and "resolution 80/12" for A/RES/80/12."""
-    halves = [h for h in re.split(r"-(?=[A-Z]{1,6}/)", symbol) if "/" in h]
-    names = {symbol.upper(), *(h.upper() for h in halves)}
-    names |= {f"RES {m.group(1)}" for h in halves for m in [re.fullmatch(r"A/RES/(\d+/\d+)", h)] if m}
+    halves = [h.upper() for h in re.split(r"-(?=[A-Z]{1,6}/)", symbol) if "/" in h]
+    names = {symbol.upper(), *halves}
+    for half in halves:
+        if resolution := re.fullmatch(r"A/RES/(\d+/\d+)", half):
+            names.add(f"RES {resolution.group(1)}")
     return names
 
 
