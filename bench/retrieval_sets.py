@@ -1,5 +1,6 @@
 """Retrieval alone, on every question set at hand, side by side: the packaged MiniLM as it is
-("before": no query encoder) against the shipped retrieval ("after": the query encoder).
+("before": no query encoder, no weight for the document a question names) against the shipped
+retrieval ("after": the query encoder and the document weight, `Settings.document_weight`).
 
     python bench/retrieval_sets.py --data ../shared/data --work WORK [--sets dev,obliqa-test,...]
 
@@ -27,6 +28,7 @@ from public_sets import prepare  # noqa: E402
 from rag.assistant import Assistant, shipped_query_map  # noqa: E402
 from rag.encode.embedding import Embedder  # noqa: E402
 from rag.index import build_index, load_index  # noqa: E402
+from rag.settings import Settings  # noqa: E402
 from rag.text.terms import terms  # noqa: E402
 
 log = logging.getLogger("retrieval_sets")
@@ -61,9 +63,7 @@ def recall(assistant: Assistant, questions: Path) -> Recall:
     rows = [r for r in rows if r.get("gold_paras")]
     for r in rows:
         q = r["question"]
-        evidence = assistant.retriever.search(
-            assistant.encode_question(q), terms(q), k=max(KS), doc_id=r.get("doc"), question=q
-        )
+        evidence = assistant.evidence(q, assistant.encode_question(q), terms(q), k=max(KS), doc_id=r.get("doc"))
         ranks = [
             i
             for i, h in enumerate(evidence.hits)
@@ -95,8 +95,9 @@ def main() -> None:
         build_index(work / "corpus", work / "index", embedder=embedder, progress=False)
         data = load_index(work / "index")
         shown = []
-        for adapter in (False, shipped_query_map(data.manifest) or False):
-            assistant = Assistant(data, embedder, index_dir=work / "index", adapter=adapter)
+        before = Assistant(data, embedder, Settings(document_weight=0.0), index_dir=work / "index", adapter=False)
+        after = Assistant(data, embedder, index_dir=work / "index", adapter=shipped_query_map(data.manifest) or False)
+        for assistant in (before, after):
             shown.append(recall(assistant, questions))
         cells = [" / ".join(f"{r.at[k]:.3f}" for k in KS) + f" / {r.mrr:.3f}" for r in shown]
         lines.append(f"| {name} | {shown[0].questions} | {cells[0]} | {cells[1]} |")
