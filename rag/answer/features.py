@@ -114,11 +114,6 @@ class CandidateFeatures:
         return self.matrix[:, FEATURES.index(name)]
 
 
-_REFERENCE = re.compile(
-    r"\b(item|point|chapter|article|section|annex|paragraph|paras?\.?)\s+(\d{1,4})\b", re.IGNORECASE
-)
-
-
 _UNITS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen"
@@ -137,6 +132,7 @@ _WORD_VALUES = (
 )
 _NUMBER_WORD = r"(?:(?:" + "|".join(_TENS) + r")-)?(?:" + "|".join(sorted(_WORD_VALUES, key=len, reverse=True)) + r")"
 _UNIT_WORDS = r"(item|point|chapter|article|section|annex|paragraph)"
+_REFERENCE = re.compile(rf"\b({_UNIT_WORDS[1:-1]}|paras?\.?)\s+(\d{{1,4}})\b", re.IGNORECASE)
 # "chapter six", "article twenty-one"; "the sixth chapter", "the third agenda item" (not "the first
 # paragraph of article 5": a part's paragraph, not the document's).
 _REFERENCE_AFTER = re.compile(rf"\b{_UNIT_WORDS}\s+({_NUMBER_WORD})\b(?!-)", re.IGNORECASE)
@@ -246,9 +242,9 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # A number that names one thing ("resolution 2419", "Convention 128"): three digits or more, not a
 # year, not part of an amount ("1,000", "2.5") or of a symbol ("77/286", whose parts are no words).
 _IDENTIFIER = re.compile(r"(?<![\d,./$€£])\b\d{3,}\b(?![,./]\d)")
+# An ordinal singles out one of several ("the fourth session"); "first" alone is too common to.
 _ORDINAL_WORD = re.compile(
-    r"\b(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-)?(?:second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth|fortieth|fiftieth|sixtieth|seventieth|eightieth|ninetieth)\b",
-    re.IGNORECASE,
+    rf"\b(?:(?:{'|'.join(_TENS)})-)?(?:{'|'.join(_UNIT_ORDINALS[1:] + _TEN_ORDINALS)})\b", re.IGNORECASE
 )
 
 

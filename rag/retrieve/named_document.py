@@ -7,12 +7,14 @@ title."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
 from rag.encode.embedding import Embedder
 from rag.index import IndexData
+from rag.readers.masthead import symbol_parts
+from rag.types import DocumentInfo
 
 _HEAD = (
     r"(?:convention|treaty|protocol|agreement|accord|charter|covenant|resolution|declaration|report|pact|"
@@ -40,11 +42,12 @@ _TITLE_SMALL = frozenset("on the of and for in to a an with by against between c
 
 
 def title_acronyms(title: str) -> set[str]:
-    """The acronyms a title goes by: the initials of its words but the small ones ("CRC" for the
-    Convention on the Rights of the Child) and any it prints in brackets ("(WPPT)")."""
+    """The acronyms (3 to 6 letters) a title goes by: the initials of its words but the small ones
+    ("CRC" for the Convention on the Rights of the Child) and any it prints in brackets ("(WPPT)")."""
     plain = re.sub(r"\([^)]*\)", " ", title)
     words = [w for w in re.findall(r"[A-Za-z][\w'’-]*", plain) if w.lower() not in _TITLE_SMALL]
-    return {"".join(w[0].upper() for w in words)} | set(re.findall(r"\(([A-Z]{3,6})\)", title))
+    initials = "".join(w[0].upper() for w in words)
+    return ({initials} if 3 <= len(initials) <= 6 else set()) | set(re.findall(r"\(([A-Z]{3,6})\)", title))
 
 
 def document_words(question: str) -> str | None:
@@ -59,10 +62,9 @@ def document_words(question: str) -> str | None:
 def _symbol_names(symbol: str) -> set[str]:
     """How a question may name a document with this symbol: the symbol, each half of a joint one
     ("A/80/62-E/2025/12"), and "resolution 80/12" for A/RES/80/12."""
-    halves = [h.upper() for h in re.split(r"-(?=[A-Z]{1,6}/)", symbol) if "/" in h]
-    names = {symbol.upper(), *halves}
-    for half in halves:
-        if resolution := re.fullmatch(r"A/RES/(\d+/\d+)", half):
+    names = {part.upper() for part in symbol_parts(symbol)}
+    for part in symbol_parts(symbol):
+        if resolution := re.fullmatch(r"A/RES/(\d+/\d+)", part):
             names.add(f"RES {resolution.group(1)}")
     return names
 
@@ -73,11 +75,20 @@ class DocumentPrior:
     def __init__(self, data: IndexData, embedder: Embedder) -> None:
         self.data = data
         self.embedder = embedder
-        self._docs: Sequence[str] = ()
-        self._vectors: np.ndarray | None = None
-        self._titled: np.ndarray | None = None
+        # Built when first needed, each in one assignment (the page answers on several threads).
+        self._titles: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
         self._by_symbol: dict[str, set[str]] | None = None
         self._by_acronym: dict[str, set[str]] | None = None
+
+    def _names(self, names_of: Callable[[DocumentInfo], Iterable[str]]) -> dict[str, set[str]]:
+        """Name -> the indexed documents that go by it."""
+        table: dict[str, set[str]] = {}
+        documents = self.data.manifest.documents
+        for doc_id in self.data.doc_rows:
+            if doc_id in documents:
+                for name in names_of(documents[doc_id]):
+                    table.setdefault(name, set()).add(doc_id)
+        return table
 
     def weights(self, question: str) -> dict[str, float]:
         """Document id -> weight: the documents the question names by symbol; else those whose
@@ -95,37 +106,27 @@ class DocumentPrior:
         if not asked:
             return set()
         if self._by_acronym is None:
-            table: dict[str, set[str]] = {}
-            for doc_id, info in self.data.manifest.documents.items():
-                for acronym in title_acronyms(info.title) if info.title else ():
-                    if 3 <= len(acronym) <= 6:
-                        table.setdefault(acronym, set()).add(doc_id)
-            self._by_acronym = table
+            self._by_acronym = self._names(lambda info: title_acronyms(info.title or ""))
         return {doc for acronym in asked for doc in self._by_acronym.get(acronym, ())}
 
     def named_by_symbol(self, question: str) -> set[str]:
         if self._by_symbol is None:
-            table: dict[str, set[str]] = {}
-            for doc_id, info in self.data.manifest.documents.items():
-                for name in _symbol_names(info.symbol) if info.symbol else ():
-                    table.setdefault(name, set()).add(doc_id)
-            self._by_symbol = table
+            self._by_symbol = self._names(lambda info: _symbol_names(info.symbol) if info.symbol else set())
         asked = {m.upper() for m in _SYMBOL.findall(question)}
         asked |= {f"RES {m}" for m in _RESOLUTION.findall(question)}
         return {doc for name in asked for doc in self._by_symbol.get(name, ())}
 
-    def _titles(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
-        if self._vectors is None or self._titled is None:
+    def _encoded_titles(self) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
+        if self._titles is None:
             documents = self.data.manifest.documents
-            self._docs = list(self.data.doc_rows)
-            titles = [(documents[d].title or "") if d in documents else "" for d in self._docs]
-            self._titled = np.array([bool(t) for t in titles])
-            self._vectors = self.embedder.encode([t or "-" for t in titles])
-        return self._docs, self._vectors, self._titled
+            docs = list(self.data.doc_rows)
+            titles = [(documents[d].title or "") if d in documents else "" for d in docs]
+            self._titles = (docs, self.embedder.encode([t or "-" for t in titles]), np.array([bool(t) for t in titles]))
+        return self._titles
 
     def by_title(self, words: str) -> dict[str, float]:
         """Each document's title cosine with the words, less the median of them all, where above it."""
-        docs, vectors, titled = self._titles()
+        docs, vectors, titled = self._encoded_titles()
         if titled.sum() < 2:
             return {}
         cos = vectors @ self.embedder.encode([words])[0]

@@ -264,6 +264,8 @@ class Retriever:
                 np.maximum(dense[first:last], best_sentence[first:last]), lexical[first:last], self.lexical_weight
             )
             for doc, weight in (document_weights or {}).items():
+                if doc not in data.doc_rows:
+                    continue  # not a document of this index: nothing to rank higher
                 a, b = data.doc_rows[doc]
                 a, b = max(a, first) - first, min(b, last) - first
                 if a < b:

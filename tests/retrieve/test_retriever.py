@@ -10,7 +10,7 @@ import pytest
 from conftest import DOC, ROOT, small_corpus
 
 from rag.assistant import Assistant
-from rag.errors import CorruptIndex
+from rag.errors import CorruptIndex, EmptyQuestion
 from rag.index import build_index, load_index
 from rag.settings import BuildSettings
 
@@ -208,3 +208,22 @@ def test_a_document_named_by_the_acronym_of_its_title_is_ranked_first(tmp_path, 
         ("How many ratifications does the CQV need to enter into force?", "valleys"),
     ):
         assert treaties.retrieve(question, k=1)[0].paragraph.doc_id == doc, question
+
+
+def test_naming_a_document_survives_odd_and_hostile_questions(tmp_path, embedder):
+    from rag.retrieve.named_document import document_words, title_acronyms
+
+    # Long runs of what the patterns look for end in an answer, not in a search that never ends.
+    assert document_words("the convention" + " on A" * 330 + " x1") == "convention" + " on A" * 330
+    assert document_words("the " + "a-b " * 500 + "x") is None
+    assert title_acronyms("") == set() and title_acronyms("Big " * 10_000) == set()
+    treaties = three_treaties(tmp_path, embedder)
+    for question in ("A/", "A/RES/99/99 CRC?", "the " * 400 + "treaty", "ÇÀ/ÉÉ/1 ß"):
+        treaties.retrieve(question, k=2)  # nothing named, or nothing the index holds: ranked as usual
+    with pytest.raises(EmptyQuestion):
+        treaties.retrieve("(((", k=2)
+    # Weights for a document the index does not hold are passed over.
+    q = embedder.encode_query("How many ratifications are needed?")
+    plain = treaties.retriever.search(q, ["ratif"], k=3).hits
+    odd = treaties.retriever.search(q, ["ratif"], k=3, document_weights={"no-such-document": 1.0}).hits
+    assert [h.paragraph.doc_id for h in odd] == [h.paragraph.doc_id for h in plain]
