@@ -89,6 +89,7 @@ def main() -> None:
     parser.add_argument("--lexical-weight", type=float, default=None)
     parser.add_argument("--list-margin", type=float, default=None)
     parser.add_argument("--document-weight", type=float, default=None)
+    parser.add_argument("--topic-weight", type=float, default=None)
     parser.add_argument("--k", type=int, default=None, help="paragraphs retrieved (default: the settings')")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -121,6 +122,8 @@ def main() -> None:
         settings = replace(settings, list_margin=args.list_margin)
     if args.document_weight is not None:
         settings = replace(settings, document_weight=args.document_weight)
+    if args.topic_weight is not None:
+        settings = replace(settings, topic_weight=args.topic_weight)
     if args.k is not None:
         settings = replace(settings, k=args.k)
     rows = []

@@ -1,6 +1,7 @@
 """Retrieval alone, on every question set at hand, side by side: the packaged MiniLM as it is
 ("before": no query encoder, no weight for the document a question names) against the shipped
-retrieval ("after": the query encoder and the document weight, `Settings.document_weight`).
+retrieval ("after": the query encoder, the weight for the document a question names and the weight for the
+documents closest to it as a whole, `Settings.document_weight` and `Settings.topic_weight`).
 
     python bench/retrieval_sets.py --data ../shared/data --work WORK [--sets dev,obliqa-test,...]
 
@@ -95,7 +96,9 @@ def main() -> None:
         build_index(work / "corpus", work / "index", embedder=embedder, progress=False)
         data = load_index(work / "index")
         shown = []
-        before = Assistant(data, embedder, Settings(document_weight=0.0), index_dir=work / "index", adapter=False)
+        before = Assistant(
+            data, embedder, Settings(document_weight=0.0, topic_weight=0.0), index_dir=work / "index", adapter=False
+        )
         after = Assistant(data, embedder, index_dir=work / "index", adapter=shipped_query_map(data.manifest) or False)
         for assistant in (before, after):
             shown.append(recall(assistant, questions))

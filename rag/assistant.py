@@ -162,13 +162,25 @@ class Assistant:
     ) -> Evidence:
         """The top-k paragraphs for a question already checked (`check_question`) and encoded:
         when several documents are indexed and no document is chosen, the one the question names
-        (by symbol, acronym or in words) is ranked higher. The one retrieval every way in uses."""
-        weights = None
-        if doc_id is None and len(self.data.doc_rows) > 1 and self.settings.document_weight > 0:
-            named = self.document_prior.weights(question)
-            weights = {d: self.settings.document_weight * w for d, w in named.items()}
+        (by symbol, acronym or in words) is ranked higher, and so are those whose content as a whole
+        is closest to the question. The one retrieval every way in uses."""
+        weights: dict[str, float] = {}
+        if doc_id is None and len(self.data.doc_rows) > 1:
+            prior, settings = self.document_prior, self.settings
+            if settings.document_weight > 0:
+                for d, w in prior.weights(question).items():
+                    weights[d] = settings.document_weight * w
+            if settings.topic_weight > 0:
+                packaged = vector if self.question_embedder is self.embedder else self.embedder.encode_query(question)
+                for d, w in prior.by_content(packaged).items():
+                    weights[d] = weights.get(d, 0.0) + settings.topic_weight * w
         return self.retriever.search(
-            vector, query_terms, k=k, doc_id=self.document_id(doc_id), question=question, document_weights=weights
+            vector,
+            query_terms,
+            k=k,
+            doc_id=self.document_id(doc_id),
+            question=question,
+            document_weights=weights or None,
         )
 
     def encode_question(self, question: str) -> np.ndarray:

@@ -2,7 +2,10 @@
 ("the child rights treaty", "the 1961 Vienna diplomatic treaty"). When several documents are
 indexed together, the paragraphs of the document named are ranked higher: by symbol, as much as
 a title that matches; in words, by how much closer its title is to the words than the median
-title."""
+title. Every question, naming a document or not, also ranks higher the documents whose content
+as a whole (the mean of their paragraphs' vectors) is closest to it: a resolution's operative
+paragraphs ("Decides to include the item in the provisional agenda ...") seldom repeat what the
+resolution is about."""
 
 from __future__ import annotations
 
@@ -79,6 +82,7 @@ class DocumentPrior:
         self._titles: tuple[Sequence[str], np.ndarray, np.ndarray] | None = None
         self._by_symbol: dict[str, set[str]] | None = None
         self._by_acronym: dict[str, set[str]] | None = None
+        self._centroids: tuple[Sequence[str], np.ndarray] | None = None
 
     def _names(self, names_of: Callable[[DocumentInfo], Iterable[str]]) -> dict[str, set[str]]:
         """Name -> the indexed documents that go by it."""
@@ -123,6 +127,31 @@ class DocumentPrior:
             titles = [(documents[d].title or "") if d in documents else "" for d in docs]
             self._titles = (docs, self.embedder.encode([t or "-" for t in titles]), np.array([bool(t) for t in titles]))
         return self._titles
+
+    def _document_centroids(self) -> tuple[Sequence[str], np.ndarray]:
+        """Each document's unit mean of its windows' vectors, read once, a document at a time."""
+        if self._centroids is None:
+            data = self.data
+            docs = list(data.doc_rows)
+            centroids = np.zeros((len(docs), data.manifest.dimension), dtype=np.float32)
+            for i, doc in enumerate(docs):
+                first, last = data.doc_rows[doc]
+                a, b = np.searchsorted(data.window_owner, [first, last])
+                if b > a:
+                    total = np.asarray(data.window_vectors[a:b], dtype=np.float32).sum(axis=0)
+                    centroids[i] = total / max(float(np.linalg.norm(total)), 1e-9)
+            self._centroids = (docs, centroids)
+        return self._centroids
+
+    def by_content(self, question_vector: np.ndarray) -> dict[str, float]:
+        """Each document's cosine between its centroid and the question (the packaged model's
+        vector), less the median over all documents, where above it."""
+        docs, centroids = self._document_centroids()
+        if len(docs) < 2:
+            return {}
+        cos = centroids @ np.asarray(question_vector, dtype=np.float32)
+        median = float(np.median(cos))
+        return {d: float(c - median) for d, c in zip(docs, cos, strict=True) if c > median}
 
     def by_title(self, words: str) -> dict[str, float]:
         """Each document's title cosine with the words, less the median of them all, where above it."""

@@ -227,3 +227,37 @@ def test_naming_a_document_survives_odd_and_hostile_questions(tmp_path, embedder
     plain = treaties.retriever.search(q, ["ratif"], k=3).hits
     odd = treaties.retriever.search(q, ["ratif"], k=3, document_weights={"no-such-document": 1.0}).hits
     assert [h.paragraph.doc_id for h in odd] == [h.paragraph.doc_id for h in plain]
+
+
+def test_a_paragraph_that_repeats_another_document_is_found_in_the_document_about_the_question(tmp_path, embedder):
+    from dataclasses import replace
+
+    from conftest import write
+
+    # The same closing paragraph in two resolutions: only the rest of each says what it is about.
+    topics = {
+        "bees.md": (
+            "Urges States to protect wild bees and other pollinators from pesticides.",
+            "Encourages farmers to plant hedgerows and wildflower margins for honeybees.",
+        ),
+        "ships.md": (
+            "Urges States to reduce emissions from merchant shipping fleets.",
+            "Encourages port authorities to supply shore power to container vessels.",
+        ),
+    }
+    for name, (first, second) in topics.items():
+        write(
+            tmp_path / "corpus" / name,
+            f"1. {first}\n\n2. {second}\n\n3. Decides to include the item in the provisional agenda of its next session.\n",
+        )
+    build_index(tmp_path / "corpus", tmp_path / "index", embedder=embedder, progress=False)
+    both = Assistant(load_index(tmp_path / "index"), embedder)
+    off = Assistant(both.data, embedder, replace(both.settings, topic_weight=0.0))
+    question = "Will the Assembly take up pollution from cargo ships again at its next session?"
+
+    def closing(assistant: Assistant) -> list[str]:
+        return [h.paragraph.doc_id for h in assistant.retrieve(question, k=6) if h.paragraph.number == 3]
+
+    assert closing(off) == ["bees", "ships"]  # a tie: the first document's comes first
+    assert closing(both) == ["ships", "bees"]
+    assert set(both.document_prior.by_content(embedder.encode_query("honeybees and pesticides"))) == {"bees"}
