@@ -28,6 +28,12 @@ def add_common_options(parser: argparse.ArgumentParser, *, epochs: int, batch: i
     parser.add_argument("--lexical-weight", type=float, default=Settings().lexical_weight)
     parser.add_argument("--version", default="1.0")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from a shipped encoder's layers (a models/ folder), not the packaged ones",
+    )
 
 
 def kept_epoch(history: list[dict], before: float, what: str) -> dict | None:
@@ -114,6 +120,16 @@ def tuned_minilm(args: argparse.Namespace, *, max_length: int) -> Tuned:
     base = resolve_model(BASE)
     tokenizer = AutoTokenizer.from_pretrained(base)
     model = AutoModel.from_pretrained(base)
+    if args.init is not None:  # continue a shipped encoder: its float16 layers over the packaged model
+        from safetensors.torch import load_file
+
+        from rag.encode.delta import LAYERS
+
+        layers = {k: v.float() for k, v in load_file(str(args.init / LAYERS)).items()}
+        unknown = set(layers) - set(model.state_dict())
+        if unknown:
+            raise SystemExit(f"{args.init} holds weights this model lacks: {sorted(unknown)[:3]}")
+        model.load_state_dict(layers, strict=False)
     learn = [f"encoder.layer.{i}." for i in range(args.from_layer, model.config.num_hidden_layers)]
     for name, p in model.named_parameters():
         p.requires_grad = any(name.startswith(x) for x in learn)

@@ -25,7 +25,7 @@ def encoder():
 def test_it_is_the_default_and_its_vector_ranks_and_scores(assistant, encoder):
     shipped = read_record(DEFAULT_QUERY_ENCODER)
     assert isinstance(assistant.adapter, QueryEncoder)
-    assert assistant.adapter.label == f"query-encoder@{shipped['version']}" == "query-encoder@1.1"
+    assert assistant.adapter.label == f"query-encoder@{shipped['version']}" == "query-encoder@1.2"
     packaged = assistant.embedder.encode_query(QUESTION)
     moved = encoder(packaged, QUESTION)
     assert abs(float(np.linalg.norm(moved)) - 1.0) < 1e-5

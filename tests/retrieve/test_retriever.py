@@ -187,7 +187,9 @@ def test_a_document_named_by_its_symbol_is_ranked_first(tmp_path, embedder):
         ("In A/RES/99/1, what are States called upon to do?", "res1"),
         ("What does A/RES/99/2 call upon States to do?", "res2"),
     ):
-        assert [h.paragraph.doc_id for h in water.retrieve(question, k=2)] == [doc, doc], question
+        # The named resolution's call comes first, above the other's nearly identical one.
+        first = water.retrieve(question, k=2)[0].paragraph
+        assert (first.doc_id, first.number) == (doc, 1), question
 
 
 def test_the_names_of_a_symbol():
