@@ -116,7 +116,8 @@ class Settings:
     # paragraphs' vectors) is closer to the question than the median document's gains this times
     # the difference (rag/retrieve/named_document.py). On the UN calibration split recall@5
     # 0.827 -> 0.843 and recall@1 0.566 -> 0.593 at 0.3 (0.2: 0.836, 0.5: 0.839), on its train
-    # split 0.900 -> 0.898 and 0.686 -> 0.697 (bench/compare_sets.py --topic-weight).
+    # split 0.900 -> 0.898 and 0.686 -> 0.697 (retrieval alone, a one-off sweep; end to end:
+    # bench/compare_sets.py --topic-weight, eval/READER.md).
     topic_weight: float = 0.3
 
     def __post_init__(self) -> None:

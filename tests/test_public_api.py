@@ -63,6 +63,9 @@ def test_bad_settings_are_project_errors_and_value_errors():
         lambda: ServeSettings(workers=0),
         lambda: Settings(nprobe=0),
         lambda: BuildSettings(ann_threshold=-5),
+        lambda: Settings(topic_weight=-0.1),
+        lambda: Settings(topic_weight=float("nan")),
+        lambda: Settings(document_weight=2.0),
     ):
         with pytest.raises(BadSetting) as caught:
             make()

@@ -123,8 +123,13 @@ def tuned_minilm(args: argparse.Namespace, *, max_length: int) -> Tuned:
     if args.init is not None:  # continue a shipped encoder: its float16 layers over the packaged model
         from safetensors.torch import load_file
 
-        from rag.encode.delta import LAYERS
+        from rag.encode.delta import LAYERS, read_record
+        from rag.errors import RagError
 
+        try:
+            read_record(args.init)  # its record and the sha256 of its layers, as loading checks them
+        except RagError as exc:
+            raise SystemExit(f"--init: {exc}") from exc
         layers = {k: v.float() for k, v in load_file(str(args.init / LAYERS)).items()}
         unknown = set(layers) - set(model.state_dict())
         if unknown:
